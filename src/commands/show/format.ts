@@ -1,0 +1,31 @@
+import type { Domain } from '../../core/domain';
+import { formatTable } from '../../cli/table';
+
+export function showJson(domain: Domain) {
+  const nova = domain.nova;
+  return {
+    domain: domain.name,
+    instanceId: domain.uuid,
+    nova: nova
+      ? {
+          namespace: nova.namespace,
+          name: nova.displayName ?? null,
+          projectId: nova.projectId ?? null,
+          ports: nova.ports?.map((p) => ({ id: p.id, ips: p.ips.map((ip) => ({ ...ip })) })) ?? null,
+        }
+      : null,
+  };
+}
+
+export function formatShow(domain: Domain): string {
+  const nova = domain.nova;
+  const head = `domain ${domain.name}  uuid ${domain.uuid}`;
+  if (!nova) return `${head}\nnot a nova instance (no nova metadata)\n`;
+  const title = `${head}  name ${nova.displayName ?? '-'}  namespace ${nova.namespace}\n`;
+  if (nova.ports === null) return `${title}no <nova:ports> element\n`;
+  if (nova.ports.length === 0) return `${title}no ports\n`;
+  const rows = nova.ports.flatMap((p) =>
+    p.ips.length === 0 ? [[p.id, '-', '', '']] : p.ips.map((ip) => [p.id, ip.address, ip.type, ip.version]),
+  );
+  return title + formatTable(['PORT', 'ADDRESS', 'TYPE', 'VERSION'], rows);
+}

@@ -1,0 +1,30 @@
+/**
+ * The XML handed to `virsh metadata --key nova --set`. libvirt puts the given element and all its
+ * descendants into the namespace of `--uri` under the prefix of `--key`; XML that already carries
+ * a prefix or a namespace declaration comes out broken (DESIGN §1). So the copy is unqualified.
+ */
+import { DOMImplementation, type Document, type Element, type Node } from '@xmldom/xmldom';
+import { ELEMENT_NODE, serializeXml, TEXT_NODE } from './xml-document';
+
+const COMMENT_NODE = 8;
+const CDATA_SECTION_NODE = 4;
+
+export function metadataPayload(instance: Element): string {
+  const doc = new DOMImplementation().createDocument(null, '', null);
+  doc.appendChild(unqualifiedCopy(doc, instance));
+  return serializeXml(doc);
+}
+
+function unqualifiedCopy(doc: Document, source: Element): Element {
+  const copy = doc.createElement(source.localName ?? source.nodeName);
+  for (const attr of Array.from(source.attributes)) {
+    if (attr.name === 'xmlns' || attr.prefix === 'xmlns') continue;
+    copy.setAttribute(attr.localName ?? attr.name, attr.value);
+  }
+  for (let n: Node | null = source.firstChild; n; n = n.nextSibling) {
+    if (n.nodeType === ELEMENT_NODE) copy.appendChild(unqualifiedCopy(doc, n as Element));
+    else if (n.nodeType === TEXT_NODE || n.nodeType === CDATA_SECTION_NODE) copy.appendChild(doc.createTextNode(n.nodeValue ?? ''));
+    else if (n.nodeType === COMMENT_NODE) copy.appendChild(doc.createComment(n.nodeValue ?? ''));
+  }
+  return copy;
+}
