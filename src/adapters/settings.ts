@@ -1,0 +1,70 @@
+/**
+ * Where things are and which daemon to talk to (DESIGN §4): flags win over environment,
+ * environment over the config file, the config file over the defaults.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../errors';
+import { parseIni, type Ini } from '../core/ini';
+
+export const DEFAULTS = {
+  configFile: '/etc/nova-ipmeta/nova-ipmeta.conf',
+  stateDir: '/var/lib/nova-ipmeta',
+  liveXmlDir: '/run/libvirt/qemu',
+  persistentXmlDir: '/etc/libvirt/qemu',
+} as const;
+
+export interface Settings {
+  /** undefined: virsh's own default (LIBVIRT_DEFAULT_URI, then qemu:///system as root). */
+  readonly uri: string | undefined;
+  readonly configFile: string;
+  readonly stateDir: string;
+  /** One nova network_info per instance: `<cacheDir>/<uuid>.json`. */
+  readonly cacheDir: string;
+  readonly liveXmlDir: string;
+  readonly persistentXmlDir: string;
+  /** The parsed config file, for sections other commands read (e.g. [neutron]). */
+  readonly ini: Ini;
+}
+
+export interface SettingFlags {
+  readonly connect?: string | undefined;
+  readonly stateDir?: string | undefined;
+  readonly config?: string | undefined;
+  readonly liveXmlDir?: string | undefined;
+  readonly persistentXmlDir?: string | undefined;
+}
+
+export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = process.env): Settings {
+  const explicitConfig = flags.config ?? nonEmpty(env.NOVA_IPMETA_CONFIG);
+  const configFile = explicitConfig ?? DEFAULTS.configFile;
+  const ini = readConfig(configFile, explicitConfig !== undefined);
+  const conf = (section: string, key: string) => nonEmpty(ini.get(section)?.get(key));
+  const stateDir = flags.stateDir ?? nonEmpty(env.NOVA_IPMETA_STATE_DIR) ?? conf('DEFAULT', 'state_dir') ?? DEFAULTS.stateDir;
+  return {
+    uri: flags.connect ?? nonEmpty(env.LIBVIRT_DEFAULT_URI) ?? conf('libvirt', 'connection_uri'),
+    configFile,
+    stateDir,
+    cacheDir: join(stateDir, 'network_info'),
+    liveXmlDir: flags.liveXmlDir ?? conf('libvirt', 'live_xml_dir') ?? DEFAULTS.liveXmlDir,
+    persistentXmlDir: flags.persistentXmlDir ?? conf('libvirt', 'persistent_xml_dir') ?? DEFAULTS.persistentXmlDir,
+    ini,
+  };
+}
+
+/** The default config file may be absent; one named by flag or environment must be there. */
+function readConfig(path: string, required: boolean): Ini {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !required) return new Map();
+    throw new InputError(path, `cannot read the config file: ${code ?? (err as Error).message}`);
+  }
+  return parseIni(text, path);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
