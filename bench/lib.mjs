@@ -1,0 +1,40 @@
+// Shared by the benchmarks: run commands interleaved (A B C A B C ...) so that the machine's
+// noise (2 shared cores) hits every contender alike, and report medians and their ratios.
+import { spawnSync } from 'node:child_process';
+
+/**
+ * @param {Record<string, {argv: string[], input?: string, env?: Record<string,string>}>} contenders
+ * @param {{runs?: number, warmup?: number}} [opts]
+ * @returns {Record<string, {median: number, min: number, runs: number}>} milliseconds
+ */
+export function measure(contenders, { runs = 20, warmup = 2 } = {}) {
+  const names = Object.keys(contenders);
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  for (let i = 0; i < warmup + runs; i++) {
+    for (const n of names) {
+      const { argv, input, env } = contenders[n];
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(argv[0], argv.slice(1), { input, env: env ? { ...process.env, ...env } : process.env, stdio: ['pipe', 'ignore', 'pipe'] });
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (r.status !== 0) throw new Error(`${n}: exit ${r.status}: ${r.stderr}`);
+      if (i >= warmup) samples[n].push(ms);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, stats(samples[n])]));
+}
+
+export function stats(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median, min: sorted[0], runs: sorted.length };
+}
+
+/** Prints one line per contender, with its ratio to `baseline`. */
+export function report(title, results, baseline) {
+  console.log(`\n${title}`);
+  const base = results[baseline].median;
+  for (const [name, r] of Object.entries(results)) {
+    console.log(`  ${name.padEnd(44)} ${r.median.toFixed(1).padStart(8)} ms median  ${(r.median / base).toFixed(2)}x ${name === baseline ? '(baseline)' : ''}`);
+  }
+}
