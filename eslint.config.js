@@ -23,6 +23,22 @@ export default tseslint.config(
     },
   },
   {
+    // A command's declaration is loaded by every run of the CLI, so it may hold only plain data:
+    // its work is imported on use (`run: async (...) => (await import('./run')).run(...)`).
+    files: ['src/commands/*/command.ts', 'src/commands/cache/commands.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', '../../adapters/*', '../../reconcile/*', '../../watch/*', '../../core/*', './*', '!./run', '!../../core/nova-namespace'], allowTypeImports: true,
+              message: 'command declarations import their work lazily, inside run()' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: {
       globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', Buffer: 'readonly' },

@@ -40,13 +40,18 @@ export class SystemError extends IpmetaError {
 
 /** Shows a user-supplied value inside a one-line message: quoted, escaped, and bounded. */
 export function quote(value: unknown, max = 80): string {
-  let text = String(value);
+  let text: string;
   try {
     // JSON.stringify(undefined) is undefined, not a string, whatever its declared type says.
     const json: unknown = JSON.stringify(value);
-    if (typeof json === 'string') text = json;
+    text = typeof json === 'string' ? json : String(value);
   } catch {
-    // circular or BigInt: keep String()
+    // circular or BigInt: String(), unless that throws too (an object like {"toString": 1})
+    try {
+      text = String(value);
+    } catch {
+      text = Object.prototype.toString.call(value);
+    }
   }
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

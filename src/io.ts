@@ -15,5 +15,8 @@ export const processIo: Io = {
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   },
-  interactive: process.stderr.isTTY,
+  // A getter: touching process.stderr creates the stream, which costs start-up time (~5 ms).
+  get interactive() {
+    return process.stderr.isTTY;
+  },
 };

@@ -11,8 +11,9 @@ function ipKey(ip: AnyPort['ips'][number]): string {
   return `${ip.type} ${ip.address} v${ip.version}`;
 }
 
+/** JSON, not a joined string: an odd address read from XML (`"1.2.3.4 v4|fixed ..."`) cannot pose as two. */
 function portKey(p: AnyPort): string {
-  return [p.id, ...p.ips.map(ipKey)].join('|');
+  return JSON.stringify([p.id, ...p.ips.map((ip) => [ip.type, ip.address, String(ip.version)])]);
 }
 
 /** null (no `<nova:ports>` at all) equals nothing, not even an empty list: nova writes `<nova:ports/>`. */

@@ -66,32 +66,35 @@ function vifIps(network: Json, path: string): PortIp[] {
   const net = object(network, path);
   const fixed: PortIp[] = [];
   const floating: PortIp[] = [];
+  // canonical address → the JSON path of its first occurrence in this port, fixed or floating
+  const seen = new Map<string, string>();
   optionalList(net.subnets, `${path}.subnets`).forEach((rawSubnet, s) => {
     const subnetPath = `${path}.subnets[${s}]`;
     const subnet = object(rawSubnet, subnetPath);
     optionalList(subnet.ips, `${subnetPath}.ips`).forEach((rawIp, n) => {
       const ipPath = `${subnetPath}.ips[${n}]`;
       const ip = object(rawIp, ipPath);
-      fixed.push(address(ip, ipPath, 'fixed'));
+      fixed.push(address(ip, ipPath, 'fixed', seen));
       optionalList(ip.floating_ips, `${ipPath}.floating_ips`).forEach((rawFloat, f) => {
         const floatPath = `${ipPath}.floating_ips[${f}]`;
-        floating.push(address(object(rawFloat, floatPath), floatPath, 'floating'));
+        floating.push(address(object(rawFloat, floatPath), floatPath, 'floating', seen));
       });
     });
   });
-  const all = [...fixed, ...floating];
-  const seen = new Map<string, string>();
-  all.forEach((ip, k) => {
-    duplicate(seen, `${ip.type} ${ip.address}`, `${path} address ${k}`);
-  });
-  return all;
+  return [...fixed, ...floating];
 }
 
-/** One address; `expected` is the type its list implies, and a missing `type` means that. */
-function address(ip: JsonObject, path: string, expected: IpType): PortIp {
+/**
+ * One address; `expected` is the type its list implies, and a missing `type` means that. An
+ * address may appear once per port, whatever its spelling and type (`seen` holds the port's).
+ */
+function address(ip: JsonObject, path: string, expected: IpType, seen: Map<string, string>): PortIp {
   const text = string(ip.address, `${path}.address`);
   const parsed = parseIp(text);
   if (!parsed) throw fail(`${path}.address`, text, 'is not an IP address');
+  const first = seen.get(parsed.address);
+  if (first !== undefined) throw fail(`${path}.address`, text, `repeats ${first}`);
+  seen.set(parsed.address, `${path}.address`);
   if (ip.type !== undefined && ip.type !== null) {
     const type = string(ip.type, `${path}.type`);
     if (type !== 'fixed' && type !== 'floating') throw fail(`${path}.type`, type, 'is not "fixed" or "floating"');

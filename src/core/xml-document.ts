@@ -3,7 +3,7 @@
  * (libvirt never writes one, and refusing it rules out entity tricks), and serialization is
  * xmldom's, so text is escaped by the DOM and never pasted into markup.
  */
-import { DOMParser, XMLSerializer, onErrorStopParsing, type Document, type Element, type Node } from '@xmldom/xmldom';
+import { DOMParser, XMLSerializer, type Document, type Element, type Node } from '@xmldom/xmldom';
 import { InputError } from '../errors';
 
 /** libvirt refuses larger XML documents; so do we, before parsing. */
@@ -16,17 +16,39 @@ export function parseXml(text: string, source: string): Document {
   if (text.length > MAX_XML_BYTES) throw new InputError(source, `XML larger than ${MAX_XML_BYTES} bytes`);
   if (/<!DOCTYPE/i.test(text)) throw new InputError(source, 'XML with a DOCTYPE is not accepted');
   let doc: Document;
+  let problem: string | undefined;
+  // xmldom only warns about some malformed markup (an unquoted attribute, `<a b/>`): refuse that
+  // too. Its one warning about well-formed input is a U+FFFD character, which is valid XML text.
+  const onError = (level: 'warning' | 'error' | 'fatalError', message: string): void => {
+    if (level === 'warning' && message.startsWith('Unicode replacement character')) return;
+    problem ??= message;
+    throw new Error(message);
+  };
   try {
-    doc = new DOMParser({ onError: onErrorStopParsing }).parseFromString(text, 'text/xml');
+    doc = new DOMParser({ onError, normalizeLineEndings: xml10LineEndings }).parseFromString(text, 'text/xml');
   } catch (err) {
-    throw new InputError(source, `malformed XML: ${firstLine((err as Error).message)}`);
+    throw new InputError(source, `malformed XML: ${firstLine(problem ?? (err as Error).message)}`);
   }
   if (!doc.documentElement) throw new InputError(source, 'malformed XML: no root element');
   return doc;
 }
 
+/**
+ * XML 1.0 §2.11: CR LF and a lone CR become LF. xmldom's default also turns U+0085, U+2028 and
+ * U+2029 into LF (XML 1.1's rule), which would alter the text of a domain we write back.
+ */
+function xml10LineEndings(text: string): string {
+  return text.replace(/\r\n?/g, '\n');
+}
+
+/**
+ * xmldom writes a carriage return in text as is, and the next parser reads it as a line feed. After
+ * parsing, a CR can only be in text or attribute values (the parser turns raw CRs into LFs and does
+ * not expand `&#13;` in comments, CDATA or processing instructions), so writing every CR as
+ * `&#13;` keeps text exact, as libvirt's own writer does.
+ */
 export function serializeXml(node: Node): string {
-  return new XMLSerializer().serializeToString(node);
+  return new XMLSerializer().serializeToString(node).replace(/\r/g, '&#13;');
 }
 
 export function childElements(parent: Node, namespace?: string | null, localName?: string): Element[] {

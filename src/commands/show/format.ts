@@ -1,11 +1,14 @@
 import type { Domain } from '../../core/domain';
+import type { Definition } from '../../adapters/domain-xml-files';
 import { formatTable } from '../../cli/table';
 
-export function showJson(domain: Domain) {
+/** `definition` is absent for a file given with --xml: it is whatever that file is. */
+export function showJson(domain: Domain, definition?: Definition) {
   const nova = domain.nova;
   return {
     domain: domain.name,
     instanceId: domain.uuid,
+    ...(definition && { definition }),
     nova: nova
       ? {
           namespace: nova.namespace,
@@ -17,9 +20,9 @@ export function showJson(domain: Domain) {
   };
 }
 
-export function formatShow(domain: Domain): string {
+export function formatShow(domain: Domain, definition?: Definition): string {
   const nova = domain.nova;
-  const head = `domain ${domain.name}  uuid ${domain.uuid}`;
+  const head = `domain ${domain.name}  uuid ${domain.uuid}${definition ? `  definition ${definition}` : ''}`;
   if (!nova) return `${head}\nnot a nova instance (no nova metadata)\n`;
   const title = `${head}  name ${nova.displayName ?? '-'}  namespace ${nova.namespace}\n`;
   if (nova.ports === null) return `${title}no <nova:ports> element\n`;

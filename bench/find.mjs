@@ -1,0 +1,176 @@
+// `nova-ipmeta find ADDRESS` on a host with 1000 instances, against `node -e 0` (the floor of any
+// Node command) and against what an operator script does without the tool: one `virsh dumpxml`
+// per domain. The 1000 domains are defined on a private libvirt daemon (test/harness/libvirtd.sh),
+// so the persistent files are the ones libvirt wrote; the live files are libvirt's own status file
+// of a guest started once, with each domain put inside it (starting 1000 guests needs 50 GB).
+//
+// Usage: npm run build && node bench/find.mjs [--domains N] [--runs N] [--no-virsh] [--bundle FILE]
+// (--bundle: measure another build of the CLI, e.g. one without a command, to see what it costs)
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { measure, report } from './lib.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    domains: { type: 'string', default: '1000' },
+    runs: { type: 'string', default: '20' },
+    'no-virsh': { type: 'boolean', default: false },
+    bundle: { type: 'string' },
+  },
+});
+const N = Number(opts.domains);
+const RUNS = Number(opts.runs);
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const BUNDLE = opts.bundle ?? join(repo, 'dist/nova-ipmeta.cjs');
+const HARNESS = join(repo, 'test/harness/libvirtd.sh');
+if (!existsSync(BUNDLE)) throw new Error('run `npm run build` first');
+
+const work = mkdtempSync(join(tmpdir(), 'bench-find-'));
+const root = join(work, 'libvirt');
+const xmlDir = join(work, 'defs');
+const liveDir = join(work, 'live');
+const emptyDir = join(work, 'empty');
+const config = join(work, 'nova-ipmeta.conf');
+for (const d of [root, xmlDir, liveDir, emptyDir]) mkdirSync(d);
+writeFileSync(config, '');
+
+function sh(argv, input) {
+  const r = spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  return r;
+}
+
+/** Mean CPU time of `argv` over `runs` runs, from the kernel's accounting of waited-for children. */
+function cpuMs(argv, runs) {
+  const childTicks = () => {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return Number(fields[13]) + Number(fields[14]); // cutime + cstime, in clock ticks (10 ms)
+  };
+  const t0 = childTicks();
+  for (let i = 0; i < runs; i++) spawnSync(argv[0], argv.slice(1), { stdio: 'ignore' });
+  return ((childTicks() - t0) * 10) / runs;
+}
+
+const hex = (i, width) => i.toString(16).padStart(width, '0');
+/** Domain i: nova's XML (the wallaby fixture) with its own name, UUIDs, MACs and addresses. */
+function domainXml(i) {
+  const fixture = readFileSync(join(repo, 'test/fixtures/domains/wallaby-nova-ports.xml'), 'utf8');
+  const [a, b] = [(i >> 8) & 255, i & 255];
+  return fixture
+    .replace("<domain type='kvm'>", "<domain type='qemu'>") // no /dev/kvm needed to define it
+    .replace('instance-0000002b', `instance-${hex(i, 8)}`)
+    .replaceAll('0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5', `0c1d2e3f-4a5b-4c6d-8e7f-${hex(i, 12)}`)
+    .replace('567a4527-b0e4-4d0a-bcc2-71fda37897f7', `567a4527-b0e4-4d0a-bcc2-${hex(i, 12)}`)
+    .replace('tap567a4527-b0', `tap${hex(i, 8)}-b0`)
+    .replace('tapa3ca97e2-0c', `tap${hex(i, 8)}-0c`)
+    .replace('FA:16:3E:5B:1C:09', `fa:16:3e:00:${hex(a, 2)}:${hex(b, 2)}`)
+    .replace('fa:16:3e:c4:7e:21', `fa:16:3e:01:${hex(a, 2)}:${hex(b, 2)}`)
+    .replace('192.168.1.1', `10.${a}.${b}.5`)
+    .replace('fdf8:f53b:82e4::52', `fdf8:f53b:82e4::${hex(i, 1)}:5`)
+    .replace('</nova:port>', `  <nova:ip type="floating" address="172.16.${a}.${b}" ipVersion="4"/>\n        </nova:port>`);
+}
+
+let uri;
+let ok = false;
+try {
+  sh(['bash', HARNESS, 'deps']);
+  uri = sh(['bash', HARNESS, 'start', root]).stdout.trim();
+  const virsh = (...args) => sh(['virsh', '-q', '-c', uri, ...args]).stdout;
+
+  // libvirt's status file for a running guest, to wrap the domains in as /run/libvirt/qemu does.
+  const probe = join(work, 'probe.xml');
+  writeFileSync(
+    probe,
+    `<domain type='qemu'><name>probe</name><memory unit='MiB'>48</memory><os><type arch='x86_64'>hvm</type></os>` +
+      `<features><acpi/></features><devices><interface type='ethernet'><mac address='fa:16:3e:ff:ff:ff'/>` +
+      `<target dev='tapffffffff-ff' managed='yes'/><rom enabled='no'/></interface></devices></domain>`,
+  );
+  virsh('define', probe);
+  virsh('start', 'probe');
+  const status = readFileSync(join(root, 'run/qemu/probe.xml'), 'utf8');
+  virsh('destroy', 'probe');
+  virsh('undefine', 'probe');
+  const open = status.indexOf('  <domain ');
+  const [head, tail] = [status.slice(0, open), status.slice(status.indexOf('</domain>', open) + '</domain>'.length)];
+
+  // Define them all through one virsh reading commands on stdin.
+  const t0 = Date.now();
+  const script = [];
+  for (let i = 0; i < N; i++) {
+    const file = join(xmlDir, `${i}.xml`);
+    writeFileSync(file, domainXml(i));
+    script.push(`define ${file}`);
+  }
+  const defined = sh(['virsh', '-q', '-c', uri], `${script.join('\n')}\n`);
+  if (defined.stderr.trim()) throw new Error(`define: ${defined.stderr.slice(0, 500)}`);
+  const persistentDir = join(root, 'etc/qemu');
+  const files = readdirSync(persistentDir).filter((f) => f.endsWith('.xml'));
+  if (files.length !== N) throw new Error(`${files.length} persistent files, expected ${N}`);
+  for (const f of files) {
+    const body = readFileSync(join(persistentDir, f), 'utf8');
+    const domain = body.slice(body.indexOf('<domain')).trimEnd().replace("<domain type='qemu'>", "<domain type='qemu' id='7'>");
+    writeFileSync(join(liveDir, f), `${head}${domain.replace(/^/gm, '  ').trimStart()}${tail}`);
+  }
+  const bytes = (dir) => readdirSync(dir).reduce((n, f) => n + readFileSync(join(dir, f)).length, 0);
+  console.log(
+    `${N} domains defined in ${((Date.now() - t0) / 1000).toFixed(1)} s; persistent files ${(bytes(persistentDir) / N / 1024).toFixed(1)} KiB, live files ${(bytes(liveDir) / N / 1024).toFixed(1)} KiB each`,
+  );
+
+  const last = N - 1;
+  const v4 = `10.${(last >> 8) & 255}.${last & 255}.5`;
+  const v6 = `FDF8:F53B:82E4:0:0:0:${hex(last, 1).toUpperCase()}:0005`;
+  const cli = (live, ...args) => ({
+    argv: [process.execPath, BUNDLE, ...args, '--live-xml-dir', live, '--persistent-xml-dir', persistentDir, '--config', config],
+  });
+  for (const [address, live] of [[v4, liveDir], [v6, liveDir]]) {
+    const r = spawnSync(cli(live, 'find', address).argv[0], cli(live, 'find', address).argv.slice(1), { encoding: 'utf8' });
+    if (r.status !== 0 || !r.stdout.includes(`instance-${hex(last, 8)}`)) throw new Error(`find ${address}: ${r.status} ${r.stdout} ${r.stderr}`);
+  }
+
+  const contenders = {
+    'node -e 0': { argv: [process.execPath, '-e', '0'] },
+    [`find IPv4, ${N} running (2 x ${N} files)`]: cli(liveDir, 'find', v4),
+    [`find IPv6 long-hand, ${N} running`]: cli(liveDir, 'find', v6),
+    [`find IPv4, ${N} stopped (${N} files)`]: cli(emptyDir, 'find', v4),
+  };
+  const results = measure(contenders, { runs: RUNS });
+  report(`find ADDRESS over ${N} domains (${RUNS} interleaved runs, node ${process.version}): wall time`, results, 'node -e 0');
+  // On a shared 2-core machine the wall time moves with everyone else's load; the CPU time the
+  // kernel accounts to each command moves much less.
+  const cpu = Object.fromEntries(Object.entries(contenders).map(([name, c]) => [name, { median: cpuMs(c.argv, RUNS) }]));
+  report(`the same: mean CPU time (user + system) per run, ${RUNS} runs each`, cpu, 'node -e 0');
+
+  const listed = measure({ [`list --json, ${N} running`]: cli(liveDir, 'list', '--json') }, { runs: 3, warmup: 1 });
+  report('list (parses every live file: for reference)', listed, `list --json, ${N} running`);
+
+  if (!opts['no-virsh']) {
+    const uuids = Array.from({ length: N }, (_, i) => `0c1d2e3f-4a5b-4c6d-8e7f-${hex(i, 12)}`);
+    // The naive operator script: one virsh process per domain, then look for the address.
+    const t1 = process.hrtime.bigint();
+    let hits = 0;
+    for (const u of uuids) if (virsh('dumpxml', u).includes(`"${v4}"`)) hits++;
+    const naive = Number(process.hrtime.bigint() - t1) / 1e6;
+    // The same through one virsh session (what find falls back to).
+    const t2 = process.hrtime.bigint();
+    const session = sh(['virsh', '-q', '-c', uri], `${uuids.map((u) => `dumpxml ${u}`).join('\n')}\n`);
+    const oneSession = Number(process.hrtime.bigint() - t2) / 1e6;
+    if (hits !== 1 || !session.stdout.includes(`"${v4}"`)) throw new Error('virsh did not find the address');
+    const find = results[`find IPv4, ${N} running (2 x ${N} files)`].median;
+    console.log(`\nvirsh, once each (wall time)`);
+    console.log(`  ${`${N} x \`virsh dumpxml\` (one process each)`.padEnd(44)} ${naive.toFixed(0).padStart(8)} ms        ${(naive / find).toFixed(0)}x find`);
+    console.log(`  ${`${N} x dumpxml in one virsh session`.padEnd(44)} ${oneSession.toFixed(0).padStart(8)} ms        ${(oneSession / find).toFixed(1)}x find`);
+  }
+  for (const [label, r] of [['wall', results], ['cpu', cpu]]) {
+    const worst = Math.max(...Object.entries(r).filter(([k]) => k !== 'node -e 0').map(([, x]) => x.median));
+    console.log(`slowest find / node -e 0, ${label}: ${(worst / r['node -e 0'].median).toFixed(2)}x (goal: at most 1.5x)`);
+  }
+  ok = true;
+} finally {
+  if (uri) spawnSync('bash', [HARNESS, 'stop', root], { stdio: 'inherit' });
+  rmSync(work, { recursive: true, force: true });
+  if (!ok) process.exitCode = 1;
+}

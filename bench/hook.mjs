@@ -1,0 +1,119 @@
+// What the qemu hook costs inside libvirt's start path (DESIGN §3). libvirt runs it synchronously
+// up to five times per guest start/stop cycle, so:
+//  1. an ignored operation (prepare) and `started` (which only spawns a detached reconcile; a stub
+//     stands in for reconcile, so this measures the hook) through hooks/qemu, against a no-op
+//     shell hook (goal: under 3x) and against running the Node bundle for the same call;
+//  2. the migrate filter, which must run Node, through hooks/qemu and the bundle directly,
+//     against `node -e 0` (goal: under 1.5x).
+// Each with a realistic nova domain XML on stdin, all interleaved (bench/lib.mjs).
+//
+// Usage: npm run build && node bench/hook.mjs [--runs N]
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { measure, report } from './lib.mjs';
+
+const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '30' } } });
+const RUNS = Number(opts.runs);
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const BUNDLE = join(repo, 'dist/nova-ipmeta.cjs');
+if (!existsSync(BUNDLE)) throw new Error('run `npm run build` first');
+const node = process.execPath;
+
+const work = mkdtempSync(join(tmpdir(), 'bench-hook-'));
+const state = join(work, 'state');
+mkdirSync(state, { mode: 0o700 });
+const config = join(work, 'nova-ipmeta.conf');
+writeFileSync(config, `[DEFAULT]\nstate_dir = ${state}\n`);
+
+const q = (s) => `'${s.replaceAll("'", `'\\''`)}'`;
+function script(name, body) {
+  const path = join(work, name);
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+/** hooks/qemu with its variable lines rewritten, as install.sh does. */
+function installHook(name, novaIpmeta) {
+  const text = readFileSync(join(repo, 'hooks/qemu'), 'utf8')
+    .replace(/^NOVA_IPMETA=.*$/m, `NOVA_IPMETA=${q(novaIpmeta)}`)
+    .replace(/^NOVA_IPMETA_CONFIG=.*$/m, `NOVA_IPMETA_CONFIG=${q(config)}`)
+    .replace(/^NOVA_IPMETA_LOG=.*$/m, `NOVA_IPMETA_LOG=${q(join(state, 'hook.log'))}`);
+  const path = join(work, name);
+  writeFileSync(path, text);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+// A nova domain as libvirt hands it to the hook: the pre-Wallaby fixture (no ports yet) with the
+// devices a real guest has, about 6 KB.
+const xml = readFileSync(join(repo, 'test/fixtures/domains/pre-wallaby.xml'), 'utf8')
+  .replace("<vcpu placement='static'>1</vcpu>", `<currentMemory unit='KiB'>2097152</currentMemory>
+  <vcpu placement='static'>1</vcpu>
+  <cputune><shares>1024</shares></cputune>
+  <resource><partition>/machine</partition></resource>`)
+  .replace('</features>', `</features>
+  <cpu mode='host-model' check='partial'><topology sockets='1' dies='1' cores='1' threads='1'/></cpu>
+  <clock offset='utc'><timer name='pit' tickpolicy='delay'/><timer name='rtc' tickpolicy='catchup'/><timer name='hpet' present='no'/></clock>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>`)
+  .replace('</devices>', `  <controller type='usb' index='0' model='piix3-uhci'><address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x2'/></controller>
+    <controller type='pci' index='0' model='pci-root'/>
+    <console type='pty'><log file='/var/lib/nova/instances/9d7e3c1a-5b2f-4e8d-a1c3-7f6e5d4c3b2a/console.log' append='off'/><target type='serial' port='0'/></console>
+    <input type='tablet' bus='usb'><address type='usb' bus='0' port='1'/></input>
+    <input type='mouse' bus='ps2'/>
+    <input type='keyboard' bus='ps2'/>
+    <graphics type='vnc' port='-1' autoport='yes' listen='0.0.0.0'><listen type='address' address='0.0.0.0'/></graphics>
+    <audio id='1' type='none'/>
+    <video><model type='cirrus' vram='16384' heads='1' primary='yes'/><address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/></video>
+    <memballoon model='virtio'><stats period='10'/><address type='pci' domain='0x0000' bus='0x00' slot='0x06' function='0x0'/></memballoon>
+    <rng model='virtio'><backend model='random'>/dev/urandom</backend><address type='pci' domain='0x0000' bus='0x00' slot='0x07' function='0x0'/></rng>
+  </devices>
+  <seclabel type='dynamic' model='apparmor' relabel='yes'/>`);
+
+const uuid = /<uuid>([^<]+)<\/uuid>/.exec(xml)[1];
+const cacheFile = join(work, 'network_info.json');
+writeFileSync(cacheFile, readFileSync(join(repo, 'test/fixtures/network_info/two-ports.json')));
+const put = spawnSync(node, [BUNDLE, 'cache', 'put', uuid, cacheFile, '--state-dir', state], { encoding: 'utf8' });
+if (put.status !== 0) throw new Error(`cache put: ${put.stderr}`);
+
+const wrapper = script('nova-ipmeta', `exec ${q(node)} ${q(BUNDLE)} "$@"`);
+const stubReconcile = script('stub-nova-ipmeta', 'exit 0');
+const hook = installHook('hook', wrapper);
+const hookWithStub = installHook('hook-stub', stubReconcile);
+const noop = script('noop-hook', 'exit 0');
+const name = 'instance-0000002a';
+const args = (op) => [name, op, 'begin', '-'];
+const filterEnv = { NOVA_IPMETA_CONFIG: config };
+
+// The migrate filter must really rewrite, or this would measure the no-change path.
+const check = spawnSync(hook, args('migrate'), { input: xml, encoding: 'utf8' });
+if (!check.stdout.includes('<nova:ports>')) throw new Error(`hooks/qemu migrate did not rewrite: ${check.stderr}${readFileSync(join(state, 'hook.log'), 'utf8')}`);
+
+console.log(`hook benchmark: ${RUNS} interleaved runs each, ${Buffer.byteLength(xml)} bytes of domain XML on stdin, Node ${process.version}`);
+const trigger = measure(
+  {
+    'no-op shell hook (exit 0)': { argv: [noop, ...args('prepare')], input: xml },
+    'hooks/qemu prepare (ignored)': { argv: [hookWithStub, ...args('prepare')], input: xml },
+    'hooks/qemu started (detached stub reconcile)': { argv: [hookWithStub, ...args('started')], input: xml },
+    'node bundle: hook prepare': { argv: [node, BUNDLE, 'hook', ...args('prepare')], input: xml, env: filterEnv },
+  },
+  { runs: RUNS },
+);
+report('ignored and trigger operations (goal: hooks/qemu under 3x the no-op)', trigger, 'no-op shell hook (exit 0)');
+
+const filter = measure(
+  {
+    'node -e 0': { argv: [node, '-e', '0'] },
+    'hooks/qemu migrate (rewrites)': { argv: [hook, ...args('migrate')], input: xml },
+    'node bundle: hook migrate (rewrites)': { argv: [node, BUNDLE, 'hook', ...args('migrate')], input: xml, env: filterEnv },
+  },
+  { runs: RUNS },
+);
+report('the migrate filter (goal: under 1.5x node -e 0)', filter, 'node -e 0');
+
+rmSync(work, { recursive: true, force: true });

@@ -1,0 +1,151 @@
+/**
+ * One reconcile run at a time per state directory: an exclusive flock(2) on
+ * `<stateDir>/reconcile.lock`, which the kernel releases the moment the holder's last descriptor
+ * closes, so a holder killed with SIGKILL frees it at once and no stale lock ever needs breaking.
+ *
+ * Node cannot call flock(2) itself. The lock belongs to the open file description, not to the
+ * process that takes it, so we open the file, hand the descriptor to util-linux's flock(1) as
+ * its fd 3, and let it lock that description and exit: the lock then lives exactly as long as
+ * our own descriptor. Waiting happens in the kernel (`flock --wait`), which wakes the waiter as
+ * soon as the holder lets go. Node opens every descriptor close-on-exec, so the virsh processes a
+ * run spawns never inherit the lock.
+ *
+ * Why not an abstract-namespace UNIX socket, which the kernel also frees on death: Node 18.20
+ * (Debian 12's) binds `'\0name'` as an all-zero 108-byte name (libuv takes the length with
+ * strlen), so every such lock on the host would be the same lock, and Node 20 binds a different
+ * name for the same string (as /proc/net/unix shows; measured with both Nodes on Debian 12).
+ *
+ * The holder writes its pid into the file, for the message a waiter that gives up prints.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { SystemError } from '../errors';
+import { errnoCode, showPath, systemFailure } from './os-error';
+import { ensurePrivateDir, trustProblem } from './state-dir';
+
+export interface RunLock {
+  readonly path: string;
+  /** Idempotent. Exiting, or being killed, releases the lock as well. */
+  release(): Promise<void>;
+}
+
+export interface RunLockOptions {
+  /** How long to wait for a run that holds the lock; 0: fail at once. */
+  readonly waitMs: number;
+}
+
+export const LOCK_FILE = 'reconcile.lock';
+/** util-linux, essential on Debian and Ubuntu; looked up at fixed paths, never through PATH. */
+const FLOCK_PATHS = ['/usr/bin/flock', '/bin/flock'];
+/** flock(1)'s exit status when the lock is held elsewhere (EX_TEMPFAIL), told apart from its errors. */
+const BUSY = 75;
+/** A lock file replaced under a waiter: try the new one, a few times. */
+const MAX_ATTEMPTS = 5;
+
+/** Creates the state directory if needed (0700); throws SystemError when another run holds the lock past `waitMs`. */
+export async function acquireRunLock(stateDir: string, options: RunLockOptions): Promise<RunLock> {
+  ensurePrivateDir(stateDir);
+  const path = join(stateDir, LOCK_FILE);
+  const deadline = Date.now() + Math.max(0, options.waitMs);
+  for (let attempt = 1; ; attempt++) {
+    const fd = openLockFile(path);
+    let held = false;
+    try {
+      if ((await flock(fd, deadline - Date.now(), path)) === 'busy') {
+        const waited = options.waitMs > 0 ? `; waited ${formatWait(options.waitMs)}` : '';
+        throw new SystemError(`another reconcile holds the lock ${showPath(path)} (${holder(fd)})${waited}`);
+      }
+      // Someone removed or replaced the file while we waited: this lock guards nothing.
+      if (isStillAt(fd, path)) {
+        held = true;
+        return holding(fd, path);
+      }
+      if (attempt >= MAX_ATTEMPTS) throw new SystemError(`cannot lock ${showPath(path)}: the file keeps being replaced`);
+    } finally {
+      if (!held) closeSync(fd);
+    }
+  }
+}
+
+function openLockFile(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+  } catch (err) {
+    throw systemFailure('open the lock file', path, err);
+  }
+  const stats = fstatSync(fd);
+  const problem = stats.isFile() ? trustProblem(stats, path, 'file') : `${showPath(path)}: not a regular file`;
+  if (problem !== undefined) {
+    closeSync(fd);
+    throw new SystemError(problem);
+  }
+  return fd;
+}
+
+function flock(fd: number, waitMs: number, path: string): Promise<'locked' | 'busy'> {
+  const bin = FLOCK_PATHS.find((p) => existsSync(p));
+  if (bin === undefined) {
+    return Promise.reject(new SystemError(`cannot lock ${showPath(path)}: flock(1) from util-linux is not in /usr/bin or /bin`));
+  }
+  const wait = waitMs >= 1 ? ['--wait', (waitMs / 1000).toFixed(3)] : ['--nonblock'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, [...wait, '--conflict-exit-code', String(BUSY), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', (err) => {
+      reject(systemFailure('lock', path, err));
+    });
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve('locked');
+      else if (code === BUSY) resolve('busy');
+      else reject(new SystemError(`cannot lock ${showPath(path)}: flock ${signal ?? `exited ${code}`}: ${stderr.trim()}`));
+    });
+  });
+}
+
+function isStillAt(fd: number, path: string): boolean {
+  try {
+    const now = lstatSync(path);
+    const ours = fstatSync(fd);
+    return now.ino === ours.ino && now.dev === ours.dev;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw systemFailure('check the lock file', path, err);
+  }
+}
+
+function holding(fd: number, path: string): RunLock {
+  ftruncateSync(fd, 0);
+  writeSync(fd, `${process.pid}\n`, 0);
+  let released = false;
+  return {
+    path,
+    release: () => {
+      if (!released) {
+        released = true;
+        try {
+          ftruncateSync(fd, 0);
+        } finally {
+          closeSync(fd);
+        }
+      }
+      return Promise.resolve();
+    },
+  };
+}
+
+function formatWait(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+/** `pid N` as the holder wrote it, for the message; the holder may not have written it yet. */
+function holder(fd: number): string {
+  try {
+    const pid = /^(\d+)\n$/.exec(readFileSync(fd, 'utf8'))?.[1];
+    return pid === undefined ? 'pid unknown' : `pid ${pid}`;
+  } catch {
+    return 'pid unknown';
+  }
+}

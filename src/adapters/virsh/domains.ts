@@ -1,0 +1,114 @@
+/**
+ * The virsh calls the tool makes, typed. Domains are addressed by UUID (`--domain UUID`: virsh
+ * looks a UUID up as a UUID, never as a name or an ID), and user values only ever travel as the
+ * value of a named option, which virsh takes as it is even when it starts with `--`.
+ */
+import { InputError, SystemError, quote } from '../../errors';
+import { parseUuid, type Uuid } from '../../core/model';
+import { xmlOnOneLine } from './quote';
+import type { VirshSession } from './session';
+import { VirshError } from './virsh-error';
+
+/** virsh's words (`domstate`); the named ones are those the tool acts on, any other may come. */
+export type DomainState = 'running' | 'paused' | 'shut off' | (string & Record<never, never>);
+
+export interface DomainRef {
+  uuid: Uuid;
+  name: string;
+  /** Running or paused (has a live definition). */
+  active: boolean;
+}
+
+/** Every domain, running or not, in virsh's order. */
+export async function listDomains(s: VirshSession): Promise<DomainRef[]> {
+  const all = parseUuidNames(await s.run(['list', '--all', '--uuid', '--name']));
+  const active = new Set(parseUuids(await s.run(['list', '--uuid'])));
+  return all.map(({ uuid, name }) => ({ uuid, name, active: active.has(uuid) }));
+}
+
+/**
+ * The domain with this UUID or, failing that, exactly this name. Looked up in the list rather
+ * than by virsh, which would also take a number as a domain ID.
+ */
+export async function resolveDomain(s: VirshSession, nameOrUuid: string): Promise<DomainRef> {
+  const domains = await listDomains(s);
+  const uuid = parseUuid(nameOrUuid);
+  const found = (uuid && domains.find((d) => d.uuid === uuid)) ?? domains.find((d) => d.name === nameOrUuid);
+  if (!found) throw new InputError(`domain ${quote(nameOrUuid)}`, 'no such domain (neither the name nor the UUID of a domain libvirt knows)');
+  return found;
+}
+
+export async function domainState(s: VirshSession, uuid: Uuid): Promise<DomainState> {
+  return (await s.run(['domstate', '--domain', uuid])).trim();
+}
+
+/** The live definition, or with `inactive` the persistent one. */
+export function dumpXml(s: VirshSession, uuid: Uuid, opts: { inactive: boolean }): Promise<string> {
+  return s.run(['dumpxml', '--domain', uuid, ...(opts.inactive ? ['--inactive'] : [])]);
+}
+
+/**
+ * The metadata element of namespace `uri` from the live definition (`config: false`, an error
+ * when the domain is not running) or the persistent one; undefined when there is none.
+ */
+export async function getNovaMetadata(s: VirshSession, uuid: Uuid, uri: string, opts: { config: boolean }): Promise<string | undefined> {
+  try {
+    const out = await s.run(['metadata', '--domain', uuid, '--uri', uri, opts.config ? '--config' : '--live']);
+    return out.replace(/\n$/u, '');
+  } catch (err) {
+    if (err instanceof VirshError && /metadata not found/u.test(err.stderr)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Replaces the metadata element of namespace `uri` (every element of it, DESIGN §1) with
+ * `payloadXml`, unprefixed XML to which libvirt gives the prefix `nova`.
+ */
+export async function setNovaMetadata(
+  s: VirshSession,
+  uuid: Uuid,
+  uri: string,
+  payloadXml: string,
+  target: { live: boolean; config: boolean },
+): Promise<void> {
+  if (!target.live && !target.config) throw new Error('setNovaMetadata: neither the live nor the persistent definition asked for');
+  await s.run([
+    'metadata',
+    '--domain',
+    uuid,
+    '--uri',
+    uri,
+    '--key',
+    'nova',
+    '--set',
+    xmlOnOneLine(payloadXml),
+    ...(target.live ? ['--live'] : []),
+    ...(target.config ? ['--config'] : []),
+  ]);
+}
+
+/** `list --uuid --name` lines: a UUID, one space, the name as it is (it may hold spaces). */
+function parseUuidNames(out: string): { uuid: Uuid; name: string }[] {
+  return lines(out).map((line) => {
+    const uuid = parseUuid(line.slice(0, 36));
+    if (!uuid || line[36] !== ' ') throw unexpected('list --all --uuid --name', line);
+    return { uuid, name: line.slice(37) };
+  });
+}
+
+function parseUuids(out: string): Uuid[] {
+  return lines(out).map((line) => {
+    const uuid = parseUuid(line.trim());
+    if (!uuid) throw unexpected('list --uuid', line);
+    return uuid;
+  });
+}
+
+function lines(out: string): string[] {
+  return out.split('\n').filter((l) => l.trim() !== '');
+}
+
+function unexpected(command: string, line: string): SystemError {
+  return new SystemError(`virsh ${command}: unexpected line ${quote(line)}`);
+}

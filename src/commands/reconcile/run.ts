@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import type { Io } from '../../io';
+import { ExitCode } from '../../errors';
+import { writeFileAtomic } from '../../adapters/atomic-file';
+import { CacheStore } from '../../adapters/cache-store';
+import { acquireRunLock } from '../../adapters/run-lock';
+import { resolveSettings, type SettingFlags } from '../../adapters/settings';
+import { listDomains, resolveDomain, type DomainRef } from '../../adapters/virsh/domains';
+import { VirshSession } from '../../adapters/virsh/session';
+import { formatMetrics, previousSuccess, runSucceeded } from '../../reconcile/metrics';
+import { drifted } from '../../reconcile/outcome';
+import { formatReport, reportJson } from '../../reconcile/report';
+import { reconcileDomains } from '../../reconcile/run-reconcile';
+
+export interface ReconcileArgs extends SettingFlags {
+  domain?: string[];
+  dryRun: boolean;
+  check: boolean;
+  textfile?: string;
+  wait: number;
+  json: boolean;
+}
+
+export async function runReconcile(args: ReconcileArgs, io: Io): Promise<number> {
+  const settings = resolveSettings(args);
+  const started = Date.now();
+  const lock = await acquireRunLock(settings.stateDir, { waitMs: args.wait * 1000 });
+  const virsh = new VirshSession({ uri: settings.uri });
+  try {
+    const refs = await selectDomains(virsh, args.domain);
+    const cache = new CacheStore(settings.cacheDir);
+    const outcomes = await reconcileDomains({ virsh, cache, dryRun: args.dryRun }, refs, (done, total, last) => {
+      if (io.interactive) io.err(`\rreconcile ${done}/${total} ${last.domain} ${last.kind}\x1b[K${done === total ? '\n' : ''}`);
+    });
+    const durationSeconds = (Date.now() - started) / 1000;
+    if (args.textfile) writeMetrics(args.textfile, outcomes, durationSeconds);
+    io.out(args.json ? `${JSON.stringify(reportJson(outcomes, durationSeconds), null, 2)}\n` : formatReport(outcomes, durationSeconds));
+    if (!runSucceeded(outcomes)) return ExitCode.system;
+    return args.check && outcomes.some(drifted) ? ExitCode.drift : ExitCode.ok;
+  } finally {
+    await virsh.close();
+    await lock.release();
+  }
+}
+
+
+async function selectDomains(virsh: VirshSession, names: readonly string[] | undefined): Promise<DomainRef[]> {
+  if (!names?.length) return listDomains(virsh);
+  const refs: DomainRef[] = [];
+  for (const name of names) {
+    const ref = await resolveDomain(virsh, name);
+    if (!refs.some((r) => r.uuid === ref.uuid)) refs.push(ref);
+  }
+  return refs;
+}
+
+function writeMetrics(path: string, outcomes: Parameters<typeof formatMetrics>[0]['outcomes'], durationSeconds: number): void {
+  let before: string | undefined;
+  try {
+    before = readFileSync(path, 'utf8');
+  } catch {
+    // first run, or unreadable: no earlier success to carry over
+  }
+  const text = formatMetrics({
+    outcomes,
+    durationSeconds,
+    finishedAt: Math.round(Date.now() / 1000),
+    previousSuccess: before === undefined ? undefined : previousSuccess(before),
+  });
+  writeFileAtomic(path, text, { mode: 0o644 });
+}

@@ -1,0 +1,33 @@
+/** What reconcile did to one domain: the values the report, the metrics and `--check` are made of. */
+import type { PortChange } from '../core/compare';
+import type { ReadPort } from '../core/ports-xml';
+import type { Port } from '../core/model';
+
+export type OutcomeKind = 'in-sync' | 'repaired' | 'would-repair' | 'no-cache' | 'not-nova' | 'error';
+export const OUTCOME_KINDS: readonly OutcomeKind[] = ['in-sync', 'repaired', 'would-repair', 'no-cache', 'not-nova', 'error'];
+
+/** Which definitions a write went to: a running guest has both, a stopped one only the persistent one. */
+export type Definition = 'live' | 'config';
+
+export interface DomainIdentity {
+  readonly domain: string;
+  readonly uuid: string;
+  readonly projectId?: string | undefined;
+}
+
+/** `ports`: what the domain's (first) definition carries once this run is over, for the metrics. */
+export type Outcome = DomainIdentity &
+  (
+    | { readonly kind: 'in-sync' | 'no-cache'; readonly ports: readonly (Port | ReadPort)[] }
+    | {
+        readonly kind: 'repaired' | 'would-repair';
+        readonly changes: Readonly<Partial<Record<Definition, readonly PortChange[]>>>;
+        readonly ports: readonly (Port | ReadPort)[];
+      }
+    | { readonly kind: 'not-nova' }
+    | { readonly kind: 'error'; readonly reason: string }
+  );
+
+export function drifted(o: Outcome): boolean {
+  return o.kind === 'repaired' || o.kind === 'would-repair';
+}

@@ -1,0 +1,33 @@
+/** The reconcile report for people (one line per domain, changes port by port) and for machines. */
+import { describeChange } from '../core/compare';
+import { OUTCOME_KINDS, type Outcome } from './outcome';
+
+export function formatReport(outcomes: readonly Outcome[], durationSeconds: number): string {
+  const lines: string[] = [];
+  const width = Math.max(6, ...outcomes.map((o) => o.domain.length));
+  for (const o of outcomes) {
+    lines.push(`${o.kind.padEnd(12)}  ${o.domain.padEnd(width)}  ${o.uuid}`);
+    if (o.kind === 'error') lines.push(`    ${o.reason}`);
+    if (o.kind === 'repaired' || o.kind === 'would-repair') {
+      for (const [definition, changes] of Object.entries(o.changes)) {
+        for (const c of changes) lines.push(`    ${definition.padEnd(6)}  ${describeChange(c)}`);
+      }
+    }
+  }
+  lines.push(summaryLine(outcomes, durationSeconds));
+  return `${lines.join('\n')}\n`;
+}
+
+export function summaryLine(outcomes: readonly Outcome[], durationSeconds: number): string {
+  const counts = OUTCOME_KINDS.map((k) => [k, outcomes.filter((o) => o.kind === k).length] as const).filter(([, n]) => n > 0);
+  const parts = counts.map(([k, n]) => `${n} ${k}`).join(', ');
+  return `${outcomes.length} domain${outcomes.length === 1 ? '' : 's'}${parts ? `: ${parts}` : ''} (${durationSeconds.toFixed(2)} s)`;
+}
+
+export function reportJson(outcomes: readonly Outcome[], durationSeconds: number) {
+  return {
+    durationSeconds,
+    summary: Object.fromEntries(OUTCOME_KINDS.map((k) => [k, outcomes.filter((o) => o.kind === k).length])),
+    domains: outcomes,
+  };
+}
