@@ -9,7 +9,6 @@
  * starts with a dot and ends in `.tmp`, so neither the cache listing nor the textfile collector
  * (which reads `*.prom`) ever picks one up.
  */
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SystemError } from '../errors';
@@ -60,10 +59,11 @@ export function syncDirectory(dir: string, changed: string): void {
 }
 
 function createTemp(dir: string, base: string, mode: number, target: string): { fd: number; temp: string } {
-  // O_EXCL never reuses a name, not even one planted as a symlink; a clash with 48 random bits
-  // is all but impossible, and retried.
+  // O_EXCL never reuses a name, not even one planted as a symlink; a clash (pid, time and ~40
+  // random bits) is all but impossible, and retried. Math.random rather than node:crypto, whose
+  // load (~4 ms) would land on the hook's path, which reads the cache through this module.
   for (let attempt = 0; ; attempt++) {
-    const temp = join(dir, `.${base.slice(0, 200)}.${randomBytes(6).toString('hex')}.tmp`);
+    const temp = join(dir, `.${base.slice(0, 200)}.${process.pid}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 10)}.tmp`);
     try {
       return { fd: openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode), temp };
     } catch (err) {
