@@ -12,6 +12,8 @@ export interface RunSummary {
   readonly finishedAt: number;
   /** The last success before this run, carried over when this one failed. */
   readonly previousSuccess: number | undefined;
+  /** Cache files whose instance is not on this host. */
+  readonly orphanCaches?: number;
 }
 
 export function runSucceeded(outcomes: readonly Outcome[]): boolean {
@@ -34,6 +36,11 @@ export function formatMetrics(run: RunSummary): string {
   metric('nova_ipmeta_reconcile_last_run_timestamp_seconds', 'When the last reconcile run ended.', [
     `nova_ipmeta_reconcile_last_run_timestamp_seconds ${run.finishedAt}`,
   ]);
+  if (run.orphanCaches !== undefined) {
+    metric('nova_ipmeta_cache_orphans', 'Cache files of the last run whose instance is not a domain on this host.', [
+      `nova_ipmeta_cache_orphans ${run.orphanCaches}`,
+    ]);
+  }
   const success = runSucceeded(run.outcomes) ? run.finishedAt : run.previousSuccess;
   if (success !== undefined) {
     metric('nova_ipmeta_reconcile_last_success_timestamp_seconds', 'When a reconcile run last ended without any domain in error.', [

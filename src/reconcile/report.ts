@@ -2,7 +2,7 @@
 import { describeChange } from '../core/compare';
 import { OUTCOME_KINDS, type Outcome } from './outcome';
 
-export function formatReport(outcomes: readonly Outcome[], durationSeconds: number): string {
+export function formatReport(outcomes: readonly Outcome[], durationSeconds: number, orphanCaches: readonly string[] = []): string {
   const lines: string[] = [];
   const width = Math.max(6, ...outcomes.map((o) => o.domain.length));
   for (const o of outcomes) {
@@ -14,6 +14,7 @@ export function formatReport(outcomes: readonly Outcome[], durationSeconds: numb
       }
     }
   }
+  for (const uuid of orphanCaches) lines.push(`orphan        cache file for ${uuid}: no such domain on this host (left alone)`);
   lines.push(summaryLine(outcomes, durationSeconds));
   return `${lines.join('\n')}\n`;
 }
@@ -24,10 +25,11 @@ export function summaryLine(outcomes: readonly Outcome[], durationSeconds: numbe
   return `${outcomes.length} domain${outcomes.length === 1 ? '' : 's'}${parts ? `: ${parts}` : ''} (${durationSeconds.toFixed(2)} s)`;
 }
 
-export function reportJson(outcomes: readonly Outcome[], durationSeconds: number) {
+export function reportJson(outcomes: readonly Outcome[], durationSeconds: number, orphanCaches: readonly string[] = []) {
   return {
     durationSeconds,
     summary: Object.fromEntries(OUTCOME_KINDS.map((k) => [k, outcomes.filter((o) => o.kind === k).length])),
     domains: outcomes,
+    orphanCaches,
   };
 }

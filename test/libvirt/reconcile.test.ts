@@ -59,6 +59,8 @@ const stopped = guest('instance-00000003', 1);
 const noCache = guest('instance-00000004', 1);
 const odd = guest(`odd name 'q' "dq" ;# $(touch x) \\ é`, 1);
 const notNova = guest('build-runner', 1);
+/** A cache file for an instance this host does not have: reported, never guessed at. */
+const ghost = guest('ghost', 1);
 preWallaby.vifs[0]?.floating.push('203.0.113.10');
 wallaby.vifs[1]?.floating.push('203.0.113.20');
 
@@ -72,7 +74,7 @@ t.before(async () => {
   await define(noCache, novaInstance({ ns: NS_1_1, name: 'nocache-1' }), false);
   await define(odd, novaInstance({ ns: NS_1_1, name: 'odd' }), false);
   await define(notNova, '', true);
-  for (const g of [preWallaby, wallaby, stopped, odd]) cachePut(g);
+  for (const g of [preWallaby, wallaby, stopped, odd, ghost]) cachePut(g);
 });
 
 t.after(async () => {
@@ -84,8 +86,10 @@ t('the first run fills every nova domain, running ones on both definitions', asy
   const notNovaBefore = [await live(notNova), await config(notNova)];
   const r = cli('reconcile', '--json');
   assert.is(r.code, 0, r.stderr + r.stdout);
-  const report = JSON.parse(r.stdout) as { domains: { domain: string; kind: string }[] };
+  const report = JSON.parse(r.stdout) as { domains: { domain: string; kind: string }[]; orphanCaches: string[] };
   const kind = (g: Guest) => report.domains.find((o) => o.domain === g.name)?.kind;
+  assert.equal(report.orphanCaches, [ghost.uuid]);
+  assert.is(report.domains.length, 6, 'the ghost is no domain');
   assert.is(kind(preWallaby), 'repaired');
   assert.is(kind(wallaby), 'repaired');
   assert.is(kind(stopped), 'repaired');
@@ -154,6 +158,7 @@ t('textfile metrics: outcomes and one ip_info series per address', () => {
   assert.match(text, /^nova_ipmeta_reconcile_domains\{outcome="no-cache"\} 1$/m);
   assert.match(text, new RegExp(`instance_id="${preWallaby.uuid}",.*address="203.0.113.10",type="floating",ip_version="4"`));
   assert.match(text, /^nova_ipmeta_reconcile_last_success_timestamp_seconds \d+$/m);
+  assert.match(text, /^nova_ipmeta_cache_orphans 1$/m);
 });
 
 t('an unknown --domain is a usage error (exit 2), and names it', () => {

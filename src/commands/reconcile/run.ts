@@ -32,9 +32,15 @@ export async function runReconcile(args: ReconcileArgs, io: Io): Promise<number>
     const outcomes = await reconcileDomains({ virsh, cache, dryRun: args.dryRun }, refs, (done, total, last) => {
       if (io.interactive) io.err(`\rreconcile ${done}/${total} ${last.domain} ${last.kind}\x1b[K${done === total ? '\n' : ''}`);
     });
+    // Reported, never acted on: a cache file for an instance this host does not have (yet).
+    const orphans = args.domain?.length ? [] : orphanCaches(cache, refs);
     const durationSeconds = (Date.now() - started) / 1000;
-    if (args.textfile) writeMetrics(args.textfile, outcomes, durationSeconds);
-    io.out(args.json ? `${JSON.stringify(reportJson(outcomes, durationSeconds), null, 2)}\n` : formatReport(outcomes, durationSeconds));
+    if (args.textfile) writeMetrics(args.textfile, outcomes, durationSeconds, orphans.length);
+    io.out(
+      args.json
+        ? `${JSON.stringify(reportJson(outcomes, durationSeconds, orphans), null, 2)}\n`
+        : formatReport(outcomes, durationSeconds, orphans),
+    );
     if (!runSucceeded(outcomes)) return ExitCode.system;
     return args.check && outcomes.some(drifted) ? ExitCode.drift : ExitCode.ok;
   } finally {
@@ -54,7 +60,15 @@ async function selectDomains(virsh: VirshSession, names: readonly string[] | und
   return refs;
 }
 
-function writeMetrics(path: string, outcomes: Parameters<typeof formatMetrics>[0]['outcomes'], durationSeconds: number): void {
+function orphanCaches(cache: CacheStore, refs: readonly DomainRef[]): string[] {
+  const known = new Set<string>(refs.map((r) => r.uuid));
+  return cache
+    .list()
+    .map((e) => e.uuid)
+    .filter((uuid) => !known.has(uuid));
+}
+
+function writeMetrics(path: string, outcomes: Parameters<typeof formatMetrics>[0]['outcomes'], durationSeconds: number, orphans: number): void {
   let before: string | undefined;
   try {
     before = readFileSync(path, 'utf8');
@@ -66,6 +80,7 @@ function writeMetrics(path: string, outcomes: Parameters<typeof formatMetrics>[0
     durationSeconds,
     finishedAt: Math.round(Date.now() / 1000),
     previousSuccess: before === undefined ? undefined : previousSuccess(before),
+    orphanCaches: orphans,
   });
   writeFileAtomic(path, text, { mode: 0o644 });
 }
