@@ -9,9 +9,6 @@ import { xmlOnOneLine } from './quote';
 import type { VirshSession } from './session';
 import { VirshError } from './virsh-error';
 
-/** virsh's words (`domstate`); the named ones are those the tool acts on, any other may come. */
-export type DomainState = 'running' | 'paused' | 'shut off' | (string & Record<never, never>);
-
 export interface DomainRef {
   uuid: Uuid;
   name: string;
@@ -36,10 +33,6 @@ export async function resolveDomain(s: VirshSession, nameOrUuid: string): Promis
   const found = (uuid && domains.find((d) => d.uuid === uuid)) ?? domains.find((d) => d.name === nameOrUuid);
   if (!found) throw new InputError(`domain ${quote(nameOrUuid)}`, 'no such domain (neither the name nor the UUID of a domain libvirt knows)');
   return found;
-}
-
-export async function domainState(s: VirshSession, uuid: Uuid): Promise<DomainState> {
-  return (await s.run(['domstate', '--domain', uuid])).trim();
 }
 
 /** The live definition, or with `inactive` the persistent one. */
