@@ -9,8 +9,12 @@ export function formatReport(outcomes: readonly Outcome[], durationSeconds: numb
     lines.push(`${o.kind.padEnd(12)}  ${o.domain.padEnd(width)}  ${o.uuid}`);
     if (o.kind === 'error') lines.push(`    ${o.reason}`);
     if (o.kind === 'repaired' || o.kind === 'would-repair') {
-      for (const [definition, changes] of Object.entries(o.changes)) {
-        for (const c of changes) lines.push(`    ${definition.padEnd(6)}  ${describeChange(c)}`);
+      const { live, config } = o.changes;
+      // The usual case, both definitions needing the same change, reads as one list.
+      const same = live && config && JSON.stringify(live) === JSON.stringify(config);
+      const groups: [string, typeof live][] = same ? [['both', live]] : [['live', live], ['config', config]];
+      for (const [definition, changes] of groups) {
+        for (const c of changes ?? []) lines.push(`    ${definition.padEnd(6)}  ${describeChange(c)}`);
       }
     }
   }
