@@ -24,6 +24,11 @@ import { SystemError } from '../errors';
 import { errnoCode, showPath, systemFailure } from './os-error';
 import { ensurePrivateDir, trustProblem } from './state-dir';
 
+/** The lock was still held when the wait ran out: a run of its own, not a failure of the system. */
+export class LockBusyError extends SystemError {
+  override readonly name = 'LockBusyError';
+}
+
 export interface RunLock {
   readonly path: string;
   /** Idempotent. Exiting, or being killed, releases the lock as well. */
@@ -54,7 +59,7 @@ export async function acquireRunLock(stateDir: string, options: RunLockOptions):
     try {
       if ((await flock(fd, deadline - Date.now(), path)) === 'busy') {
         const waited = options.waitMs > 0 ? `; waited ${formatWait(options.waitMs)}` : '';
-        throw new SystemError(`another reconcile holds the lock ${showPath(path)} (${holder(fd)})${waited}`);
+        throw new LockBusyError(`another reconcile holds the lock ${showPath(path)} (${holder(fd)})${waited}`);
       }
       // Someone removed or replaced the file while we waited: this lock guards nothing.
       if (isStillAt(fd, path)) {

@@ -13,7 +13,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError, quote, SystemError } from '../errors';
 import { CacheStore } from '../adapters/cache-store';
-import { acquireRunLock, type RunLock } from '../adapters/run-lock';
+import { acquireRunLock, LockBusyError, type RunLock } from '../adapters/run-lock';
 import { ensurePrivateDir } from '../adapters/state-dir';
 import { listDomains, resolveDomain, type DomainRef } from '../adapters/virsh/domains';
 import { openEventStream, type EventStream, type EventStreamEnd } from '../adapters/virsh/events';
@@ -320,9 +320,8 @@ class Watcher {
   }
 }
 
-/** run-lock reports a lock still held after the wait as a SystemError with this message. */
 function isLockBusy(err: unknown): boolean {
-  return err instanceof SystemError && /^another reconcile holds the lock /.test(err.message);
+  return err instanceof LockBusyError;
 }
 
 function describeEnd(end: EventStreamEnd): string {
