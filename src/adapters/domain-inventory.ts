@@ -46,7 +46,8 @@ export async function allDomains(settings: Settings, io: Io, options: ScanOption
 }
 
 /**
- * One domain by UUID, else by name (virsh's order). Throws InputError when there is none.
+ * One domain by UUID, else by domain name, else by nova's instance name (`web-1`, what `list`
+ * shows) when only one instance has it. Throws InputError when there is none.
  */
 export async function oneDomain(settings: Settings, io: Io, nameOrUuid: string): Promise<InventoryEntry> {
   if (readsXmlFiles(settings)) {
@@ -67,9 +68,13 @@ export async function oneDomain(settings: Settings, io: Io, nameOrUuid: string):
     const ref = await resolveDomain(session, nameOrUuid);
     const xml = await dumpXml(session, ref.uuid, { inactive: !ref.active });
     return { domain: parseDomain(xml, `domain ${quote(ref.name)}`), definition: ref.active ? 'live' : 'persistent' };
+  } catch (err) {
+    // Not a domain name or UUID libvirt knows: perhaps nova's name for an instance.
+    if (!(err instanceof InputError)) throw err;
   } finally {
     await session.close();
   }
+  return pick(await fromVirsh(settings, io, {}), nameOrUuid);
 }
 
 function pick(entries: InventoryEntry[], nameOrUuid: string): InventoryEntry {
@@ -77,8 +82,9 @@ function pick(entries: InventoryEntry[], nameOrUuid: string): InventoryEntry {
   const byUuid = uuid && entries.find((e) => e.domain.uuid === uuid);
   if (byUuid) return byUuid;
   const byName = entries.filter((e) => e.domain.name === nameOrUuid);
-  const [first, second] = byName;
-  if (!first) throw new InputError('domain', `no domain named ${quote(nameOrUuid)} or with that UUID`);
+  const matches = byName.length ? byName : entries.filter((e) => e.domain.nova?.displayName === nameOrUuid);
+  const [first, second] = matches;
+  if (!first) throw new InputError('domain', `no domain or instance named ${quote(nameOrUuid)}, and no domain with that UUID`);
   if (second) throw new InputError('domain', `${quote(nameOrUuid)} names several domains (${first.domain.uuid}, ${second.domain.uuid}): give the UUID`);
   return first;
 }

@@ -247,6 +247,13 @@ test('show DOMAIN: by name and by UUID (any case), live for a running guest', as
   assert.equal(shown.nova.ports[0]?.ips.map((ip) => ip.address), ['10.0.0.7', '2001:db8::a']);
 });
 
+test("show NAME: nova's instance name (what list prints) finds its domain", async () => {
+  const byNovaName = await run('show', 'db-1');
+  assert.is(byNovaName.code, 0, byNovaName.err);
+  assert.is(byNovaName.out, (await run('show', 'instance-0000002b')).out);
+  assert.match((await run('show', 'app-1')).out, 'domain instance-0000002c');
+});
+
 test('show: a domain that is not an instance says so', async () => {
   const r = await run('show', 'build-runner');
   assert.is(r.code, 0);
