@@ -54,7 +54,7 @@ export async function acquireRunLock(stateDir: string, options: RunLockOptions):
   const path = join(stateDir, LOCK_FILE);
   const deadline = Date.now() + Math.max(0, options.waitMs);
   for (let attempt = 1; ; attempt++) {
-    const fd = openLockFile(path);
+    const { fd, readOnly } = openLockFile(path);
     let held = false;
     try {
       if ((await flock(fd, deadline - Date.now(), path)) === 'busy') {
@@ -64,7 +64,7 @@ export async function acquireRunLock(stateDir: string, options: RunLockOptions):
       // Someone removed or replaced the file while we waited: this lock guards nothing.
       if (isStillAt(fd, path)) {
         held = true;
-        return holding(fd, path);
+        return holding(fd, path, readOnly);
       }
       if (attempt >= MAX_ATTEMPTS) throw new SystemError(`cannot lock ${showPath(path)}: the file keeps being replaced`);
     } finally {
@@ -73,12 +73,24 @@ export async function acquireRunLock(stateDir: string, options: RunLockOptions):
   }
 }
 
-function openLockFile(path: string): number {
+/**
+ * On a read-only state directory (a file system the kernel remounted read-only after errors) an
+ * existing lock file still locks: flock(2) needs no write access, and reconcile only reads the
+ * cache there, so the ports are still kept true.
+ */
+function openLockFile(path: string): { fd: number; readOnly: boolean } {
   let fd: number;
+  let readOnly = false;
   try {
     fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
   } catch (err) {
-    throw systemFailure('open the lock file', path, err);
+    if (errnoCode(err) !== 'EROFS') throw systemFailure('open the lock file', path, err);
+    try {
+      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      readOnly = true;
+    } catch {
+      throw systemFailure('open the lock file', path, err);
+    }
   }
   const stats = fstatSync(fd);
   const problem = stats.isFile() ? trustProblem(stats, path, 'file') : `${showPath(path)}: not a regular file`;
@@ -86,7 +98,7 @@ function openLockFile(path: string): number {
     closeSync(fd);
     throw new SystemError(problem);
   }
-  return fd;
+  return { fd, readOnly };
 }
 
 function flock(fd: number, waitMs: number, path: string): Promise<'locked' | 'busy'> {
@@ -121,9 +133,11 @@ function isStillAt(fd: number, path: string): boolean {
   }
 }
 
-function holding(fd: number, path: string): RunLock {
-  ftruncateSync(fd, 0);
-  writeSync(fd, `${process.pid}\n`, 0);
+function holding(fd: number, path: string, readOnly: boolean): RunLock {
+  if (!readOnly) {
+    ftruncateSync(fd, 0);
+    writeSync(fd, `${process.pid}\n`, 0);
+  }
   let released = false;
   return {
     path,
@@ -131,7 +145,7 @@ function holding(fd: number, path: string): RunLock {
       if (!released) {
         released = true;
         try {
-          ftruncateSync(fd, 0);
+          if (!readOnly) ftruncateSync(fd, 0);
         } finally {
           closeSync(fd);
         }

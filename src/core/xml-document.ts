@@ -72,6 +72,8 @@ export function textOf(el: Element | undefined): string | undefined {
   return el?.textContent ?? undefined;
 }
 
-function firstLine(message: string): string {
-  return message.split('\n', 1)[0]?.trim() ?? message;
+/** The parser's first line, bounded: xmldom lists every unclosed tag, which deep input makes megabytes long. */
+function firstLine(message: string, max = 200): string {
+  const line = message.split('\n', 1)[0]?.trim() ?? message;
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

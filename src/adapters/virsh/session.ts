@@ -27,6 +27,15 @@ export interface VirshSessionOptions {
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
 
+/**
+ * NOVA_IPMETA_VIRSH_TIMEOUT=<seconds> changes the default (a slow host, or a test of a hung
+ * virsh); anything but a positive number is ignored.
+ */
+function defaultTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(env['NOVA_IPMETA_VIRSH_TIMEOUT']);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_COMMAND_TIMEOUT_MS;
+}
+
 /** Commands that would end the session or point it elsewhere behind the caller's back. */
 const SESSION_COMMANDS = new Set(['quit', 'exit', 'connect']);
 
@@ -47,7 +56,7 @@ export class VirshSession {
   constructor(opts: VirshSessionOptions = {}) {
     this.uri = opts.uri;
     this.virsh = opts.virsh ?? 'virsh';
-    this.timeoutMs = opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    this.timeoutMs = opts.commandTimeoutMs ?? defaultTimeoutMs();
   }
 
   /** Commands sent to virsh so far, failed ones included. */

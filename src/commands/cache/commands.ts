@@ -6,6 +6,7 @@ import type { CachePutArgs } from './put';
 import type { CacheGetArgs } from './get';
 import type { CacheListArgs } from './list';
 import type { CacheRmArgs } from './rm';
+import type { CacheSyncArgs } from './sync';
 
 export const cachePutCommand = defineCommand<CachePutArgs>({
   name: 'cache put',
@@ -38,5 +39,18 @@ export const cacheRmCommand = defineCommand<CacheRmArgs>({
   run: async (args, io) => (await import('./rm')).run(args, io),
 });
 
+/** Credentials come from clouds.yaml, OS_* or the config file; no option takes a secret. */
+export const OPENSTACK_OPTIONS = {
+  'os-cloud': { type: 'string', describe: 'the cloud of clouds.yaml to use (env OS_CLOUD)' },
+  'os-cacert': { type: 'string', describe: 'CA bundle to verify Keystone and Neutron with (env OS_CACERT)' },
+} as const;
+
+export const cacheSyncCommand = defineCommand<CacheSyncArgs>({
+  name: 'cache sync',
+  describe: "fetch every instance's ports and IPs from Neutron; write the files that changed",
+  options: OPENSTACK_OPTIONS,
+  run: async (args, io) => (await import('./sync')).run(args, io),
+});
+
 /** The `cache` group, in the order help lists them. */
-export const cacheCommands = [cachePutCommand, cacheGetCommand, cacheListCommand, cacheRmCommand];
+export const cacheCommands = [cachePutCommand, cacheGetCommand, cacheListCommand, cacheRmCommand, cacheSyncCommand];

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Io } from '../../io';
-import { ExitCode } from '../../errors';
+import { ExitCode, IpmetaError } from '../../errors';
 import { writeFileAtomic } from '../../adapters/atomic-file';
 import { CacheStore } from '../../adapters/cache-store';
 import { acquireRunLock } from '../../adapters/run-lock';
@@ -11,8 +11,10 @@ import { formatMetrics, previousSuccess, runSucceeded } from '../../reconcile/me
 import { drifted } from '../../reconcile/outcome';
 import { formatReport, reportJson } from '../../reconcile/report';
 import { reconcileDomains } from '../../reconcile/run-reconcile';
+import type { CredentialFlags } from '../../adapters/openstack/credentials';
 
-export interface ReconcileArgs extends SettingFlags {
+export interface ReconcileArgs extends SettingFlags, CredentialFlags {
+  sync: boolean;
   domain?: string[];
   dryRun: boolean;
   check: boolean;
@@ -27,6 +29,9 @@ export async function runReconcile(args: ReconcileArgs, io: Io): Promise<number>
   const lock = await acquireRunLock(settings.stateDir, { waitMs: args.wait * 1000 });
   const virsh = new VirshSession({ uri: settings.uri });
   try {
+    // Before reconciling, under the same lock; a failed sync leaves the cache as it was, and
+    // what is cached is still reconciled.
+    const syncFailed = args.sync ? await syncFirst(settings, args, io) : false;
     const refs = await selectDomains(virsh, args.domain);
     const cache = new CacheStore(settings.cacheDir);
     const outcomes = await reconcileDomains({ virsh, cache, dryRun: args.dryRun }, refs, (done, total, last) => {
@@ -41,7 +46,7 @@ export async function runReconcile(args: ReconcileArgs, io: Io): Promise<number>
         ? `${JSON.stringify(reportJson(outcomes, durationSeconds, orphans), null, 2)}\n`
         : formatReport(outcomes, durationSeconds, orphans),
     );
-    if (!runSucceeded(outcomes)) return ExitCode.system;
+    if (!runSucceeded(outcomes) || syncFailed) return ExitCode.system;
     return args.check && outcomes.some(drifted) ? ExitCode.drift : ExitCode.ok;
   } finally {
     await virsh.close();
@@ -49,6 +54,20 @@ export async function runReconcile(args: ReconcileArgs, io: Io): Promise<number>
   }
 }
 
+/** `cache sync`; true when it failed (said on stderr). */
+async function syncFirst(settings: ReturnType<typeof resolveSettings>, args: ReconcileArgs, io: Io): Promise<boolean> {
+  const { syncCache } = await import('../cache/sync');
+  try {
+    const r = await syncCache(settings, args, io, { dryRun: args.dryRun });
+    if (!args.json) io.err(`nova-ipmeta: cache sync: ${r.written.length} ${args.dryRun ? 'would be written' : 'written'}, ${r.unchanged} unchanged, ${r.failed.length} failed\n`);
+    for (const f of r.failed) io.err(`nova-ipmeta: cache sync: ${f.uuid}: ${f.error}\n`);
+    return r.failed.length > 0;
+  } catch (err) {
+    if (!(err instanceof IpmetaError)) throw err;
+    io.err(`nova-ipmeta: ${err.message}\n`);
+    return true;
+  }
+}
 
 async function selectDomains(virsh: VirshSession, names: readonly string[] | undefined): Promise<DomainRef[]> {
   if (!names?.length) return listDomains(virsh);

@@ -1,0 +1,126 @@
+// `cache sync` of N nova instances against a real Neutron (test/harness/neutron.sh): the number of
+// HTTP requests one sync makes (the adapter's own counter, retries included), which must grow
+// with the chunks of 50 ids only, and the wall time of a first sync (every file written) and of a
+// second one (nothing written). The instances are domain XML files read with --persistent-xml-dir
+// (no libvirt needed); each has one port, every 4th a second one, every 2nd a floating IP.
+// Usage: node bench/neutron-sync.mjs [--instances N]   (root; installs python3-neutron if missing)
+/* global fetch */ // Node >= 18
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const N = arg('instances', 200);
+const SIZES = [...new Set([20, 100, N])].filter((s) => s <= N).sort((a, b) => a - b);
+const HARNESS = 'test/harness/neutron.sh';
+const BUNDLE = 'dist/nova-ipmeta.cjs';
+const NS = 'http://openstack.org/xmlns/libvirt/nova/1.1';
+const PROJECT = 'acf923f29b4d4e0d8acfb1b2976dd480';
+
+function sh(argv) {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}`);
+  return r.stdout;
+}
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+const root = mkdtempSync(join(tmpdir(), 'nova-ipmeta-bench-neutron-'));
+const port = await freePort();
+const url = `http://127.0.0.1:${port}`;
+let apiCalls = 0;
+async function api(method, path, body) {
+  apiCalls++;
+  const r = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: HTTP ${r.status}: ${text}`);
+  return JSON.parse(text);
+}
+const create = async (kind, body) => (await api('POST', `/v2.0/${kind}s`, { [kind]: { project_id: PROJECT, ...body } }))[kind].id;
+
+try {
+  mkdirSync(join(root, 'neutron'));
+  sh(['bash', HARNESS, 'start', join(root, 'neutron'), String(port)]);
+  const pub = await create('network', { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1' });
+  await create('subnet', { network_id: pub, cidr: '198.51.0.0/16', ip_version: 4, enable_dhcp: false });
+  const net = await create('network', { name: 'private' });
+  const v4 = await create('subnet', { network_id: net, cidr: '10.0.0.0/16', ip_version: 4 });
+  const v6 = await create('subnet', { network_id: net, cidr: 'fd00::/64', ip_version: 6, ipv6_address_mode: 'dhcpv6-stateful', ipv6_ra_mode: 'dhcpv6-stateful' });
+  const router = await create('router', { name: 'r', external_gateway_info: { network_id: pub } });
+  await api('PUT', `/v2.0/routers/${router}/add_router_interface`, { subnet_id: v4 });
+
+  const instances = Array.from({ length: N }, (_, i) => ({ i, uuid: randomUUID(), name: `instance-${(0x7000 + i).toString(16).padStart(8, '0')}` }));
+  const wanted = instances.flatMap((d) => (d.i % 4 === 0 ? [0, 1] : [0]).map((k) => ({ d, k })));
+  const ports = [];
+  const t0 = Date.now();
+  for (let c = 0; c < wanted.length; c += 50) {
+    const bulk = wanted.slice(c, c + 50).map(({ d, k }) => ({
+      project_id: PROJECT,
+      network_id: net,
+      device_id: d.uuid,
+      device_owner: 'compute:nova',
+      mac_address: `fa:16:3e:${k.toString(16).padStart(2, '0')}:${((d.i >> 8) & 255).toString(16).padStart(2, '0')}:${(d.i & 255).toString(16).padStart(2, '0')}`,
+      fixed_ips: [
+        { subnet_id: v4, ip_address: `10.0.${(d.i >> 7) + 1 + k * 10}.${(d.i & 127) + 2}` },
+        { subnet_id: v6, ip_address: `fd00::${k}:${(d.i + 1).toString(16)}` },
+      ],
+    }));
+    ports.push(...(await api('POST', '/v2.0/ports', { ports: bulk })).ports.map((p, j) => ({ ...p, d: wanted[c + j].d, k: wanted[c + j].k })));
+  }
+  for (const p of ports.filter((p) => p.k === 0 && p.d.i % 2 === 0)) {
+    await api('POST', '/v2.0/floatingips', { floatingip: { project_id: PROJECT, floating_network_id: pub, port_id: p.id } });
+  }
+  console.log(`setup: ${N} instances, ${ports.length} ports, ${Math.ceil(N / 2)} floating IPs in ${((Date.now() - t0) / 1000).toFixed(1)} s (${apiCalls} API calls)`);
+
+  console.log(`\none cache sync (requests = the adapter's count; chunks of 50 ids)`);
+  console.log(`  ${'instances'.padStart(9)} ${'ports'.padStart(6)} ${'requests'.padStart(8)} ${'expected'.padStart(8)} ${'first sync'.padStart(11)} ${'second sync'.padStart(12)}`);
+  for (const size of SIZES) {
+    const dir = join(root, `n${size}`);
+    const xml = join(dir, 'xml');
+    const live = join(dir, 'live');
+    mkdirSync(xml, { recursive: true });
+    mkdirSync(live);
+    for (const d of instances.slice(0, size)) {
+      writeFileSync(
+        join(xml, `${d.name}.xml`),
+        `<domain type='qemu'><name>${d.name}</name><uuid>${d.uuid}</uuid><metadata><nova:instance xmlns:nova="${NS}"><nova:name>${d.name}</nova:name></nova:instance></metadata><memory unit='MiB'>48</memory><os><type arch='x86_64'>hvm</type></os><devices/></domain>`,
+        { mode: 0o600 },
+      );
+    }
+    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_'))), OS_AUTH_TYPE: 'none', OS_NETWORK_ENDPOINT_OVERRIDE: url };
+    const sync = () => {
+      const t = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, [BUNDLE, 'cache', 'sync', '--json', '--state-dir', join(dir, 'state'), '--persistent-xml-dir', xml, '--live-xml-dir', live], { encoding: 'utf8', env });
+      if (r.status !== 0) throw new Error(`cache sync: exit ${r.status}: ${r.stderr}`);
+      return { ms: Number(process.hrtime.bigint() - t) / 1e6, ...JSON.parse(r.stdout) };
+    };
+    const first = sync();
+    const second = sync();
+    if (first.written.length !== size || second.written.length !== 0) throw new Error(`unexpected: ${first.written.length} then ${second.written.length} written`);
+    const nPorts = ports.filter((p) => p.d.i < size).length;
+    // ports by device_id, subnets (2) and networks (1) by id, floating IPs by port_id
+    const expected = Math.ceil(size / 50) + 1 + 1 + Math.ceil(nPorts / 50);
+    console.log(
+      `  ${String(size).padStart(9)} ${String(nPorts).padStart(6)} ${String(first.requests).padStart(8)} ${String(expected).padStart(8)} ${`${first.ms.toFixed(0)} ms`.padStart(11)} ${`${second.ms.toFixed(0)} ms`.padStart(12)}`,
+    );
+    if (first.requests !== expected || second.requests !== expected) throw new Error(`request count ${first.requests}/${second.requests}, expected ${expected}`);
+  }
+} catch (err) {
+  // Neutron's own account of a 500 is in its log, which goes with the directory.
+  spawnSync('tail', ['-n', '40', join(root, 'neutron', 'neutron.log')], { stdio: 'inherit' });
+  throw err;
+} finally {
+  spawnSync('bash', [HARNESS, 'stop', join(root, 'neutron')], { stdio: 'inherit' });
+  rmSync(root, { recursive: true, force: true });
+}
