@@ -5,10 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port';
 
 const KEYSTONE_SH = join(dirname(fileURLToPath(import.meta.url)), 'keystone.sh');
 
@@ -19,20 +19,6 @@ export interface RealKeystone {
   api(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>>;
   readonly adminUserId: () => Promise<string>;
   destroy(): void;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => {
-        if (addr && typeof addr === 'object') resolve(addr.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
 }
 
 export async function startKeystone(): Promise<RealKeystone> {

@@ -4,10 +4,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port';
 
 const NEUTRON_SH = join(dirname(fileURLToPath(import.meta.url)), 'neutron.sh');
 /** Every POST under noauth must name a project (DESIGN §6). */
@@ -23,20 +23,6 @@ export interface RealNeutron {
   start(): void;
   /** Stops it and removes its directory. */
   destroy(): void;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => {
-        if (addr && typeof addr === 'object') resolve(addr.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
 }
 
 function sh(...args: string[]): void {
