@@ -38,6 +38,11 @@ export class SystemError extends IpmetaError {
   }
 }
 
+/** A message that may span lines, as the one line a log or a terminal line gets. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
+}
+
 /** Shows a user-supplied value inside a one-line message: quoted, escaped, and bounded. */
 export function quote(value: unknown, max = 80): string {
   let text: string;

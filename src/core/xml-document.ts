@@ -13,7 +13,7 @@ export const ELEMENT_NODE = 1;
 export const TEXT_NODE = 3;
 
 export function parseXml(text: string, source: string): Document {
-  if (text.length > MAX_XML_BYTES) throw new InputError(source, `XML larger than ${MAX_XML_BYTES} bytes`);
+  if (Buffer.byteLength(text) > MAX_XML_BYTES) throw new InputError(source, `XML larger than ${MAX_XML_BYTES} bytes`);
   if (/<!DOCTYPE/i.test(text)) throw new InputError(source, 'XML with a DOCTYPE is not accepted');
   let doc: Document;
   let problem: string | undefined;

@@ -1,4 +1,4 @@
-import { ExitCode } from '../../errors';
+import { ExitCode, oneLine } from '../../errors';
 import type { Io } from '../../io';
 import type { SettingFlags } from '../../adapters/settings';
 import { HOST_PATHS, type CheckResult } from './check';
@@ -23,8 +23,4 @@ export function formatResults(results: readonly CheckResult[]): string {
   return results
     .map((r) => `${MARK[r.status].padEnd(5)} ${r.check}: ${oneLine(r.detail)}${r.fix === undefined ? '' : `; to fix: ${oneLine(r.fix)}`}\n`)
     .join('');
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ');
 }

@@ -11,8 +11,8 @@ import { CacheStore } from '../../adapters/cache-store';
 import { resolveSettings } from '../../adapters/settings';
 import { parseDomain } from '../../core/domain';
 import { injectPorts } from '../../core/inject';
-import { MAX_XML_BYTES, serializeXml } from '../../core/xml-document';
-import { InputError, quote } from '../../errors';
+import { serializeXml } from '../../core/xml-document';
+import { oneLine, quote } from '../../errors';
 import type { Io } from '../../io';
 
 /** The operations whose output libvirt uses as the new domain XML; for every other, nothing. */
@@ -35,14 +35,13 @@ export async function runHook(argv: readonly string[], io: Io, env: NodeJS.Proce
     if (result.kind === 'changed') io.out(result.xml);
     else if (result.kind === 'no-cache') log(`no cached network_info for ${result.uuid}`);
   } catch (err) {
-    log(oneLine(err));
+    log(oneLine(err instanceof Error ? err.message : String(err)));
   }
   return 0;
 }
 
 /** The domain XML with the cached ports in place, when that changes anything. */
 export function rewriteDomainXml(xml: string, cache: CacheStore): HookRewrite {
-  if (Buffer.byteLength(xml) > MAX_XML_BYTES) throw new InputError('stdin', `larger than ${MAX_XML_BYTES} bytes`);
   const domain = parseDomain(xml, 'stdin');
   if (!domain.nova) return { kind: 'unchanged', why: 'not-nova' };
   const cached = cache.read(domain.uuid);
@@ -51,10 +50,4 @@ export function rewriteDomainXml(xml: string, cache: CacheStore): HookRewrite {
   const result = injectPorts(domain, cached.vifs);
   if (result.kind !== 'changed') return { kind: 'unchanged', why: 'in-sync' };
   return { kind: 'changed', xml: `${serializeXml(domain.doc)}\n` };
-}
-
-/** Whatever was thrown, as one line: the log gets one line per hook call. */
-function oneLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/\s*\n\s*/g, ' ');
 }
