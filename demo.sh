@@ -9,9 +9,9 @@
 #   sudo ./demo.sh --once   bring it up, show it, take it down (CI)
 #
 # How it stays off the machine: the daemon runs in a private mount namespace with its own
-# /etc/libvirt, /run/libvirt and /var/lib/libvirt (test/harness/libvirtd.sh), so a libvirt that
+# /etc/libvirt, /run/libvirt and /var/lib/libvirt (test/support/libvirtd.sh), so a libvirt that
 # already runs here is never touched. install.sh runs unmodified, with its default paths, in a
-# copy-on-write view of /etc, /usr and /var (test/install/sandbox.sh) that the daemon shares:
+# copy-on-write view of /etc, /usr and /var (test/support/sandbox.sh) that the daemon shares:
 # /usr/sbin/nova-ipmeta, /etc/nova-ipmeta, /var/lib/nova-ipmeta and the hook exist only there,
 # and systemd is hidden, so install.sh takes its cron path. The machine itself gets the Debian
 # packages the demo needs (libvirt-daemon, qemu-system-x86, and nodejs/npm if there is no Node).
@@ -23,8 +23,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=${NOVA_IPMETA_DEMO_ROOT:-/tmp/nova-ipmeta-demo}
 SYSTEM=$ROOT/system   # the sandbox: the copy-on-write /etc, /usr, /var
 LIBVIRT=$ROOT/libvirt # the private daemon's root
-LIBVIRTD_SH=$HERE/test/harness/libvirtd.sh
-SANDBOX_SH=$HERE/test/install/sandbox.sh
+LIBVIRTD_SH=$HERE/test/support/libvirtd.sh
+SANDBOX_SH=$HERE/test/support/sandbox.sh
 NS_1_0=http://openstack.org/xmlns/libvirt/nova/1.0
 NS_1_1=http://openstack.org/xmlns/libvirt/nova/1.1
 
@@ -68,7 +68,7 @@ prepare() {
 		bold "npm run build"
 		npm run build --silent
 	fi
-	bold "libvirt and QEMU packages (test/harness/libvirtd.sh deps)"
+	bold "libvirt and QEMU packages (test/support/libvirtd.sh deps)"
 	bash "$LIBVIRTD_SH" deps
 	echo "ok: $(libvirtd --version)"
 }

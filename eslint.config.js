@@ -1,6 +1,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Imports a layer may not make (type imports included: a type is a dependency too). */
+function layer(files, group, message) {
+  return { files: [files], rules: { 'no-restricted-imports': ['error', { patterns: [{ group, message }] }] } };
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'build/'] },
   js.configs.recommended,
@@ -22,16 +27,27 @@ export default tseslint.config(
       ],
     },
   },
+  // The layers (docs/design.md, "Layout"): dependencies point inward, core <- adapters <-
+  // usecases <- cli and commands; no command imports another.
+  layer('src/core/**', ['../adapters/*', '../usecases/*', '../cli/*', '../commands/*', 'node:*', '!node:util'], 'the core is pure: no I/O, no outer layer'),
+  layer('src/adapters/**', ['**/usecases/*', '**/cli/*', '**/commands/*'], 'adapters know the core only'),
+  layer('src/usecases/**', ['**/cli/*', '**/commands/*'], 'use cases know the core and the adapters only'),
+  {
+    files: ['src/commands/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./(?!\\.\\./)', message: 'a command uses its own folder and the layers below, never another command' }] }],
+    },
+  },
   {
     // A command's declaration is loaded by every run of the CLI, so it may hold only plain data:
-    // its work is imported on use (`run: async (...) => (await import('./run')).run(...)`).
-    files: ['src/commands/*/command.ts', 'src/commands/cache/commands.ts'],
+    // its work is imported on use (`defineCommand(spec, () => import('./run'))`).
+    files: ['src/commands/*/command.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: ['node:*', '../../adapters/*', '../../reconcile/*', '../../watch/*', '../../core/*', './*', '!./run', '!../../core/nova-namespace'], allowTypeImports: true,
+            { group: ['node:*', '../../adapters/*', '../../usecases/*', '../../core/*', './*', '!./run', '!../../core/nova-namespace'], allowTypeImports: true,
               message: 'command declarations import their work lazily, inside run()' },
           ],
         },

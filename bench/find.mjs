@@ -1,6 +1,6 @@
 // `nova-ipmeta find ADDRESS` on a host with 1000 instances, against `node -e 0` (the floor of any
 // Node command) and against what an operator script does without the tool: one `virsh dumpxml`
-// per domain. The 1000 domains are defined on a private libvirt daemon (test/harness/libvirtd.sh),
+// per domain. The 1000 domains are defined on a private libvirt daemon (test/support/libvirtd.sh),
 // so the persistent files are the ones libvirt wrote; the live files are libvirt's own status file
 // of a guest started once, with each domain put inside it (starting 1000 guests needs 50 GB).
 //
@@ -26,7 +26,7 @@ const N = Number(opts.domains);
 const RUNS = Number(opts.runs);
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLE = opts.bundle ?? join(repo, 'dist/nova-ipmeta.cjs');
-const HARNESS = join(repo, 'test/harness/libvirtd.sh');
+const HARNESS = join(repo, 'test/support/libvirtd.sh');
 if (!existsSync(BUNDLE)) throw new Error('run `npm run build` first');
 
 const work = mkdtempSync(join(tmpdir(), 'bench-find-'));

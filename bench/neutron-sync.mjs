@@ -1,4 +1,4 @@
-// `cache sync` of N nova instances against a real Neutron (test/harness/neutron.sh): the number of
+// `cache sync` of N nova instances against a real Neutron (test/support/neutron.sh): the number of
 // HTTP requests one sync makes (the adapter's own counter, retries included), which must grow
 // with the chunks of 50 ids only, and the wall time of a first sync (every file written) and of a
 // second one (nothing written). The instances are domain XML files read with --persistent-xml-dir
@@ -18,7 +18,7 @@ const arg = (name, def) => {
 };
 const N = arg('instances', 200);
 const SIZES = [...new Set([20, 100, N])].filter((s) => s <= N).sort((a, b) => a - b);
-const HARNESS = 'test/harness/neutron.sh';
+const HARNESS = 'test/support/neutron.sh';
 const BUNDLE = 'dist/nova-ipmeta.cjs';
 const NS = 'http://openstack.org/xmlns/libvirt/nova/1.1';
 const PROJECT = 'acf923f29b4d4e0d8acfb1b2976dd480';

@@ -16,7 +16,7 @@ const arg = (name, def) => {
 };
 const N = arg('domains', 200);
 const ROUNDS = arg('rounds', 3);
-const HARNESS = 'test/harness/libvirtd.sh';
+const HARNESS = 'test/support/libvirtd.sh';
 const BUNDLE = 'dist/nova-ipmeta.cjs';
 const NS = 'http://openstack.org/xmlns/libvirt/nova/1.1';
 

@@ -8,14 +8,13 @@
 // PROVE_TIMER_SECONDS, NOVA_IPMETA_HOOK_CYCLES (default 100 here); FC_SEED replays the inputs.
 // Usage: npm run prove [-- hostile faults load hook]   (default: all four, in that order)
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { systemNode } from './system-node.mjs';
 
 const parts = {
   hostile: 'test/prove/hostile-input.test.ts',
-  faults: 'test/libvirt/prove-faults.test.ts',
-  load: 'test/libvirt/prove-load.test.ts',
-  hook: 'test/libvirt/hook.test.ts',
+  faults: 'test/prove/faults.libvirt.test.ts',
+  load: 'test/prove/load.libvirt.test.ts',
+  hook: 'test/commands/hook.libvirt.test.ts',
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(parts);
 const unknown = wanted.filter((w) => !(w in parts));
@@ -23,14 +22,6 @@ if (unknown.length) {
   process.stderr.write(`unknown part ${unknown.join(' ')}; parts: ${Object.keys(parts).join(' ')}\n`);
   process.exit(2);
 }
-// The machine's own Node, as scripts/test.mjs chooses it (npm puts Node 18 first on PATH).
-const systemNode =
-  (process.env.PATH ?? '')
-    .split(delimiter)
-    .filter((d) => d && !d.includes('node_modules'))
-    .map((d) => join(d, 'node'))
-    .find((p) => existsSync(p)) ?? process.execPath;
-
 const env = { ...process.env, PROVE_LONG: process.env.PROVE_LONG ?? '1', NOVA_IPMETA_HOOK_CYCLES: process.env.NOVA_IPMETA_HOOK_CYCLES ?? '100' };
 const build = spawnSync(systemNode, ['scripts/build.mjs'], { stdio: 'inherit', env });
 if (build.status !== 0) process.exit(1);

@@ -1,12 +1,22 @@
 /**
- * The whole program as a function: argv in, exit code out, no side effect at import. The hook
- * path is dispatched before anything heavy loads, since libvirt waits on it at every incoming
- * migration and restore: it never loads yargs or execa.
+ * The whole program as a function: argv in, exit code out, no side effect at import. The hook's
+ * filter path is dispatched before anything else loads, since libvirt waits on it at every
+ * incoming migration and restore: it loads none of the CLI.
+ *
+ * The one place errors become messages and exit codes (src/cli/exit-code.ts says what each means).
  */
-import { ExitCode, IpmetaError } from './errors';
+import { ExitCode, PluginStatus } from './exit-code';
+import { IpmetaError, UsageError, oneLine, type ErrorKind } from './errors';
 import { processIo, type Io } from './io';
 
-export async function runMain(argv: readonly string[], io: Io = processIo): Promise<number> {
+const EXIT_OF_KIND: Readonly<Record<ErrorKind, ExitCode>> = {
+  usage: ExitCode.badInput,
+  input: ExitCode.badInput,
+  'not-found': ExitCode.negative,
+  system: ExitCode.failure,
+};
+
+export async function runMain(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
   try {
     if (argv[0] === 'hook') {
       const { runHook } = await import('./commands/hook/run');
@@ -15,17 +25,33 @@ export async function runMain(argv: readonly string[], io: Io = processIo): Prom
     const { runCli } = await import('./cli/run-cli');
     return await runCli(argv, io);
   } catch (err) {
-    return reportError(err, io);
+    return isMonitoringCheck(argv) ? reportUnknown(err, io) : report(err, io);
   }
 }
 
-/** The one place errors become messages and exit codes. */
-export function reportError(err: unknown, io: Io): number {
+function report(err: unknown, io: Io): ExitCode {
   if (err instanceof IpmetaError) {
-    io.err(`nova-ipmeta: ${err.message}\n`);
-    return err.exitCode;
+    const command = err instanceof UsageError ? err.command : undefined;
+    const where = command === undefined ? '' : `${command}: `;
+    const help = err instanceof UsageError ? ` (see nova-ipmeta ${command === undefined ? '' : `${command} `}--help)` : '';
+    io.err(`nova-ipmeta: ${where}${oneLine(err.message)}${help}\n`);
+    return EXIT_OF_KIND[err.kind];
   }
   const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
   io.err(`nova-ipmeta: internal error (please report): ${detail}\n`);
-  return ExitCode.system;
+  return ExitCode.failure;
+}
+
+/**
+ * `reconcile --check` is a monitoring plugin: whatever kept it from checking, usage errors
+ * included, is UNKNOWN, said in the plugin's one line on stdout (Monitoring Plugins guidelines).
+ */
+function isMonitoringCheck(argv: readonly string[]): boolean {
+  return argv.includes('reconcile') && argv.includes('--check');
+}
+
+function reportUnknown(err: unknown, io: Io): ExitCode {
+  const message = err instanceof IpmetaError ? err.message : err instanceof Error ? `internal error (please report): ${err.message}` : String(err);
+  io.out(`NOVA-IPMETA UNKNOWN - ${oneLine(message)}\n`);
+  return PluginStatus.unknown;
 }

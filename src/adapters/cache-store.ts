@@ -1,6 +1,6 @@
 /**
- * The network_info cache: one nova network_info per instance, `<cacheDir>/<uuid>.json` (DESIGN
- * §4), the desired state every reconcile reads. A file is stored exactly as the operator gave it
+ * The network_info cache: one nova network_info per instance, `<cacheDir>/<uuid>.json`
+ * (docs/design.md, "Contracts"), the desired state every reconcile reads. A file is stored exactly as the operator gave it
  * (it is nova's own format, and stays diffable against nova's database), but only after it has
  * passed `parseNetworkInfo`, the same validator every reader applies again. Files are 0600 in
  * 0700 directories and replaced atomically, so a reader never sees a torn or mixed file.

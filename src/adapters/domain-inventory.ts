@@ -8,18 +8,19 @@
  * `qemu+unix:///system`): the default directories belong to that daemon only. Any other URI
  * (remote, `qemu:///session`, a private daemon's `?socket=`) goes to virsh. A directory that
  * cannot be listed (not root, missing: the daemon never ran) also goes to virsh, saying so in one
- * line on stderr, since the answer then costs a libvirt connection. The virsh adapter (and execa
+ * line on stderr, since the answer then costs a libvirt connection. The virsh adapter (and the process
  * with it) is imported only then: the file path must stay cheap.
  */
-import { InputError, quote } from '../errors';
+import { InputError, NotFoundError, quote } from '../errors';
 import type { Io } from '../io';
 import type { Domain } from '../core/domain';
 import { parseUuid } from '../core/model';
 import { parseDomain } from '../core/domain';
+import type { Definition } from '../core/model';
 import { DEFAULTS, type Settings } from './settings';
-import { scanDomainXmlDirs, type Definition, type DomainXmlScan, type ScanOptions } from './domain-xml-files';
+import { scanDomainXmlDirs, type DomainXmlScan, type ScanOptions } from './domain-xml-files';
 
-export type { Definition } from './domain-xml-files';
+export type { Definition } from '../core/model';
 
 export interface InventoryEntry {
   readonly domain: Domain;
@@ -70,7 +71,7 @@ export async function oneDomain(settings: Settings, io: Io, nameOrUuid: string):
     return { domain: parseDomain(xml, `domain ${quote(ref.name)}`), definition: ref.active ? 'live' : 'persistent' };
   } catch (err) {
     // Not a domain name or UUID libvirt knows: perhaps nova's name for an instance.
-    if (!(err instanceof InputError)) throw err;
+    if (!(err instanceof NotFoundError)) throw err;
   } finally {
     await session.close();
   }
@@ -84,7 +85,7 @@ function pick(entries: InventoryEntry[], nameOrUuid: string): InventoryEntry {
   const byName = entries.filter((e) => e.domain.name === nameOrUuid);
   const matches = byName.length ? byName : entries.filter((e) => e.domain.nova?.displayName === nameOrUuid);
   const [first, second] = matches;
-  if (!first) throw new InputError('domain', `no domain or instance named ${quote(nameOrUuid)}, and no domain with that UUID`);
+  if (!first) throw new NotFoundError(`no domain or instance named ${quote(nameOrUuid)}, and no domain with that UUID`);
   if (second) throw new InputError('domain', `${quote(nameOrUuid)} names several domains (${first.domain.uuid}, ${second.domain.uuid}): give the UUID`);
   return first;
 }

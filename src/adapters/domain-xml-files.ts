@@ -1,5 +1,5 @@
 /**
- * The domain XML libvirt keeps on disk for itself (DESIGN §1): `/run/libvirt/qemu/<name>.xml` for
+ * The domain XML libvirt keeps on disk for itself (docs/design.md, "Facts about libvirt"): `/run/libvirt/qemu/<name>.xml` for
  * each running guest (its live definition, inside `<domstatus>`), `/etc/libvirt/qemu/<name>.xml`
  * for each defined one. Reading them costs no libvirt call, which is what makes `find` cheap on a
  * host with a thousand guests. A running guest is reported from its live file (it is what is true
@@ -13,13 +13,13 @@
  * ignored silently; one that cannot be read or parsed is reported and skipped.
  */
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
-import { InputError } from '../errors';
+import { InputError, messageOf } from '../errors';
+import { decodeUtf8 } from './file-read';
+import { errnoCode } from './os-error';
 import { readDomain, type Domain } from '../core/domain';
-import { parseUuid, type Uuid } from '../core/model';
+import { parseUuid, type Definition, type Uuid } from '../core/model';
 import { MAX_XML_BYTES, parseXml } from '../core/xml-document';
 
-/** Which of libvirt's two definitions of a domain a report comes from. */
-export type Definition = 'live' | 'persistent';
 
 export interface DomainXmlDirs {
   readonly live: string;
@@ -59,77 +59,72 @@ export function scanDomainXmlDirs(dirs: DomainXmlDirs, options: ScanOptions = {}
   if (live.kind === 'unreadable') return live;
   const persistent = listXmlFiles(dirs.persistent);
   if (persistent.kind === 'unreadable') return persistent;
-  const { mayMatch } = options;
-  const reader = new FileReader();
-  const domains: DomainFromFile[] = [];
-  const skipped: SkippedFile[] = [];
-  const skip = (path: string, problem: string) => skipped.push({ path, problem });
+  const scan = new Scan(options.mayMatch);
+  // The running guests first: a guest that runs is reported from its live file (what is true
+  // now), and its persistent file is then passed over: by file name, which spares reading it at
+  // all (libvirt names both files after the domain and keeps names unique among its domains),
+  // and by UUID.
+  scan.dir(dirs.live, live.files, 'live');
+  scan.dir(dirs.persistent, persistent.files, 'persistent');
+  return { kind: 'scanned', domains: scan.domains, skipped: scan.skipped };
+}
 
-  // The running guests, whose persistent file is then not the one to report: by UUID, and by
-  // file name, which spares reading that file at all. libvirt names both files after the domain
-  // and keeps names unique among all its domains, so a live and a persistent file of the same
-  // name are the same domain.
-  const running = new Set<Uuid>();
-  const runningFiles = new Set<string>();
-  for (const file of live.files) {
-    const path = inDir(dirs.live, file.name);
-    const bytes = reader.read(path, file.symlink);
-    if (typeof bytes === 'string') {
-      // Gone since the listing: the guest stopped meanwhile, its persistent file (if any) counts.
-      if (bytes !== 'ENOENT') skip(path, `cannot read: ${bytes}`);
-      continue;
-    }
-    const wanted = !mayMatch || mayMatch(bytes);
-    if (!wanted) {
-      const uuid = cheapUuid(bytes);
-      if (uuid) {
-        running.add(uuid);
-        runningFiles.add(file.name);
+/** One pass over the two directories, remembering which domains were seen in which. */
+class Scan {
+  readonly domains: DomainFromFile[] = [];
+  readonly skipped: SkippedFile[] = [];
+  private readonly reader = new FileReader();
+  private readonly uuids: Record<Definition, Set<Uuid>> = { live: new Set(), persistent: new Set() };
+  private readonly runningFiles = new Set<string>();
+
+  constructor(private readonly mayMatch: ScanOptions['mayMatch']) {}
+
+  dir(dir: string, files: readonly XmlFile[], definition: Definition): void {
+    const running = this.uuids.live;
+    for (const file of files) {
+      if (definition === 'persistent' && this.runningFiles.has(file.name)) continue;
+      const path = inDir(dir, file.name);
+      const bytes = this.reader.read(path, file.symlink);
+      if (bytes.kind === 'error') {
+        // Gone since the listing: a guest stopped meanwhile (its persistent file counts), or undefined.
+        if (bytes.code !== 'ENOENT') this.skip(path, `cannot read: ${bytes.code}`);
         continue;
       }
+      const wanted = !this.mayMatch || this.mayMatch(bytes.data);
+      if (!wanted) {
+        // Not parsed; a live file still marks its guest as running, so its persistent file is passed over.
+        const uuid = definition === 'live' ? cheapUuid(bytes.data) : undefined;
+        if (uuid) {
+          running.add(uuid);
+          this.runningFiles.add(file.name);
+        }
+        if (uuid || definition === 'persistent') continue;
+      }
+      if (definition === 'persistent') {
+        const uuid = cheapUuid(bytes.data);
+        if (uuid && running.has(uuid)) continue;
+      }
+      const parsed = parseDomainFile(bytes.data, path);
+      if (parsed.kind === 'not-a-domain') continue;
+      if (parsed.kind === 'invalid') {
+        this.skip(path, parsed.problem);
+        continue;
+      }
+      const { domain } = parsed;
+      if (definition === 'persistent' && running.has(domain.uuid)) continue;
+      if (this.uuids[definition].has(domain.uuid)) {
+        this.skip(path, `another ${definition} file has the same UUID ${domain.uuid}`);
+        continue;
+      }
+      this.uuids[definition].add(domain.uuid);
+      if (definition === 'live') this.runningFiles.add(file.name);
+      if (wanted) this.domains.push({ domain, definition, path });
     }
-    const parsed = parseDomainFile(bytes, path);
-    if (parsed === undefined) continue;
-    if (typeof parsed === 'string') {
-      skip(path, parsed);
-      continue;
-    }
-    if (running.has(parsed.uuid)) {
-      skip(path, `another live file has the same UUID ${parsed.uuid}`);
-      continue;
-    }
-    running.add(parsed.uuid);
-    runningFiles.add(file.name);
-    if (wanted) domains.push({ domain: parsed, definition: 'live', path });
   }
 
-  const defined = new Set<Uuid>();
-  for (const file of persistent.files) {
-    if (runningFiles.has(file.name)) continue;
-    const path = inDir(dirs.persistent, file.name);
-    const bytes = reader.read(path, file.symlink);
-    if (typeof bytes === 'string') {
-      if (bytes !== 'ENOENT') skip(path, `cannot read: ${bytes}`);
-      continue;
-    }
-    if (mayMatch && !mayMatch(bytes)) continue;
-    const uuid = cheapUuid(bytes);
-    if (uuid && running.has(uuid)) continue;
-    const parsed = parseDomainFile(bytes, path);
-    if (parsed === undefined) continue;
-    if (typeof parsed === 'string') {
-      skip(path, parsed);
-      continue;
-    }
-    if (running.has(parsed.uuid)) continue;
-    if (defined.has(parsed.uuid)) {
-      skip(path, `another persistent file has the same UUID ${parsed.uuid}`);
-      continue;
-    }
-    defined.add(parsed.uuid);
-    domains.push({ domain: parsed, definition: 'persistent', path });
+  private skip(path: string, problem: string): void {
+    this.skipped.push({ path, problem });
   }
-  return { kind: 'scanned', domains, skipped };
 }
 
 interface XmlFile {
@@ -153,30 +148,29 @@ function listXmlFiles(dir: string): { kind: 'listed'; files: XmlFile[] } | { kin
 /**
  * Reads whole files into one reused buffer: for a thousand files, a thousand open/read/close and
  * no allocation each (measured: reading each into a new string costs as much again, half of it
- * in the garbage collector). Returns the bytes (a view, valid until the next read) or the
- * problem: an errno code such as `ENOENT`.
+ * in the garbage collector). The bytes are a view, valid until the next read.
  */
 class FileReader {
   private buffer = Buffer.allocUnsafe(256 * 1024);
 
-  read(path: string, symlink: boolean): Buffer | string {
+  read(path: string, symlink: boolean): { kind: 'read'; data: Buffer } | { kind: 'error'; code: string } {
     let fd: number;
     try {
       // O_NONBLOCK: a FIFO (behind a symbolic link) fails instead of blocking the open.
       fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (err) {
-      return errorCode(err);
+      return { kind: 'error', code: errorCode(err) };
     }
     try {
       // What a symbolic link points to must be a regular file (a FIFO would never end, nor /dev/zero).
       if (symlink) {
         const target = fstatSync(fd);
-        if (!target.isFile()) return target.isDirectory() ? 'EISDIR' : 'not a regular file';
+        if (!target.isFile()) return { kind: 'error', code: target.isDirectory() ? 'EISDIR' : 'not a regular file' };
       }
       let length = 0;
       for (;;) {
         if (length === this.buffer.length) {
-          if (length > MAX_XML_BYTES) return 'EFBIG';
+          if (length > MAX_XML_BYTES) return { kind: 'error', code: 'EFBIG' };
           const bigger = Buffer.allocUnsafe(this.buffer.length * 2);
           this.buffer.copy(bigger, 0, 0, length);
           this.buffer = bigger;
@@ -187,36 +181,39 @@ class FileReader {
         // A regular file gives less than asked only at its end: no second read to see 0.
         if (n < room) break;
       }
-      return this.buffer.subarray(0, length);
+      return { kind: 'read', data: this.buffer.subarray(0, length) };
     } catch (err) {
-      return errorCode(err);
+      return { kind: 'error', code: errorCode(err) };
     } finally {
       closeSync(fd);
     }
   }
 }
 
-/**
- * A parsed domain, undefined for an XML file that is not a domain (ignored silently), or the
- * problem with a file that should have been one.
- */
-function parseDomainFile(bytes: Buffer, path: string): Domain | string | undefined {
-  const text = bytes.toString('utf8');
-  const part = domainOfStatus(text);
-  if (part !== undefined) {
-    try {
-      return readDomain(parseXml(part, path), path);
-    } catch {
-      // Not exactly the <domain> child after all: the whole file decides.
-    }
-  }
+type ParsedFile =
+  | { readonly kind: 'domain'; readonly domain: Domain }
+  /** Some other XML file: ignored silently. */
+  | { readonly kind: 'not-a-domain' }
+  /** A file that should have been a domain and is not readable as one: reported. */
+  | { readonly kind: 'invalid'; readonly problem: string };
+
+function parseDomainFile(bytes: Buffer, path: string): ParsedFile {
   try {
+    const text = decodeUtf8(bytes, path);
+    const part = domainOfStatus(text);
+    if (part !== undefined) {
+      try {
+        return { kind: 'domain', domain: readDomain(parseXml(part, path), path) };
+      } catch {
+        // Not exactly the <domain> child after all: the whole file decides.
+      }
+    }
     const doc = parseXml(text, path);
     const root = doc.documentElement;
-    if (root?.namespaceURI !== null || (root.localName !== 'domain' && root.localName !== 'domstatus')) return undefined;
-    return readDomain(doc, path);
+    if (root?.namespaceURI !== null || (root.localName !== 'domain' && root.localName !== 'domstatus')) return { kind: 'not-a-domain' };
+    return { kind: 'domain', domain: readDomain(doc, path) };
   } catch (err) {
-    if (err instanceof InputError) return err.problem;
+    if (err instanceof InputError) return { kind: 'invalid', problem: err.problem };
     throw err;
   }
 }
@@ -297,5 +294,5 @@ function inDir(dir: string, name: string): string {
 }
 
 function errorCode(err: unknown): string {
-  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  return errnoCode(err) ?? messageOf(err);
 }

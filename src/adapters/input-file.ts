@@ -1,20 +1,19 @@
-/** Reading a command's input: a file path, or `-` for stdin, bounded in size before parsing. */
-import { readFileSync, statSync } from 'node:fs';
+/** A command's input: a file path, or `-` for stdin; bounded before it is read, strict UTF-8. */
 import { InputError, quote } from '../errors';
 import type { Io } from '../io';
+import { decodeUtf8, readRegularFile } from './file-read';
+import { errnoCode } from './os-error';
 
 export async function readInput(path: string, io: Io, maxBytes: number): Promise<{ text: string; source: string }> {
-  if (path === '-') {
-    const text = await io.readStdin();
-    if (Buffer.byteLength(text) > maxBytes) throw new InputError('stdin', `larger than ${maxBytes} bytes`);
-    return { text, source: 'stdin' };
-  }
+  const source = path === '-' ? 'stdin' : path;
+  let bytes: Buffer;
   try {
-    const size = statSync(path).size;
-    if (size > maxBytes) throw new InputError(path, `larger than ${maxBytes} bytes`);
-    return { text: readFileSync(path, 'utf8'), source: path };
+    bytes = path === '-' ? await io.readStdin(maxBytes) : readRegularFile(path, { maxBytes });
   } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(quote(path), `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    const code = errnoCode(err);
+    if (code === 'EFBIG') throw new InputError(source, `larger than ${maxBytes} bytes`);
+    if (code === undefined) throw err;
+    throw new InputError(path === '-' ? 'stdin' : quote(path), `cannot read: ${code}`);
   }
+  return { text: decodeUtf8(bytes, source), source };
 }

@@ -17,11 +17,11 @@
  *
  * The holder writes its pid into the file, for the message a waiter that gives up prints.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SystemError } from '../errors';
 import { errnoCode, showPath, systemFailure } from './os-error';
+import { runProcess } from './process';
 import { ensurePrivateDir, trustProblem } from './state-dir';
 
 /** The lock was still held when the wait ran out: a run of its own, not a failure of the system. */
@@ -47,6 +47,8 @@ const FLOCK_PATHS = ['/usr/bin/flock', '/bin/flock'];
 const BUSY = 75;
 /** A lock file replaced under a waiter: try the new one, a few times. */
 const MAX_ATTEMPTS = 5;
+/** How long past its own wait a flock(1) may take before it counts as hung. */
+const FLOCK_GRACE_MS = 10_000;
 
 /** Creates the state directory if needed (0700); throws SystemError when another run holds the lock past `waitMs`. */
 export async function acquireRunLock(stateDir: string, options: RunLockOptions): Promise<RunLock> {
@@ -101,25 +103,19 @@ function openLockFile(path: string): { fd: number; readOnly: boolean } {
   return { fd, readOnly };
 }
 
-function flock(fd: number, waitMs: number, path: string): Promise<'locked' | 'busy'> {
+async function flock(fd: number, waitMs: number, path: string): Promise<'locked' | 'busy'> {
   const bin = FLOCK_PATHS.find((p) => existsSync(p));
-  if (bin === undefined) {
-    return Promise.reject(new SystemError(`cannot lock ${showPath(path)}: flock(1) from util-linux is not in /usr/bin or /bin`));
-  }
+  if (bin === undefined) throw new SystemError(`cannot lock ${showPath(path)}: flock(1) from util-linux is not in /usr/bin or /bin`);
   const wait = waitMs >= 1 ? ['--wait', (waitMs / 1000).toFixed(3)] : ['--nonblock'];
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, [...wait, '--conflict-exit-code', String(BUSY), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', (err) => {
-      reject(systemFailure('lock', path, err));
-    });
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve('locked');
-      else if (code === BUSY) resolve('busy');
-      else reject(new SystemError(`cannot lock ${showPath(path)}: flock ${signal ?? `exited ${code}`}: ${stderr.trim()}`));
-    });
+  // flock waits in the kernel and gives up by itself; the time limit only guards against a hung flock.
+  const r = await runProcess([bin, ...wait, '--conflict-exit-code', String(BUSY), '3'], {
+    extraFds: [fd],
+    timeoutMs: Math.max(0, waitMs) + FLOCK_GRACE_MS,
+    allowFailure: true,
   });
+  if (r.exitCode === 0) return 'locked';
+  if (r.exitCode === BUSY) return 'busy';
+  throw new SystemError(`cannot lock ${showPath(path)}: flock ${r.signal ?? `exited ${r.exitCode ?? '?'}`}: ${r.stderr.trim()}`);
 }
 
 function isStillAt(fd: number, path: string): boolean {
@@ -134,25 +130,34 @@ function isStillAt(fd: number, path: string): boolean {
 }
 
 function holding(fd: number, path: string, readOnly: boolean): RunLock {
-  if (!readOnly) {
+  // The pid is only for a waiter's message: a full or read-only disk must not stop a run that
+  // needs no disk at all (reconcile reads the cache and writes libvirt).
+  if (!readOnly) bestEffort(() => {
     ftruncateSync(fd, 0);
     writeSync(fd, `${process.pid}\n`, 0);
-  }
+  });
   let released = false;
   return {
     path,
     release: () => {
       if (!released) {
         released = true;
-        try {
-          if (!readOnly) ftruncateSync(fd, 0);
-        } finally {
-          closeSync(fd);
-        }
+        if (!readOnly) bestEffort(() => {
+          ftruncateSync(fd, 0);
+        });
+        closeSync(fd);
       }
       return Promise.resolve();
     },
   };
+}
+
+function bestEffort(write: () => void): void {
+  try {
+    write();
+  } catch {
+    // ENOSPC, EIO, EROFS: the lock itself (flock on the open file) is unaffected.
+  }
 }
 
 function formatWait(ms: number): string {

@@ -1,10 +1,11 @@
 /**
- * Where things are and which daemon to talk to (DESIGN §4): flags win over environment,
+ * Where things are and which daemon to talk to (docs/design.md, "Contracts"): flags win over environment,
  * environment over the config file, the config file over the defaults.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../errors';
+import { InputError, messageOf } from '../errors';
+import { errnoCode } from './os-error';
 import { parseIni, type Ini } from '../core/ini';
 
 export const DEFAULTS = {
@@ -58,9 +59,9 @@ function readConfig(path: string, required: boolean): Ini {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     if (code === 'ENOENT' && !required) return new Map();
-    throw new InputError(path, `cannot read the config file: ${code ?? (err as Error).message}`);
+    throw new InputError(path, `cannot read the config file: ${code ?? messageOf(err)}`);
   }
   return parseIni(text, path);
 }

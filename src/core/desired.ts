@@ -1,5 +1,5 @@
 /**
- * The desired `<nova:ports>` of one domain (DESIGN §3.1): the cached VIFs plugged into the domain,
+ * The desired `<nova:ports>` of one domain (docs/design.md, "The one flow"): the cached VIFs plugged into the domain,
  * in cache order, then the ports the metadata already lists that the cache lacks, while their
  * interface (named by nova after the port) is still on the domain.
  */

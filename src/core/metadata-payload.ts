@@ -1,7 +1,7 @@
 /**
  * The XML handed to `virsh metadata --key nova --set`. libvirt puts the given element and all its
  * descendants into the namespace of `--uri` under the prefix of `--key`; XML that already carries
- * a prefix or a namespace declaration comes out broken (DESIGN §1). So the copy is unqualified.
+ * a prefix or a namespace declaration comes out broken (docs/design.md, "Facts about libvirt"). So the copy is unqualified.
  * It is also compact: indentation between elements is dropped (libvirt indents what it saves),
  * because virsh reads each byte of an argument slowly (about 2 µs) and this runs per domain.
  */

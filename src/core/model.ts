@@ -49,3 +49,6 @@ export function parseUuid(text: string): Uuid | undefined {
 export function parseMac(text: string): Mac | undefined {
   return MAC.test(text) ? (text.toLowerCase() as Mac) : undefined;
 }
+
+/** Which of libvirt's two definitions of a domain: the running guest's, or the one it starts from. */
+export type Definition = 'live' | 'persistent';

@@ -1,6 +1,6 @@
 /**
  * Neutron's answer (ports, their subnets and networks, the floating IPs bound to them) turned into
- * nova's network_info for one instance, the format the cache holds (DESIGN §2), so a synced file
+ * nova's network_info for one instance, the format the cache holds (docs/design.md, "Facts about nova"), so a synced file
  * and one pushed by an operator are read the same way. Pure: the caller fetches, validates the
  * result with `validateNetworkInfo` and stores it.
  *

@@ -15,6 +15,10 @@ export const TEXT_NODE = 3;
 export function parseXml(text: string, source: string): Document {
   if (Buffer.byteLength(text) > MAX_XML_BYTES) throw new InputError(source, `XML larger than ${MAX_XML_BYTES} bytes`);
   if (/<!DOCTYPE/i.test(text)) throw new InputError(source, 'XML with a DOCTYPE is not accepted');
+  // The text is already decoded (strictly, as UTF-8): a document that says it is in another
+  // encoding would mean something else than what it was read as.
+  const encoding = /^\uFEFF?<\?xml[^>]*\sencoding\s*=\s*["']([^"']*)["']/.exec(text)?.[1];
+  if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) throw new InputError(source, `XML declared as ${JSON.stringify(encoding)}: only UTF-8 is read`);
   let doc: Document;
   let problem: string | undefined;
   // xmldom only warns about some malformed markup (an unquoted attribute, `<a b/>`): refuse that

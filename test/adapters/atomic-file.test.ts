@@ -85,7 +85,7 @@ test('a directory at the target: SystemError naming the path and errno, no temp 
     writeFileAtomic(join(dir, 'f'), 'x', { mode: 0o600 });
   });
   assert.is(err.message, `cannot write ${join(dir, 'f')}: EISDIR (illegal operation on a directory)`);
-  assert.is(err.exitCode, 3);
+  assert.is(err.kind, 'system');
   assert.equal(readdirSync(dir), ['f']);
 });
 

@@ -21,7 +21,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CacheStore } from '../../src/adapters/cache-store';
 import { InputError, SystemError } from '../../src/errors';
-import { fixture, macOf, portId, vifJson } from '../core/builders';
+import { fixture, macOf, portId, vifJson } from '../support/builders';
 
 const UUID = '9d7e3c1a-5b2f-4e8d-a1c3-7f6e5d4c3b2a';
 const OTHER = '11111111-2222-4333-8444-555555555555';

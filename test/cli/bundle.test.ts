@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BUNDLE, NODES, fixturePath, runInProcess } from './helpers';
+import { BUNDLE, NODES, fixturePath, runInProcess } from '../support/cli';
 
 const squash = (xml: string) => xml.replace(/>\s+</g, '><').trim();
 const WALLABY = fixturePath('domains/wallaby-nova-ports.xml');

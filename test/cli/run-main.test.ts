@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseDomain } from '../../src/core/domain';
 import { NOVA_NS } from '../../src/core/nova-namespace';
-import { fixturePath, runInProcess } from './helpers';
+import { fixturePath, runInProcess } from '../support/cli';
 
 const read = (p: string) => readFileSync(fixturePath(p), 'utf8');
 const TWO_PORTS = fixturePath('network_info/two-ports.json');
@@ -80,7 +80,7 @@ test('inject reads either input from stdin', async () => {
   const expected = (await runInProcess(['inject', WALLABY, TWO_PORTS])).stdout;
   assert.equal(await runInProcess(['inject', '-', TWO_PORTS], read('domains/wallaby-nova-ports.xml')), { code: 0, stdout: expected, stderr: '' });
   assert.equal(await runInProcess(['inject', WALLABY, '-'], read('network_info/two-ports.json')), { code: 0, stdout: expected, stderr: '' });
-  assertBadInput(await runInProcess(['inject', '-', '-'], ''), 'usage: only one input can be stdin');
+  assertBadInput(await runInProcess(['inject', '-', '-'], ''), 'inject: only one input can be stdin (see nova-ipmeta inject --help)');
 });
 
 test('inject of a domain without nova element prints it byte for byte', async () => {
@@ -104,7 +104,7 @@ test('inject of bad XML: exit 2 with one line', async () => {
 });
 
 test('inject with a missing argument is a usage error on one line', async () => {
-  assertBadInput(await runInProcess(['inject', WALLABY]), /^nova-ipmeta: usage: .*\(see nova-ipmeta --help\)\n$/);
+  assertBadInput(await runInProcess(['inject', WALLABY]), 'inject: missing NETWORK-INFO (see nova-ipmeta inject --help)');
 });
 
 test('show --xml FILE: one row per address', async () => {
@@ -139,12 +139,12 @@ test('show --json --xml -: the ports as JSON, from stdin', async () => {
         {
           id: A,
           ips: [
-            { type: 'fixed', address: '192.168.1.1', version: '4' },
-            { type: 'fixed', address: 'fdf8:f53b:82e4::52', version: '6' },
-            { type: 'floating', address: '11.22.33.44', version: '4' },
+            { type: 'fixed', address: '192.168.1.1', ipVersion: 4 },
+            { type: 'fixed', address: 'fdf8:f53b:82e4::52', ipVersion: 6 },
+            { type: 'floating', address: '11.22.33.44', ipVersion: 4 },
           ],
         },
-        { id: B, ips: [{ type: 'fixed', address: '10.0.0.1', version: '4' }] },
+        { id: B, ips: [{ type: 'fixed', address: '10.0.0.1', ipVersion: 4 }] },
       ],
     },
   });

@@ -5,11 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatAge } from '../../src/commands/cache/format';
-import type { Io } from '../../src/io';
-import { runMain } from '../../src/main';
-import { BUNDLE, NODES, fixturePath } from '../cli/helpers';
-import { fixture, macOf, portId, vifJson } from '../core/builders';
+import { formatAge } from '../../src/commands/cache-list/run';
+import { BUNDLE, NODES, fixturePath, runInProcess } from '../support/cli';
+import { fixture, macOf, portId, vifJson } from '../support/builders';
 
 const UUID = '9d7e3c1a-5b2f-4e8d-a1c3-7f6e5d4c3b2a';
 const OTHER = '11111111-2222-4333-8444-555555555555';
@@ -29,16 +27,8 @@ interface Result {
 }
 
 async function run(argv: string[], stdin = ''): Promise<Result> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    readStdin: () => Promise.resolve(stdin),
-    interactive: false,
-  };
-  const code = await runMain(argv, io);
-  return { code, out, err };
+  const r = await runInProcess(argv, stdin);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 test('put from a file: one line, the file 0600 in 0700 directories, stored as given', async () => {
@@ -80,10 +70,10 @@ test('a bad UUID: exit 2, and nothing created', async () => {
   assert.not.ok(existsSync(dir));
 });
 
-test('get prints the stored JSON; none: exit 2 "no cache for UUID", and a read creates nothing', async () => {
+test('get prints the stored JSON; none: exit 1 "no cache for UUID", and a read creates nothing', async () => {
   const dir = freshStateDir();
   const none = await run(['cache', 'get', UUID, '--state-dir', dir]);
-  assert.equal(none, { code: 2, out: '', err: `nova-ipmeta: no cache for ${UUID} in ${join(dir, 'network_info')}\n` });
+  assert.equal(none, { code: 1, out: '', err: `nova-ipmeta: no cache for ${UUID} in ${join(dir, 'network_info')}\n` });
   assert.not.ok(existsSync(dir));
   await run(['cache', 'put', UUID, '--state-dir', dir], ONE_PORT);
   assert.equal(await run(['cache', 'get', UUID, '--state-dir', dir]), { code: 0, out: `${ONE_PORT}\n`, err: '' });
@@ -135,26 +125,17 @@ test('list: a table with human ages, invalid files shown with their error; --jso
   );
 });
 
-test('ages: seconds, minutes, hours, days, the largest whole unit', () => {
-  assert.equal([0, 59_999, 60_000, 5 * 60_000 + 59_000, 3 * 3600_000, 86_399_000, 2 * 86_400_000, -5000].map(formatAge), [
-    '0s',
-    '59s',
-    '1m',
-    '5m',
-    '3h',
-    '23h',
-    '2d',
-    '0s',
-  ]);
+test('ages: seconds, minutes, hours, days, the largest whole unit; none: -', () => {
+  assert.equal([0, 59, 60, 5 * 60 + 59, 3 * 3600, 86_399, 2 * 86_400, null].map(formatAge), ['0s', '59s', '1m', '5m', '3h', '23h', '2d', '-']);
 });
 
-test('rm removes; a second rm is exit 2, unless --force', async () => {
+test('rm removes and says so; a second rm is exit 1, unless --force', async () => {
   const dir = freshStateDir();
   await run(['cache', 'put', UUID, '--state-dir', dir], ONE_PORT);
-  assert.equal(await run(['cache', 'rm', UUID, '--state-dir', dir]), { code: 0, out: '', err: '' });
+  assert.equal(await run(['cache', 'rm', UUID, '--state-dir', dir]), { code: 0, out: `removed the cache of ${UUID}\n`, err: '' });
   assert.equal(readdirSync(join(dir, 'network_info')), []);
   assert.equal(await run(['cache', 'rm', UUID, '--state-dir', dir]), {
-    code: 2,
+    code: 1,
     out: '',
     err: `nova-ipmeta: no cache for ${UUID} in ${join(dir, 'network_info')}\n`,
   });

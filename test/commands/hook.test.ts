@@ -17,10 +17,10 @@ import { CacheStore } from '../../src/adapters/cache-store';
 import { parseDomain } from '../../src/core/domain';
 import { readPortsElement } from '../../src/core/ports-xml';
 import { childElements, parseXml, serializeXml } from '../../src/core/xml-document';
-import type { Io } from '../../src/io';
+
 import { runMain } from '../../src/main';
-import { BUNDLE, NODES, fixturePath } from '../cli/helpers';
-import { hookEnv, installHook, runHookScript, shellQuote, writeBundleWrapper, writeScript, type HookPaths } from './hook-install';
+import { BUNDLE, NODES, captureIo, fixturePath } from '../support/cli';
+import { hookEnv, installHook, runHookScript, shellQuote, writeBundleWrapper, writeScript, type HookPaths } from '../support/hook-install';
 
 const fixture = (p: string) => readFileSync(fixturePath(p), 'utf8');
 const DOMAIN = fixture('domains/pre-wallaby.xml');
@@ -80,30 +80,14 @@ function assertRewritten(stdout: string, label: string): void {
 // ---------------------------------------------------------------------------------------------
 // `nova-ipmeta hook` in-process
 
-function capturingIo(stdin: string): Io & { stdout: string; stderr: string; stdinRead: boolean } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    stdinRead: false,
-    out: (text: string) => void (io.stdout += text),
-    err: (text: string) => void (io.stderr += text),
-    readStdin: () => {
-      io.stdinRead = true;
-      return Promise.resolve(stdin);
-    },
-    interactive: false,
-  };
-  return io;
-}
-
 async function inProcess(argv: readonly string[], stdin: string, config: string) {
   const saved = { config: process.env.NOVA_IPMETA_CONFIG, state: process.env.NOVA_IPMETA_STATE_DIR };
   process.env.NOVA_IPMETA_CONFIG = config;
   delete process.env.NOVA_IPMETA_STATE_DIR;
   try {
-    const io = capturingIo(stdin);
+    const io = captureIo(stdin);
     const code = await runMain(['hook', ...argv], io);
-    return { code, ...io };
+    return { code, stdout: io.stdout, stderr: io.stderr, stdinRead: io.stdinRead };
   } finally {
     if (saved.config === undefined) delete process.env.NOVA_IPMETA_CONFIG;
     else process.env.NOVA_IPMETA_CONFIG = saved.config;
@@ -214,11 +198,12 @@ for (const [label, node] of NODES) {
 }
 
 /**
- * The hook path must not load yargs or execa (DESIGN §5). Statically: no value import reachable
- * from the hook module (or from main.ts's static imports, which run before the dispatch) names
- * them. At run time: the bundle's hook path requires no builtin that only they need.
+ * The hook path loads none of the CLI and starts no process (libvirt waits on it at every incoming
+ * migration and restore). Statically: no value import reachable from the hook module (or from
+ * main.ts's static imports, which run before the dispatch) is a CLI module, the process adapter,
+ * or node:child_process. At run time: the bundle runs none of their code.
  */
-const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+const SRC = fileURLToPath(new URL('../../src', import.meta.url));
 
 function valueImports(file: string): string[] {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
@@ -263,17 +248,21 @@ function reachablePackages(entry: string, staticOnly = false): { files: Set<stri
   return { files, packages };
 }
 
-test('the hook path reaches neither yargs nor execa (source import graph)', () => {
+test('the hook path reaches neither the CLI nor any process (source import graph)', () => {
   const hook = reachablePackages(join(SRC, 'commands/hook/run.ts'));
   const main = reachablePackages(join(SRC, 'main.ts'), true);
   for (const { files, packages } of [hook, main]) {
-    for (const p of packages) assert.not.match(p, /^(yargs|execa)(\/|$)/, `the hook path imports ${p}`);
-    for (const f of files) assert.ok(existsSync(f), `${f} exists (the walk resolved a real file)`);
+    for (const p of packages) assert.is.not(p, 'node:child_process', 'the hook path can start a process');
+    for (const f of files) {
+      assert.ok(existsSync(f), `${f} exists (the walk resolved a real file)`);
+      assert.not.ok(f.startsWith(join(SRC, 'cli/')), `the hook path loads the CLI: ${f}`);
+      assert.not.ok(f.endsWith('adapters/process.ts') || f.includes('/adapters/virsh/'), `the hook path loads ${f}`);
+    }
   }
-  // The walk does see what it must: the cache, the core, xmldom; and the CLI is where yargs is.
+  // The walk does see what it must: the cache, the core, xmldom; and the CLI is where the parser is.
   assert.ok(hook.packages.has('@xmldom/xmldom'), [...hook.packages].join(' '));
   assert.ok([...hook.files].some((f) => f.endsWith('adapters/cache-store.ts')));
-  assert.ok(reachablePackages(join(SRC, 'cli/run-cli.ts')).packages.has('yargs'), 'the walk finds yargs behind the CLI');
+  assert.ok(reachablePackages(join(SRC, 'cli/run-cli.ts')).files.has(join(SRC, 'cli/parse.ts')), 'the walk finds the parser behind the CLI');
   assert.ok(!main.files.has(join(SRC, 'cli/run-cli.ts')), 'main.ts loads the CLI only on demand');
 });
 
@@ -298,17 +287,17 @@ function packageCodeRan(argv: readonly string[], input: string, env: NodeJS.Proc
   return bundle.functions.some(({ ranges: [whole] }) => whole !== undefined && whole.startOffset > 0 && whole.count > 0 && offsets.some((o) => whole.startOffset <= o && o < whole.endOffset));
 }
 
-test('the built bundle runs no yargs or execa code on the hook path (V8 coverage)', () => {
+test('the built bundle runs no CLI or process code on the hook path (V8 coverage)', () => {
   const { config } = stateWith('two-ports');
-  const yargs = 'Not enough non-option arguments';
-  const execa = 'First argument';
+  const cli = "name a command"; // src/cli/run-cli.ts
+  const process = 'startProcess: empty command'; // src/adapters/process.ts
   for (const op of FILTER_OPS) {
-    assert.not.ok(packageCodeRan(['hook', ...argvFor(op)], DOMAIN, { NOVA_IPMETA_CONFIG: config }, yargs), `yargs ran on ${op}`);
-    assert.not.ok(packageCodeRan(['hook', ...argvFor(op)], DOMAIN, { NOVA_IPMETA_CONFIG: config }, execa), `execa ran on ${op}`);
+    assert.not.ok(packageCodeRan(['hook', ...argvFor(op)], DOMAIN, { NOVA_IPMETA_CONFIG: config }, cli), `the CLI ran on ${op}`);
+    assert.not.ok(packageCodeRan(['hook', ...argvFor(op)], DOMAIN, { NOVA_IPMETA_CONFIG: config }, process), `the process adapter ran on ${op}`);
   }
-  // The probe does see them where they run: yargs for --help, execa when virsh is spawned.
-  assert.ok(packageCodeRan(['--help'], '', {}, yargs), 'yargs runs for --help');
-  assert.ok(packageCodeRan(['list', '--connect', 'test:///default', '--state-dir', freshDir('state')], '', {}, execa), 'execa runs for list');
+  // The probe does see them where they run: the CLI for --help, the process adapter when virsh is spawned.
+  assert.ok(packageCodeRan(['--help'], '', {}, cli), 'the CLI runs for --help');
+  assert.ok(packageCodeRan(['list', '--connect', 'test:///default', '--state-dir', freshDir('state')], '', {}, process), 'the process adapter runs for list');
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runMain } from '../../src/main';
-import type { Io } from '../../src/io';
+import { runInProcess } from '../support/cli';
 import { parseIp } from '../../src/core/ip';
 import { readsXmlFiles } from '../../src/adapters/domain-inventory';
 import { DEFAULTS } from '../../src/adapters/settings';
@@ -83,16 +82,8 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
 }
 
 async function runIn(liveDir: string, persistentDir: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    readStdin: () => Promise.resolve(''),
-    interactive: false,
-  };
-  const code = await runMain([...argv, '--live-xml-dir', liveDir, '--persistent-xml-dir', persistentDir, '--config', config], io);
-  return { code, out, err };
+  const r = await runInProcess([...argv, '--live-xml-dir', liveDir, '--persistent-xml-dir', persistentDir, '--config', config]);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 const warnings = (err: string) => err.split('\n').filter((l) => l.includes('warning'));
@@ -150,13 +141,13 @@ test('list --json: one object per address, absent values null', async () => {
     portId: PORT_A,
     address: '11.22.33.44',
     type: 'floating',
-    ipVersion: '4',
+    ipVersion: 4,
     definition: 'live',
   });
 });
 
-test('list --csv: a header and one line per address', async () => {
-  const r = await run('list', '--csv');
+test('list -f csv: a header and one line per address', async () => {
+  const r = await run('list', '-f', 'csv');
   assert.is(r.code, 0);
   const lines = r.out.split('\r\n');
   assert.is(lines[0], 'domain,instanceId,name,projectId,portId,address,type,ipVersion,definition');
@@ -165,10 +156,18 @@ test('list --csv: a header and one line per address', async () => {
   assert.is(lines[7], '');
 });
 
-test('list: --json and --csv together is a usage error', async () => {
-  const r = await run('list', '--json', '--csv');
+test('list: --json with another format is a usage error; -f value and -c choose what is printed', async () => {
+  const r = await run('list', '--json', '-f', 'csv');
   assert.is(r.code, 2);
-  assert.match(r.err, '--json and --csv');
+  assert.match(r.err, '--json and --format csv exclude each other');
+  const values = await run('list', '-f', 'value', '-c', 'address', '-c', 'domain');
+  assert.is(values.code, 0, values.err);
+  assert.is(values.out.split('\n')[2], 'fdf8:f53b:82e4::52 instance-0000002b');
+  const table = await run('list', '-c', 'NAME', '-c', 'projectId');
+  assert.is(table.out.split('\n')[0], 'NAME   PROJECT');
+  const unknown = await run('list', '-c', 'mac');
+  assert.is(unknown.code, 2);
+  assert.match(unknown.err, '-c mac: no such column; columns: domain, instanceId, name, projectId, portId, address, type, ipVersion, definition');
 });
 
 test('find: a fixed address names its instance and port', async () => {
@@ -190,7 +189,7 @@ test('find: a floating address, as a table', async () => {
 });
 
 test('find: IPv6 in another textual form than the XML, both ways', async () => {
-  const upper = await run('find', 'FDF8:F53B:82E4:0::52', '--csv');
+  const upper = await run('find', 'FDF8:F53B:82E4:0::52', '-f', 'csv');
   assert.is(upper.code, 0, upper.err);
   assert.match(upper.out, `instance-0000002b,${DB_UUID},db-1,`);
   assert.match(upper.out, ',fdf8:f53b:82e4::52,fixed,6,live');
@@ -260,9 +259,9 @@ test('show: a domain that is not an instance says so', async () => {
   assert.match(r.out, 'not a nova instance');
 });
 
-test('show: an unknown domain → exit 2', async () => {
+test('show: an unknown domain → exit 1 (not found)', async () => {
   const r = await run('show', 'instance-00000099');
-  assert.is(r.code, 2);
+  assert.is(r.code, 1);
   assert.match(r.err, '"instance-00000099"');
 });
 
@@ -277,10 +276,8 @@ test('show: a domain and --xml together, or neither → exit 2; --xml alone stil
 
 test('a directory that cannot be read: one line says so, then virsh is asked (here: no daemon → exit 3)', async () => {
   const missing = join(root, 'no-such-dir');
-  let err = '';
-  const io: Io = { out: () => undefined, err: (t) => (err += t), readStdin: () => Promise.resolve(''), interactive: false };
   const uri = `qemu:///system?socket=${join(root, 'no-daemon-sock')}`;
-  const code = await runMain(['find', '10.0.0.7', '--live-xml-dir', missing, '--persistent-xml-dir', persistent, '--connect', uri, '--config', config], io);
+  const { code, stderr: err } = await runInProcess(['find', '10.0.0.7', '--live-xml-dir', missing, '--persistent-xml-dir', persistent, '--connect', uri, '--config', config]);
   assert.is(code, 3);
   const lines = err.trimEnd().split('\n');
   assert.is(lines[0], `nova-ipmeta: cannot read ${missing} (ENOENT): asking libvirt at ${uri} instead`);

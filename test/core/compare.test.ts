@@ -7,7 +7,7 @@ import type { Port } from '../../src/core/model';
 import { parseNetworkInfo } from '../../src/core/network-info';
 import { NOVA_NS } from '../../src/core/nova-namespace';
 import type { ReadPort } from '../../src/core/ports-xml';
-import { domainXml, vifJson } from './builders';
+import { domainXml, vifJson } from '../support/builders';
 
 const A = '567a4527-b0e4-4d0a-bcc2-71fda37897f7';
 const B = 'a3ca97e2-0cf9-4159-9bfc-afd55bc13ead';

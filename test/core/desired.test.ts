@@ -6,7 +6,7 @@ import { parseDomain } from '../../src/core/domain';
 import { parseMac, type DomainInterface, type Port } from '../../src/core/model';
 import { parseNetworkInfo } from '../../src/core/network-info';
 import type { ReadPort } from '../../src/core/ports-xml';
-import { devOf, domainXml, macOf, novaPortsXml, portId, vifJson, type FixedIpSpec } from './builders';
+import { devOf, domainXml, macOf, novaPortsXml, portId, vifJson, type FixedIpSpec } from '../support/builders';
 
 /** Port n of these tests and the MAC nova gave it. */
 const p = (n: number) => portId(0xa0 + n);

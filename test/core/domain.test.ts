@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseDomain } from '../../src/core/domain';
 import { NOVA_NS } from '../../src/core/nova-namespace';
-import { DOMAIN_UUID, domainXml, fixture, novaPortsXml } from './builders';
+import { DOMAIN_UUID, domainXml, fixture, novaPortsXml } from '../support/builders';
 
 const A = '567a4527-b0e4-4d0a-bcc2-71fda37897f7';
 

@@ -11,8 +11,8 @@ import { injectPorts, type InjectResult } from '../../src/core/inject';
 import { parseNetworkInfo } from '../../src/core/network-info';
 import { NOVA_NS } from '../../src/core/nova-namespace';
 import { parseXml, serializeXml } from '../../src/core/xml-document';
-import { devOf, domainXml, fixture, macOf, novaPortsXml, portId, vifJson } from './builders';
-import { outsidePorts } from './canonical-dom';
+import { devOf, domainXml, fixture, macOf, novaPortsXml, portId, vifJson } from '../support/builders';
+import { outsidePorts } from '../support/canonical-dom';
 
 const A = '567a4527-b0e4-4d0a-bcc2-71fda37897f7';
 const B = 'a3ca97e2-0cf9-4159-9bfc-afd55bc13ead';

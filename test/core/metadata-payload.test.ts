@@ -8,7 +8,7 @@ import { metadataPayload } from '../../src/core/metadata-payload';
 import { parseNetworkInfo } from '../../src/core/network-info';
 import { NOVA_NS } from '../../src/core/nova-namespace';
 import { parseXml } from '../../src/core/xml-document';
-import { domainXml, fixture } from './builders';
+import { domainXml, fixture } from '../support/builders';
 
 /**
  * The element's content by local names: what libvirt will put back under its own namespace and

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { InputError } from '../../src/errors';
 import { LIMITS, parseNetworkInfo } from '../../src/core/network-info';
-import { fixture, macOf, portId, vifJson } from './builders';
+import { fixture, macOf, portId, vifJson } from '../support/builders';
 
 const A = '567a4527-b0e4-4d0a-bcc2-71fda37897f7';
 const B = 'a3ca97e2-0cf9-4159-9bfc-afd55bc13ead';

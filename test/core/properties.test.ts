@@ -19,7 +19,7 @@ import { NOVA_NS, type NovaNamespace } from '../../src/core/nova-namespace';
 import { readPortsElement } from '../../src/core/ports-xml';
 import { renderPorts } from '../../src/core/render';
 import { parseXml, serializeXml } from '../../src/core/xml-document';
-import { outsidePorts } from './canonical-dom';
+import { outsidePorts } from '../support/canonical-dom';
 
 const RUNS = Number(process.env.FC_RUNS ?? 300);
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : Math.floor(Math.random() * 2 ** 31);

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { InputError } from '../../src/errors';
 import { parseDomain } from '../../src/core/domain';
 import { MAX_XML_BYTES, parseXml, serializeXml } from '../../src/core/xml-document';
-import { fixture } from './builders';
+import { fixture } from '../support/builders';
 
 function refused(xml: string, message: string | RegExp): void {
   let error: unknown;

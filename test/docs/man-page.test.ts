@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { GLOBAL_OPTIONS } from '../../src/cli/command';
+import { SETTINGS_OPTIONS } from '../../src/cli/options';
 import { commands } from '../../src/cli/commands';
-import { OUTCOME_KINDS } from '../../src/reconcile/outcome';
+import { OUTCOME_KINDS } from '../../src/usecases/reconcile/outcome';
 
 const MAN = fileURLToPath(new URL('../../packaging/man/nova-ipmeta.8', import.meta.url));
 const repoFile = (p: string) => readFileSync(fileURLToPath(new URL(`../../${p}`, import.meta.url)), 'utf8');
@@ -54,29 +54,29 @@ function entryOf(name: string): { heading: string; body: string } {
 
 test('every command of the CLI has its entry, with its positionals and options', () => {
   assert.ok(commands.length >= 10, 'the command list was read');
-  for (const c of commands) {
+  for (const { spec: c } of commands) {
     const { heading, body } = entryOf(c.name);
-    for (const p of c.positionals ?? []) {
+    for (const p of c.positionals) {
       assert.ok(heading.toUpperCase().includes(p.name.toUpperCase()), `${c.name}: positional ${p.name} not in its heading "${heading}"`);
     }
-    for (const option of Object.keys(c.options ?? {})) {
+    // The settings options are documented once, under OPTIONS (next test).
+    for (const option of Object.keys(c.options).filter((o) => !(o in SETTINGS_OPTIONS))) {
       assert.ok(new RegExp(`^\\.(?:B|BI|BR) .*--${option}\\b`, 'm').test(body), `${c.name}: option --${option} is not an entry (.B/.BI --${option}) of its section`);
     }
   }
 });
 
-test('the entries are exactly the commands (no command the CLI lacks, hook aside)', () => {
-  const names = new Set(commands.map((c) => c.name));
+test('the entries are exactly the commands (no command the CLI lacks)', () => {
+  const names = new Set(commands.map((c) => c.spec.name));
   for (const heading of commandEntries().keys()) {
     const name = heading.split(' [')[0]?.replace(/ [A-Z][A-Z-]*.*$/, '') ?? heading;
-    if (name === 'hook') continue; // dispatched by src/main.ts before the CLI: not in the command list
     assert.ok(names.has(name), `the man page documents "${name}", which src/cli/commands.ts does not have`);
   }
 });
 
 test('every global option, with its environment variable and default', () => {
   const options = section('OPTIONS');
-  for (const [name, spec] of Object.entries(GLOBAL_OPTIONS)) {
+  for (const [name, spec] of Object.entries(SETTINGS_OPTIONS)) {
     assert.ok(new RegExp(`^\\.(?:B|BI|BR) --${name}\\b`, 'm').test(options), `global option --${name} missing from OPTIONS`);
     for (const word of spec.describe.match(/\b[A-Z][A-Z_]{3,}\b|\/[\w./-]+/g) ?? []) {
       assert.ok(options.includes(word), `--${name}: "${word}" (from its help text) missing from OPTIONS`);
@@ -119,7 +119,7 @@ test('every exit code, reconcile outcome and metric', () => {
   const reconcile = entryOf('reconcile').body;
   for (const kind of OUTCOME_KINDS) assert.ok(new RegExp(`^\\.B ${kind}$`, 'm').test(reconcile), `outcome ${kind} missing`);
   const metrics = section('METRICS');
-  const names = new Set(repoFile('src/reconcile/metrics.ts').match(/nova_ipmeta_\w+/g));
+  const names = new Set(repoFile('src/usecases/reconcile/metrics.ts').match(/nova_ipmeta_\w+/g));
   assert.ok(names.size >= 6);
   for (const n of names) assert.ok(metrics.includes(n), `metric ${n} missing from METRICS`);
 });
@@ -148,7 +148,7 @@ test('man -l renders it without a warning, every command in the text', () => {
   assert.is(r.stderr, '');
   assert.is(r.code, 0);
   assert.match(r.stdout, /^NOVA-IPMETA\(8\)/);
-  for (const c of commands) assert.match(r.stdout, new RegExp(`^ {3}${c.name}\\b`, 'm'));
+  for (const { spec } of commands) assert.match(r.stdout, new RegExp(`^ {3}${spec.name}\\b`, "m"));
 });
 
 test.run();

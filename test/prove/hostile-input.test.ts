@@ -22,8 +22,8 @@ import { injectPorts } from '../../src/core/inject';
 import type { Vif } from '../../src/core/model';
 import { parseNetworkInfo } from '../../src/core/network-info';
 import { parseXml } from '../../src/core/xml-document';
-import { BUNDLE, runInProcess } from '../cli/helpers';
-import { outsidePorts } from '../core/canonical-dom';
+import { BUNDLE, runInProcess } from '../support/cli';
+import { outsidePorts } from '../support/canonical-dom';
 import { evidence, knob } from './evidence';
 import { hostilePair, type HostileCase } from './hostile-gen';
 

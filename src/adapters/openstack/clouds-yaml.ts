@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { InputError, quote } from '../../errors';
+import { InputError, messageOf, quote } from '../../errors';
+import { errnoCode } from '../os-error';
 
 export type YamlValue = string | YamlValue[] | YamlMap;
 export interface YamlMap {
@@ -26,8 +27,8 @@ export function readCloud(name: string, paths = cloudsYamlPaths()): { cloud: Yam
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new InputError(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      if (errnoCode(err) === 'ENOENT') continue;
+      throw new InputError(path, `cannot read: ${errnoCode(err) ?? messageOf(err)}`);
     }
     const doc = parseYamlSubset(text, path);
     const clouds = doc.clouds;

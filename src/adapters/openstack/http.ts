@@ -10,7 +10,8 @@
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { InputError, SystemError } from '../../errors';
+import { InputError, SystemError, messageOf } from '../../errors';
+import { errnoCode } from '../os-error';
 
 export interface HttpOptions {
   /** PEM bundle to verify servers with, instead of Node's built-in CAs. */
@@ -54,7 +55,7 @@ export class HttpClient {
       try {
         this.ca = readFileSync(opts.caFile);
       } catch (err) {
-        throw new InputError(opts.caFile, `cannot read the CA file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new InputError(opts.caFile, `cannot read the CA file: ${errnoCode(err) ?? messageOf(err)}`);
       }
     }
     this.timeoutMs = opts.timeoutMs ?? 30_000;

@@ -3,11 +3,10 @@
  * looks a UUID up as a UUID, never as a name or an ID), and user values only ever travel as the
  * value of a named option, which virsh takes as it is even when it starts with `--`.
  */
-import { InputError, SystemError, quote } from '../../errors';
+import { NotFoundError, SystemError, quote } from '../../errors';
 import { parseUuid, type Uuid } from '../../core/model';
 import { xmlOnOneLine } from './quote';
 import type { VirshSession } from './session';
-import { VirshError } from './virsh-error';
 
 export interface DomainRef {
   uuid: Uuid;
@@ -31,7 +30,7 @@ export async function resolveDomain(s: VirshSession, nameOrUuid: string): Promis
   const domains = await listDomains(s);
   const uuid = parseUuid(nameOrUuid);
   const found = (uuid && domains.find((d) => d.uuid === uuid)) ?? domains.find((d) => d.name === nameOrUuid);
-  if (!found) throw new InputError(`domain ${quote(nameOrUuid)}`, 'no such domain (neither the name nor the UUID of a domain libvirt knows)');
+  if (!found) throw new NotFoundError(`no domain ${quote(nameOrUuid)} (neither the name nor the UUID of a domain libvirt knows)`);
   return found;
 }
 
@@ -41,21 +40,7 @@ export function dumpXml(s: VirshSession, uuid: Uuid, opts: { inactive: boolean }
 }
 
 /**
- * The metadata element of namespace `uri` from the live definition (`config: false`, an error
- * when the domain is not running) or the persistent one; undefined when there is none.
- */
-export async function getNovaMetadata(s: VirshSession, uuid: Uuid, uri: string, opts: { config: boolean }): Promise<string | undefined> {
-  try {
-    const out = await s.run(['metadata', '--domain', uuid, '--uri', uri, opts.config ? '--config' : '--live']);
-    return out.replace(/\n$/u, '');
-  } catch (err) {
-    if (err instanceof VirshError && /metadata not found/u.test(err.stderr)) return undefined;
-    throw err;
-  }
-}
-
-/**
- * Replaces the metadata element of namespace `uri` (every element of it, DESIGN §1) with
+ * Replaces the metadata element of namespace `uri` (every element of it: docs/design.md) with
  * `payloadXml`, unprefixed XML to which libvirt gives the prefix `nova`.
  */
 export async function setNovaMetadata(
@@ -63,9 +48,9 @@ export async function setNovaMetadata(
   uuid: Uuid,
   uri: string,
   payloadXml: string,
-  target: { live: boolean; config: boolean },
+  target: { live: boolean; persistent: boolean },
 ): Promise<void> {
-  if (!target.live && !target.config) throw new Error('setNovaMetadata: neither the live nor the persistent definition asked for');
+  if (!target.live && !target.persistent) throw new Error('setNovaMetadata: neither the live nor the persistent definition asked for');
   await s.run([
     'metadata',
     '--domain',
@@ -77,7 +62,7 @@ export async function setNovaMetadata(
     '--set',
     xmlOnOneLine(payloadXml),
     ...(target.live ? ['--live'] : []),
-    ...(target.config ? ['--config'] : []),
+    ...(target.persistent ? ['--config'] : []),
   ]);
 }
 

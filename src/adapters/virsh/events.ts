@@ -4,7 +4,7 @@
  * it decides whether and when to open another.
  */
 import { createInterface } from 'node:readline';
-import { execa } from 'execa';
+import { startProcess } from '../process';
 import { parseEventLine, type VirshEvent } from './event-line';
 
 export interface EventStreamEnd {
@@ -15,10 +15,11 @@ export interface EventStreamEnd {
 }
 
 export interface EventStream {
+  /** undefined when virsh could not be started at all (`ended` says why). */
   readonly pid: number | undefined;
   /** Settles once the process has exited and its output has been read, however it ended. */
   readonly ended: Promise<EventStreamEnd>;
-  /** Kills the process and waits for it to be gone. */
+  /** Ends the process (SIGTERM, then SIGKILL after a grace period) and waits for it to be gone. */
   stop(): Promise<EventStreamEnd>;
 }
 
@@ -31,17 +32,13 @@ export interface EventStreamOptions {
 }
 
 const STDERR_KEEP = 2048;
+const KILL_GRACE_MS = 3000;
 
 export function openEventStream(options: EventStreamOptions): EventStream {
-  const args = [...(options.uri === undefined ? [] : ['--connect', options.uri]), 'event', '--all', '--loop', '--timestamp'];
-  const child = execa(options.virsh ?? 'virsh', args, {
-    stdin: 'ignore',
-    buffer: false,
-    reject: false,
-    // The event lines are translated messages: parse them in the C locale.
-    env: { LC_ALL: 'C' },
-    forceKillAfterDelay: 3000,
-  });
+  const virsh = options.virsh ?? 'virsh';
+  const argv = [virsh, ...(options.uri === undefined ? [] : ['--connect', options.uri]), 'event', '--all', '--loop', '--timestamp'];
+  // The event lines are translated messages: parse them in the C locale.
+  const child = startProcess(argv, { env: { LC_ALL: 'C' } });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEEP);
@@ -52,17 +49,25 @@ export function openEventStream(options: EventStreamOptions): EventStream {
     if (event) options.onEvent(event);
   });
   const linesClosed = new Promise<void>((resolve) => lines.once('close', resolve));
-  const ended = child.then(async (result) => {
+  const ended = child.ended.then(async (end) => {
     await linesClosed;
-    const message = stderr.trim().split('\n').filter(Boolean).pop() ?? result.originalMessage ?? '';
-    return { exitCode: result.exitCode, signal: result.signal, message } satisfies EventStreamEnd;
+    const said = stderr.trim().split('\n').filter(Boolean).pop();
+    const message = said ?? (end.spawnErrorCode === undefined ? '' : `cannot start ${virsh}: ${end.spawnErrorCode}`);
+    return { exitCode: end.exitCode, signal: end.signal, message } satisfies EventStreamEnd;
   });
   return {
     pid: child.pid,
     ended,
     stop: async () => {
       child.kill('SIGTERM');
-      return ended;
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+      }, KILL_GRACE_MS);
+      try {
+        return await ended;
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

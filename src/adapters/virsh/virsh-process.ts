@@ -4,15 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import type { Readable, Writable } from 'node:stream';
-
-export interface ProcessEnd {
-  readonly exitCode: number | undefined;
-  readonly signal: string | undefined;
-  /** The spawn error's code (`ENOENT`, `EACCES`) when virsh could not be started at all. */
-  readonly spawnErrorCode: string | undefined;
-  readonly message: string | undefined;
-}
+import type { Readable } from 'node:stream';
+import { startProcess, type ProcessEnd, type RunningProcess } from '../process';
 
 /**
  * The environment that makes readline and virsh predictable, on top of the caller's:
@@ -38,55 +31,33 @@ export class VirshProcess {
   /** Called after every change of stdout, stderr or end. */
   onChange: (() => void) | undefined;
   readonly ended: Promise<ProcessEnd>;
+  private readonly child: RunningProcess;
 
-  private constructor(
-    private readonly child: ChildLike,
-    ended: Promise<ProcessEnd>,
-  ) {
-    this.ended = ended.then((end) => {
+  constructor(virsh: string, uri: string | undefined) {
+    this.child = startProcess([virsh, '-q', ...(uri === undefined ? [] : ['--connect', uri])], { stdin: 'pipe', env: SESSION_ENV });
+    this.ended = this.child.ended.then((end) => {
       this.end = end;
       this.onChange?.();
       return end;
     });
-    watch(child.stdout, (text) => {
+    watch(this.child.stdout, (text) => {
       this.stdout += text;
       this.onChange?.();
     });
-    watch(child.stderr, (text) => {
+    watch(this.child.stderr, (text) => {
       this.stderr += text;
       this.onChange?.();
     });
-    // Writing to a virsh that has just died fails with EPIPE; its end is reported through `ended`.
-    child.stdin.on('error', () => undefined);
-  }
-
-  /** Starts `virsh -q [--connect uri]`; execa is loaded only now, off the hook's path. */
-  static async start(virsh: string, uri: string | undefined): Promise<VirshProcess> {
-    const { execa } = await import('execa');
-    const args = ['-q', ...(uri === undefined ? [] : ['--connect', uri])];
-    const child = execa(virsh, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, reject: false, env: SESSION_ENV });
-    const ended = child.then(
-      (r): ProcessEnd => ({
-        exitCode: r.exitCode,
-        signal: r.signal,
-        spawnErrorCode: r.failed && r.exitCode === undefined && r.signal === undefined && typeof r.code === 'string' ? r.code : undefined,
-        message: r.failed ? r.originalMessage : undefined,
-      }),
-    );
-    return new VirshProcess(child, ended);
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
   }
 
   /** Sends `text`; `done` learns whether it reached virsh's input (an error: virsh had closed it). */
   write(text: string, done: (err: Error | null | undefined) => void): void {
-    if (this.end !== undefined || !this.child.stdin.writable) {
+    const stdin = this.child.stdin;
+    if (this.end !== undefined || !stdin?.writable) {
       done(new Error('virsh has closed its input'));
       return;
     }
-    this.child.stdin.write(text, done);
+    stdin.write(text, done);
   }
 
   /** Drops what a finished command used from the front of both buffers. */
@@ -101,16 +72,8 @@ export class VirshProcess {
 
   /** End of input: virsh exits by itself. */
   closeInput(): void {
-    this.child.stdin.end();
+    this.child.stdin?.end();
   }
-}
-
-interface ChildLike {
-  readonly pid?: number | undefined;
-  readonly stdin: Writable;
-  readonly stdout: Readable;
-  readonly stderr: Readable;
-  kill(signal: NodeJS.Signals): boolean;
 }
 
 /** Feeds a stream's text to `onText`, never splitting a UTF-8 character across calls. */

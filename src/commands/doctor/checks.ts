@@ -1,30 +1,42 @@
 /**
- * The checks of `doctor`, each a small function from what was observed to result lines, so that
- * every verdict can be tested on its own. Gathering (files, /proc, virsh, systemctl) is in
- * run-doctor.ts.
+ * The verdicts of `doctor`, each a pure function from what was observed (./observe.ts) to result
+ * lines, in the order an operator fixes things: configuration, Node, hook, libvirt, state, cache,
+ * services. Every line that is not ok says what to do.
  */
-import { existsSync, statSync, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import type { Domain } from '../../core/domain';
 import type { CacheEntry } from '../../adapters/cache-store';
+import { HOOK_MARKER, runsQemuD, type HookFile } from '../../adapters/host/hook-files';
+import type { HostProcess } from '../../adapters/host/processes';
 import { trustProblem } from '../../adapters/state-dir';
-import { fail, ok, warn, type CheckResult, type DoctorPaths } from './check';
-import { HOOK_MARKER, runsQemuD, type HookFile } from './hook-files';
-import type { HostProcess } from './host-probe';
-import { systemctl } from './host-probe';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface CheckResult {
+  readonly check: string;
+  readonly status: CheckStatus;
+  readonly detail: string;
+  /** What to do about it; always there for warn and fail. */
+  readonly fix?: string;
+}
+
+export const ok = (check: string, detail: string): CheckResult => ({ check, status: 'ok', detail });
+export const warn = (check: string, detail: string, fix: string): CheckResult => ({ check, status: 'warn', detail, fix });
+export const fail = (check: string, detail: string, fix: string): CheckResult => ({ check, status: 'fail', detail, fix });
 
 const INSTALL = 'sudo ./install.sh from the nova-ipmeta checkout, or reinstall the nova-ipmeta package';
-const RESTART = 'restart it: install.sh --restart-libvirtd, or systemctl restart libvirtd (or virtqemud); running guests keep running';
-export const NODE_MIN = [18, 19] as const;
 
-export function checkNode(version: string, execPath: string): CheckResult {
+/** `18.19` as package.json's engines declares it, against the running Node's version. */
+export function checkNode(version: string, execPath: string, minimum: string | undefined): CheckResult {
+  if (minimum === undefined) return ok('node', `v${version} (${execPath}); a development build records no minimum`);
   const [major = 0, minor = 0] = version.split('.').map(Number);
-  const [needMajor, needMinor] = NODE_MIN;
+  const [needMajor = 0, needMinor = 0] = minimum.split('.').map(Number);
   if (major > needMajor || (major === needMajor && minor >= needMinor)) return ok('node', `v${version} (${execPath})`);
-  return fail('node', `v${version} (${execPath}) is older than ${needMajor}.${needMinor}`, 'apt-get install nodejs (Debian 12, Ubuntu 24.04), then run install.sh again');
+  return fail('node', `v${version} (${execPath}) is older than ${minimum}`, 'apt-get install nodejs (Debian 12, Ubuntu 24.04), then reinstall nova-ipmeta');
 }
 
 /** The hook libvirt will run: ours, executable, and what it runs is there. */
-export function checkHook(hooksDir: string, files: readonly HookFile[]): CheckResult {
+export function checkHook(hooksDir: string, files: readonly HookFile[], isExecutable: (path: string) => boolean): CheckResult {
   const ours = files.filter((f) => f.ours);
   const main = ours[0];
   if (!main) {
@@ -34,7 +46,7 @@ export function checkHook(hooksDir: string, files: readonly HookFile[]): CheckRe
   }
   if (!main.executable) return fail('hook', `${main.path} is not executable: libvirt skips it`, `chmod 0755 ${main.path}`);
   if (main.command === undefined) return fail('hook', `${main.path} has no NOVA_IPMETA= line`, INSTALL);
-  if (!isExecutableFile(main.command)) return fail('hook', `${main.path} runs ${main.command}, which is not an executable file`, INSTALL);
+  if (!isExecutable(main.command)) return fail('hook', `${main.path} runs ${main.command}, which is not an executable file`, INSTALL);
   const second = ours[1];
   if (second) return warn('hook', `ours at ${main.path} and at ${second.path}: it runs twice`, `rm ${second.path} (install.sh keeps only one)`);
   return ok('hook', `${main.path} (nova-ipmeta's, executable, runs ${main.command})`);
@@ -54,36 +66,36 @@ export function checkLibvirtVersion(version: string | Error, uri: string | undef
 
 /**
  * libvirt looks for hooks when it starts: a daemon started before the hook appeared does not run
- * it. The hook's mtime is when it appeared: updates keep it (nova-ipmeta-setup), since a hook the
- * daemon found at start runs in its new version without a restart.
+ * it until it restarts. That is a warning, not a failure, while the watcher runs: it reconciles
+ * every guest start meanwhile; the hook only makes migrations and restores exact from the first
+ * moment. The hook's mtime is when it appeared: updates keep it (the installer does), since a
+ * hook the daemon found at start runs in its new version without a restart.
  */
-export function checkHookSeen(hook: HookFile | undefined, daemons: readonly HostProcess[]): CheckResult {
+export function checkHookSeen(hook: HookFile | undefined, daemons: readonly HostProcess[], watcherActive: boolean, systemd: boolean): CheckResult {
   if (!hook) return warn('hook seen', 'not checked: no hook of ours', INSTALL);
-  if (daemons.length === 0) return warn('hook seen', 'no libvirtd or virtqemud of this system runs', 'start libvirt: systemctl start libvirtd');
+  if (daemons.length === 0) return warn('hook seen', 'no libvirtd or virtqemud of this system runs', systemd ? 'systemctl start libvirtd' : 'start libvirtd');
   const appeared = hook.stats.mtime;
   // Start times are known to a tick (10 ms): a hook this close to the start is given the benefit.
   const blind = daemons.filter((d) => d.startedAt.getTime() + 50 < appeared.getTime());
   const first = blind[0];
   if (first) {
-    return fail(
-      'hook seen',
-      `${first.comm} (pid ${first.pid}) started ${iso(first.startedAt)}, before the hook appeared (${iso(appeared)}): it does not run it`,
-      RESTART,
-    );
+    const detail = `${first.comm} (pid ${first.pid}) started ${iso(first.startedAt)}, before the hook appeared (${iso(appeared)}): it runs the hook from its next start`;
+    const restart = systemd ? `systemctl restart ${first.comm}` : `service ${first.comm} restart`;
+    const fix = `${restart} (running guests keep running)`;
+    return watcherActive ? warn('hook seen', `${detail}; the watcher covers guest starts meanwhile`, fix) : fail('hook seen', `${detail}, and no watcher runs`, fix);
   }
   const d = daemons.map((p) => `${p.comm} (pid ${p.pid}) started ${iso(p.startedAt)}`).join(', ');
   return ok('hook seen', `${d}, after the hook appeared (${iso(appeared)})`);
 }
 
+export type DirObservation = { readonly kind: 'stat'; readonly stats: Stats } | { readonly kind: 'error'; readonly code: string };
+
 /** The state or cache directory: there, root's, 0700 (it holds every instance's addresses). */
-export function checkPrivateDir(check: string, path: string): CheckResult {
-  let stats: Stats;
-  try {
-    stats = statSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    return fail(check, `${path}: ${code === 'ENOENT' ? 'missing' : code}`, `${INSTALL} (it creates it 0700), or: install -d -m 0700 ${path}`);
+export function checkPrivateDir(check: string, path: string, seen: DirObservation): CheckResult {
+  if (seen.kind === 'error') {
+    return fail(check, `${path}: ${seen.code === 'ENOENT' ? 'missing' : seen.code}`, `${INSTALL} (it creates it 0700), or: install -d -m 0700 ${path}`);
   }
+  const { stats } = seen;
   if (!stats.isDirectory()) return fail(check, `${path} is not a directory`, `move it away, then ${INSTALL}`);
   const problem = trustProblem(stats, path, 'directory');
   if (problem !== undefined) return fail(check, `${problem} (nova-ipmeta refuses it)`, `chown root:root ${path}; chmod 0700 ${path}`);
@@ -105,7 +117,7 @@ export function checkCache(domains: readonly Domain[] | Error, cache: readonly C
       fail(
         'cache',
         `${count(missing.length, 'instance')} of ${instances.length} without a cache file: ${sample(missing.map((d) => `${d.name} (${d.uuid})`))}`,
-        "nova-ipmeta cache put UUID FILE, with the instance's network_info from nova",
+        'nova-ipmeta cache sync (from Neutron), or nova-ipmeta cache put UUID FILE',
       ),
     );
   } else {
@@ -126,43 +138,38 @@ export function checkCache(domains: readonly Domain[] | Error, cache: readonly C
 export const WATCH_UNIT = 'nova-ipmeta-watch.service';
 export const TIMER_UNIT = 'nova-ipmeta-reconcile.timer';
 
-/** The watcher and the periodic reconcile: systemd's units, or the cron file where systemd does not run. */
-export function checkServices(paths: DoctorPaths, processes: readonly HostProcess[], query: typeof systemctl = systemctl): CheckResult[] {
-  if (existsSync(paths.systemdRunDir)) {
-    const watch = query('is-active', WATCH_UNIT);
-    const timerEnabled = query('is-enabled', TIMER_UNIT);
-    const timerActive = query('is-active', TIMER_UNIT);
+/** What runs the watcher and the periodic reconcile: systemd's units, or cron where systemd does not run. */
+export type ServicesObservation =
+  | { readonly kind: 'systemd'; readonly watch: string; readonly timerEnabled: string; readonly timerActive: string }
+  | { readonly kind: 'cron'; readonly cronFile: string; readonly cronFileExists: boolean; readonly cronDaemon: HostProcess | undefined; readonly watcher: HostProcess | undefined };
+
+export function checkServices(seen: ServicesObservation): CheckResult[] {
+  if (seen.kind === 'systemd') {
     return [
-      watch === 'active'
+      seen.watch === 'active'
         ? ok('watcher', `${WATCH_UNIT} active`)
-        : fail('watcher', `${WATCH_UNIT} ${watch}`, `systemctl enable --now ${WATCH_UNIT}; journalctl -u ${WATCH_UNIT}`),
-      timerEnabled === 'enabled' && timerActive === 'active'
+        : fail('watcher', `${WATCH_UNIT} ${seen.watch}`, `systemctl enable --now ${WATCH_UNIT}; journalctl -u ${WATCH_UNIT}`),
+      seen.timerEnabled === 'enabled' && seen.timerActive === 'active'
         ? ok('timer', `${TIMER_UNIT} enabled, active`)
-        : fail('timer', `${TIMER_UNIT} ${timerEnabled}, ${timerActive}`, `systemctl enable --now ${TIMER_UNIT}`),
+        : fail('timer', `${TIMER_UNIT} ${seen.timerEnabled}, ${seen.timerActive}`, `systemctl enable --now ${TIMER_UNIT}`),
     ];
   }
-  if (!existsSync(paths.cronFile)) {
-    return [fail('cron', `systemd does not run and ${paths.cronFile} is missing: nothing runs the periodic reconcile or the watcher`, INSTALL)];
+  if (!seen.cronFileExists) {
+    return [fail('cron', `systemd does not run and ${seen.cronFile} is missing: nothing runs the periodic reconcile or the watcher`, INSTALL)];
   }
-  const results = [ok('cron', `systemd does not run: ${paths.cronFile} runs the periodic reconcile and the watcher`)];
-  const cron = processes.find((p) => p.comm === 'cron' || p.comm === 'crond');
-  const watcher = processes.find((p) => p.argv.some((a) => a.endsWith('nova-ipmeta.cjs')) && p.argv.includes('watch'));
-  if (!cron) results.push(warn('cron daemon', 'no cron daemon runs: neither the periodic reconcile nor the watcher will', 'apt-get install cron, or start it'));
+  const results = [ok('cron', `systemd does not run: ${seen.cronFile} runs the periodic reconcile and the watcher`)];
+  if (!seen.cronDaemon) results.push(warn('cron daemon', 'no cron daemon runs: neither the periodic reconcile nor the watcher will', 'apt-get install cron, or start it'));
   results.push(
-    watcher
-      ? ok('watcher', `nova-ipmeta watch runs (pid ${watcher.pid})`)
+    seen.watcher
+      ? ok('watcher', `nova-ipmeta watch runs (pid ${seen.watcher.pid})`)
       : warn('watcher', 'nova-ipmeta watch does not run', 'cron starts it within a minute; else see syslog (tag nova-ipmeta)'),
   );
   return results;
 }
 
-function isExecutableFile(path: string): boolean {
-  try {
-    const s = statSync(path);
-    return s.isFile() && (s.mode & 0o111) !== 0;
-  } catch {
-    return false;
-  }
+/** Whether the services observed run a watcher now. */
+export function watcherRuns(seen: ServicesObservation): boolean {
+  return seen.kind === 'systemd' ? seen.watch === 'active' : seen.watcher !== undefined;
 }
 
 function iso(d: Date): string {

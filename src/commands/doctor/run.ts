@@ -1,21 +1,48 @@
-import { ExitCode, oneLine } from '../../errors';
+import { isExpectedFailure, messageOf, oneLine } from '../../errors';
 import type { Io } from '../../io';
-import type { SettingFlags } from '../../adapters/settings';
-import { HOST_PATHS, type CheckResult } from './check';
-import { runDoctor } from './run-doctor';
-
-export interface DoctorArgs extends SettingFlags {
-  json: boolean;
-  hooksDir?: string;
-}
+import { resolveSettings, type Settings } from '../../adapters/settings';
+import { BUILD } from '../../build-info';
+import { ExitCode } from '../../exit-code';
+import { jsonText } from '../../cli/output';
+import { checkCache, checkHook, checkHookSeen, checkLibvirtVersion, checkNode, checkPrivateDir, checkServices, fail, ok, watcherRuns, type CheckResult } from './checks';
+import { HOST_PATHS, isExecutableFile, observe, type DoctorPaths } from './observe';
+import type { Args } from './command';
 
 const MARK = { ok: 'ok', warn: 'warn', fail: 'FAIL' } as const;
 
-export async function run(args: DoctorArgs, io: Io): Promise<number> {
-  const results = await runDoctor(args, { ...HOST_PATHS, hooksDir: args.hooksDir ?? HOST_PATHS.hooksDir }, io);
+export async function run(args: Args, io: Io): Promise<ExitCode> {
+  const results = await diagnose(args, { ...HOST_PATHS, hooksDir: args.hooksDir ?? HOST_PATHS.hooksDir }, io);
   const healthy = !results.some((r) => r.status === 'fail');
-  io.out(args.json ? `${JSON.stringify({ ok: healthy, checks: results }, null, 2)}\n` : formatResults(results));
-  return healthy ? ExitCode.ok : ExitCode.drift;
+  io.out(args.json ? `${jsonText({ ok: healthy, checks: results })}\n` : formatResults(results));
+  return healthy ? ExitCode.ok : ExitCode.negative;
+}
+
+export async function diagnose(flags: Args, paths: DoctorPaths, io: Io): Promise<CheckResult[]> {
+  let settings: Settings;
+  try {
+    settings = resolveSettings(flags);
+  } catch (err) {
+    if (!isExpectedFailure(err)) throw err;
+    return [fail('config', messageOf(err), 'fix the config file, or point --config at another')];
+  }
+  const seen = await observe(settings, paths, io);
+  const ours = seen.hooks.find((h) => h.ours);
+  return [
+    ok('config', describeConfig(settings)),
+    checkNode(process.versions.node, process.execPath, BUILD?.nodeMinimum),
+    checkHook(paths.hooksDir, seen.hooks, isExecutableFile),
+    checkLibvirtVersion(seen.daemonVersion, settings.uri, ours),
+    checkHookSeen(ours, seen.daemons, watcherRuns(seen.services), seen.systemd),
+    checkPrivateDir('state dir', settings.stateDir, seen.stateDir),
+    checkPrivateDir('cache dir', settings.cacheDir, seen.cacheDir),
+    ...checkCache(seen.domains, seen.cache),
+    ...checkServices(seen.services),
+  ];
+}
+
+function describeConfig(s: Settings): string {
+  const source = s.ini.size > 0 ? s.configFile : `${s.configFile} (absent or empty: defaults)`;
+  return `${source}; libvirt ${s.uri ?? "virsh's default"}, state ${s.stateDir}`;
 }
 
 /** One line per check: `ok    hook: ...`, and for the others what to do. */

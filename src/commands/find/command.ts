@@ -1,11 +1,11 @@
-import { defineCommand } from '../../cli/command';
-import type { SettingFlags } from '../../adapters/settings';
+import { LISTING_OPTIONS, SETTINGS_OPTIONS } from '../../cli/options';
+import { defineCommand, type ArgsOf, type CommandSpec } from '../../cli/spec';
 
-export const findCommand = defineCommand<SettingFlags & { address: string; json: boolean; csv: boolean }>({
+export const spec = {
   name: 'find',
   describe: 'which instance and port hold an address, fixed or floating (exit 1: none)',
   positionals: [{ name: 'address', describe: 'IPv4 or IPv6 address, in any textual form', required: true }],
-  options: { csv: { type: 'boolean', default: false, describe: 'CSV output' } },
-  lean: true,
-  run: async (args, io) => (await import('./run')).run(args, io),
-});
+  options: { ...LISTING_OPTIONS, ...SETTINGS_OPTIONS },
+} as const satisfies CommandSpec;
+export type Args = ArgsOf<typeof spec>;
+export const command = defineCommand(spec, () => import('./run'));

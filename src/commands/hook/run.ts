@@ -1,8 +1,8 @@
 /**
  * `nova-ipmeta hook NAME OPERATION SUB-OPERATION EXTRA`: the engine behind hooks/qemu for the two
  * operations whose stdout replaces the domain XML, an incoming migration and a restore from a
- * saved image (DESIGN §1). libvirt waits on it, so it is dispatched before the CLI loads (it
- * reaches neither yargs nor execa: test/commands/hook.test.ts walks its imports), calls no
+ * saved image (docs/design.md, "The hook"). libvirt waits on it, so src/main.ts dispatches it
+ * before the CLI loads (test/commands/hook walks its imports: no CLI, no process), calls no
  * libvirt, and turns nothing into a failure: the XML is printed only when nova-ipmeta changed it;
  * trouble is one line on stderr (hooks/qemu sends it to the log) and exit 0, and libvirt keeps
  * the XML it had.
@@ -11,9 +11,12 @@ import { CacheStore } from '../../adapters/cache-store';
 import { resolveSettings } from '../../adapters/settings';
 import { parseDomain } from '../../core/domain';
 import { injectPorts } from '../../core/inject';
-import { serializeXml } from '../../core/xml-document';
-import { oneLine, quote } from '../../errors';
+import { MAX_XML_BYTES, serializeXml } from '../../core/xml-document';
+import { decodeUtf8 } from '../../adapters/file-read';
+import { messageOf, oneLine, quote } from '../../errors';
+import { ExitCode } from '../../exit-code';
 import type { Io } from '../../io';
+import type { Args } from './command';
 
 /** The operations whose output libvirt uses as the new domain XML; for every other, nothing. */
 const FILTER_OPERATIONS: ReadonlySet<string> = new Set(['migrate', 'restore']);
@@ -23,21 +26,27 @@ export type HookRewrite =
   | { readonly kind: 'unchanged'; readonly why: 'not-nova' | 'in-sync' }
   | { readonly kind: 'no-cache'; readonly uuid: string };
 
-export async function runHook(argv: readonly string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const [name = '', operation = ''] = argv;
-  if (!FILTER_OPERATIONS.has(operation)) return 0;
+/** libvirt's words as they come (`NAME OPERATION SUB-OPERATION EXTRA`), parsed without the CLI. */
+export function runHook(argv: readonly string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
+  const [domain = '', operation = '', subOperation = '-', extra = '-'] = argv;
+  return run({ domain, operation, subOperation, extra }, io, env);
+}
+
+export async function run(args: Args, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
+  const { domain: name, operation } = args;
+  if (!FILTER_OPERATIONS.has(operation)) return ExitCode.ok;
   const log = (what: string) => {
     io.err(`nova-ipmeta: hook ${operation} ${quote(name)}: ${what}; libvirt keeps its XML\n`);
   };
   try {
-    const xml = await io.readStdin();
+    const xml = decodeUtf8(await io.readStdin(MAX_XML_BYTES), 'stdin');
     const result = rewriteDomainXml(xml, new CacheStore(resolveSettings({}, env).cacheDir));
     if (result.kind === 'changed') io.out(result.xml);
     else if (result.kind === 'no-cache') log(`no cached network_info for ${result.uuid}`);
   } catch (err) {
-    log(oneLine(err instanceof Error ? err.message : String(err)));
+    log(oneLine(messageOf(err)));
   }
-  return 0;
+  return ExitCode.ok;
 }
 
 /** The domain XML with the cached ports in place, when that changes anything. */

@@ -1,10 +1,11 @@
-import { defineCommand } from '../../cli/command';
-import type { SettingFlags } from '../../adapters/settings';
+import { LISTING_OPTIONS, SETTINGS_OPTIONS } from '../../cli/options';
+import { defineCommand, type ArgsOf, type CommandSpec } from '../../cli/spec';
 
-export const listCommand = defineCommand<SettingFlags & { json: boolean; csv: boolean }>({
+export const spec = {
   name: 'list',
-  describe: 'every instance on this host, one row per address (table, --json, --csv)',
-  options: { csv: { type: 'boolean', default: false, describe: 'CSV output' } },
-  lean: true,
-  run: async (args, io) => (await import('./run')).run(args, io),
-});
+  describe: 'every instance on this host, one row per address',
+  positionals: [],
+  options: { ...LISTING_OPTIONS, ...SETTINGS_OPTIONS },
+} as const satisfies CommandSpec;
+export type Args = ArgsOf<typeof spec>;
+export const command = defineCommand(spec, () => import('./run'));

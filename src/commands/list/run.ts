@@ -1,16 +1,17 @@
 import { allDomains } from '../../adapters/domain-inventory';
-import { resolveSettings, type SettingFlags } from '../../adapters/settings';
-import { formatRows, instanceRows, outputFormat } from './rows';
+import { resolveSettings } from '../../adapters/settings';
+import { ExitCode } from '../../exit-code';
+import { INSTANCE_COLUMNS, instanceRows } from '../../cli/instance-rows';
+import { formatListing } from '../../cli/output';
 import type { Io } from '../../io';
+import type { Args } from './command';
 
-export async function run(args: SettingFlags & { json: boolean; csv: boolean }, io: Io): Promise<number> {
-  const format = outputFormat(args);
+export async function run(args: Args, io: Io): Promise<ExitCode> {
   const entries = await allDomains(resolveSettings(args), io);
   const instances = entries.filter((e) => e.domain.nova);
-  io.out(formatRows(instances.flatMap(instanceRows), format));
+  io.out(formatListing(instances.flatMap(instanceRows), INSTANCE_COLUMNS, args));
   // Only for a person at a terminal: scripts get exactly the instances.
   const others = entries.length - instances.length;
   if (io.interactive && others > 0) io.err(`(${others} domain${others === 1 ? '' : 's'} without nova metadata not listed)\n`);
-  return 0;
+  return ExitCode.ok;
 }
-

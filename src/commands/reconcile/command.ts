@@ -1,19 +1,23 @@
-import { defineCommand } from '../../cli/command';
-import type { ReconcileArgs } from './run';
-import { OPENSTACK_OPTIONS } from '../cache/commands';
+import { JSON_OPTION, OPENSTACK_OPTIONS, SETTINGS_OPTIONS } from '../../cli/options';
+import { defineCommand, type ArgsOf, type CommandSpec } from '../../cli/spec';
 
-export const reconcileCommand = defineCommand<ReconcileArgs>({
+export const spec = {
   name: 'reconcile',
   describe: 'write the cached ports into every domain (or --domain) whose XML differs',
+  positionals: [],
   options: {
-    domain: { type: 'string', array: true, describe: 'only this domain (name or UUID); repeatable' },
-    'dry-run': { type: 'boolean', default: false, describe: 'write nothing; print the difference port by port' },
-    check: { type: 'boolean', default: false, describe: 'exit 1 when any domain drifted (for Nagios-style checks)' },
-    textfile: { type: 'string', describe: 'write node_exporter textfile metrics to this .prom file' },
-    wait: { type: 'number', default: 300, describe: 'seconds to wait for another run holding the lock' },
-    sync: { type: 'boolean', default: false, describe: 'run `cache sync` (Neutron) first; a failure is reported, the cache still reconciled, exit 3' },
+    domain: { type: 'string', valueName: 'DOMAIN', multiple: true, describe: 'only this domain (name or UUID)' },
+    'dry-run': { type: 'boolean', describe: 'write nothing; print the difference port by port' },
+    check: { type: 'boolean', describe: 'a monitoring plugin (Nagios, Icinga, NRPE): write nothing, print one status line with perfdata, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN' },
+    warning: { type: 'number', valueName: 'N', default: 1, describe: 'with --check: WARNING from this many drifted instances' },
+    critical: { type: 'number', valueName: 'N', describe: 'with --check: CRITICAL from this many drifted instances (default: never for drift; errors are CRITICAL)' },
+    textfile: { type: 'string', valueName: 'FILE', describe: 'write node_exporter textfile metrics to this .prom file' },
+    wait: { type: 'number', valueName: 'SECONDS', describe: 'how long to wait for another run holding the lock (default 300; 5 with --check)' },
+    sync: { type: 'boolean', describe: 'run `cache sync` (Neutron) first; a failure is reported, the cache still reconciled, exit 3' },
     ...OPENSTACK_OPTIONS,
+    ...JSON_OPTION,
+    ...SETTINGS_OPTIONS,
   },
-  // Loaded on use: the virsh session pulls in execa, which the lean commands must not pay for.
-  run: async (args, io) => (await import('./run')).runReconcile(args, io),
-});
+} as const satisfies CommandSpec;
+export type Args = ArgsOf<typeof spec>;
+export const command = defineCommand(spec, () => import('./run'));

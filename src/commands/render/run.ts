@@ -1,12 +1,16 @@
 import { parseNetworkInfo, LIMITS } from '../../core/network-info';
-import type { NovaNamespace } from '../../core/nova-namespace';
 import { renderPorts } from '../../core/render';
 import { readInput } from '../../adapters/input-file';
+import { ExitCode } from '../../exit-code';
+import { jsonText } from '../../cli/output';
+import { portsJson } from '../../cli/ports-json';
 import type { Io } from '../../io';
+import type { Args } from './command';
 
-export async function run(args: { file: string; uri: NovaNamespace }, io: Io): Promise<number> {
+export async function run(args: Args, io: Io): Promise<ExitCode> {
   const input = await readInput(args.file, io, LIMITS.bytes);
-  io.out(renderPorts(parseNetworkInfo(input.text, input.source), args.uri));
-  return 0;
+  const vifs = parseNetworkInfo(input.text, input.source);
+  // --json: the same ports as data, in the shape `show --json` gives them.
+  io.out(args.json ? `${jsonText(portsJson(vifs))}\n` : renderPorts(vifs, args.uri));
+  return ExitCode.ok;
 }
-

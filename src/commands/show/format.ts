@@ -1,11 +1,13 @@
+/** `show` for people (a title line and a table of addresses) and for machines (one JSON document). */
 import type { Domain } from '../../core/domain';
-import type { Definition } from '../../adapters/domain-xml-files';
-import { formatTable } from '../../cli/table';
+import type { Definition } from '../../adapters/domain-inventory';
+import { formatTable, jsonText, printable } from '../../cli/output';
+import { portsJson } from '../../cli/ports-json';
 
 /** `definition` is absent for a file given with --xml: it is whatever that file is. */
-export function showJson(domain: Domain, definition?: Definition) {
+export function showJson(domain: Domain, definition?: Definition): string {
   const nova = domain.nova;
-  return {
+  return `${jsonText({
     domain: domain.name,
     instanceId: domain.uuid,
     ...(definition && { definition }),
@@ -14,17 +16,17 @@ export function showJson(domain: Domain, definition?: Definition) {
           namespace: nova.namespace,
           name: nova.displayName ?? null,
           projectId: nova.projectId ?? null,
-          ports: nova.ports?.map((p) => ({ id: p.id, ips: p.ips.map((ip) => ({ ...ip })) })) ?? null,
+          ports: nova.ports === null ? null : portsJson(nova.ports),
         }
       : null,
-  };
+  })}\n`;
 }
 
 export function formatShow(domain: Domain, definition?: Definition): string {
   const nova = domain.nova;
-  const head = `domain ${domain.name}  uuid ${domain.uuid}${definition ? `  definition ${definition}` : ''}`;
+  const head = printable(`domain ${domain.name}  uuid ${domain.uuid}${definition ? `  definition ${definition}` : ''}`);
   if (!nova) return `${head}\nnot a nova instance (no nova metadata)\n`;
-  const title = `${head}  name ${nova.displayName ?? '-'}  namespace ${nova.namespace}\n`;
+  const title = `${head}  name ${printable(nova.displayName ?? '-')}  namespace ${nova.namespace}\n`;
   if (nova.ports === null) return `${title}no <nova:ports> element\n`;
   if (nova.ports.length === 0) return `${title}no ports\n`;
   const rows = nova.ports.flatMap((p) =>

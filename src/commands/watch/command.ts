@@ -1,12 +1,15 @@
-import { defineCommand } from '../../cli/command';
-import type { Args } from './run';
+import { SETTINGS_OPTIONS } from '../../cli/options';
+import { defineCommand, type ArgsOf, type CommandSpec } from '../../cli/spec';
 
-export const watchCommand = defineCommand<Args>({
+export const spec = {
   name: 'watch',
   describe: 'a service: reconcile each domain when libvirt reports a change to it or its cache file changes',
+  positionals: [],
   options: {
-    verbose: { type: 'boolean', default: false, describe: 'also log the events acted on and the reconciles that changed nothing' },
-    debounce: { type: 'number', default: 250, describe: 'milliseconds a domain must stay quiet before it is reconciled' },
+    verbose: { type: 'boolean', describe: 'also log the events acted on and the reconciles that changed nothing' },
+    debounce: { type: 'number', valueName: 'MS', default: 250, describe: 'milliseconds a domain must stay quiet before it is reconciled' },
+    ...SETTINGS_OPTIONS,
   },
-  run: async (args, io) => (await import('./run')).run(args, io),
-});
+} as const satisfies CommandSpec;
+export type Args = ArgsOf<typeof spec>;
+export const command = defineCommand(spec, () => import('./run'));

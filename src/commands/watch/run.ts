@@ -2,21 +2,18 @@
  * `nova-ipmeta watch`: the watcher as a service (systemd's journal takes its stderr). It runs
  * until SIGTERM or SIGINT, then stops cleanly and returns 0.
  */
-import { ExitCode, InputError } from '../../errors';
-import { resolveSettings, type SettingFlags } from '../../adapters/settings';
+import { InputError } from '../../errors';
+import { resolveSettings } from '../../adapters/settings';
+import { ExitCode } from '../../exit-code';
+import { runWatch } from '../../usecases/watch/watcher';
 import type { Io } from '../../io';
-import { runWatch } from '../../watch/watch-service';
-
-export interface Args extends SettingFlags {
-  verbose: boolean;
-  debounce: number;
-}
+import type { Args } from './command';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 const MAX_DEBOUNCE_MS = 60_000;
 
-export async function run(args: Args, io: Io): Promise<number> {
-  if (!Number.isFinite(args.debounce) || args.debounce < 0 || args.debounce > MAX_DEBOUNCE_MS) {
+export async function run(args: Args, io: Io): Promise<ExitCode> {
+  if (!(args.debounce >= 0 && args.debounce <= MAX_DEBOUNCE_MS)) {
     throw new InputError('--debounce', `must be a number of milliseconds from 0 to ${MAX_DEBOUNCE_MS}`);
   }
   const settings = resolveSettings(args);
@@ -45,4 +42,3 @@ export async function run(args: Args, io: Io): Promise<number> {
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
   }
 }
-

@@ -1,0 +1,184 @@
+/**
+ * The one way the tool starts a process (virsh, flock, systemctl...): an argv array, never a shell
+ * string, the caller's environment plus what it adds. Two shapes:
+ *
+ * - `startProcess`: a long-running child whose streams the caller reads and writes (the virsh
+ *   session, the event stream); `ended` settles once it has exited and its output is read.
+ * - `runProcess`: run to completion with a time limit, output collected (bounded); resolves with
+ *   the result, or rejects with a ProcessError shaped like execa's (command, exit code, signal,
+ *   stderr, timedOut) when it could not start, ran out of time, or, unless `allowFailure`, exited
+ *   non-zero.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { oneLine, SystemError } from '../errors';
+
+export interface ProcessEnd {
+  /** undefined when a signal ended it, or it never started. */
+  readonly exitCode: number | undefined;
+  readonly signal: NodeJS.Signals | undefined;
+  /** The spawn error's code (`ENOENT`, `EACCES`) when the program could not be started at all. */
+  readonly spawnErrorCode: string | undefined;
+}
+
+export interface StartOptions {
+  /** Added to (and overriding) this process's environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly stdin?: 'pipe' | 'ignore';
+  /** Descriptors handed to the child as its fd 3, 4, ... (flock(1) locks the one it gets). */
+  readonly extraFds?: readonly number[];
+}
+
+export interface RunningProcess {
+  readonly command: readonly string[];
+  /** undefined when the program could not be started (see `ended`). */
+  readonly pid: number | undefined;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly ended: Promise<ProcessEnd>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export function startProcess(argv: readonly string[], options: StartOptions = {}): RunningProcess {
+  const [program, ...args] = argv;
+  if (program === undefined || program === '') throw new Error('startProcess: empty command');
+  const child: ChildProcess = spawn(program, args, {
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe', ...(options.extraFds ?? [])],
+    env: options.env ? { ...process.env, ...options.env } : process.env,
+  });
+  let spawnErrorCode: string | undefined;
+  const ended = new Promise<ProcessEnd>((resolve) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      // Only a failed spawn leaves no process behind to 'close'; later errors (a failed kill) do not end it.
+      if (child.pid === undefined) {
+        spawnErrorCode = err.code ?? err.message;
+        resolve({ exitCode: undefined, signal: undefined, spawnErrorCode });
+      }
+    });
+    child.once('close', (code, signal) => {
+      resolve({ exitCode: code ?? undefined, signal: signal ?? undefined, spawnErrorCode });
+    });
+  });
+  // Writing to a child that has just died fails with EPIPE; its end is reported through `ended`.
+  child.stdin?.on('error', () => undefined);
+  return {
+    command: [...argv],
+    pid: child.pid,
+    stdin: child.stdin,
+    stdout: child.stdout as Readable,
+    stderr: child.stderr as Readable,
+    ended,
+    kill: (signal = 'SIGTERM') => {
+      child.kill(signal);
+    },
+  };
+}
+
+export interface RunOptions extends StartOptions {
+  /** Killed (SIGKILL) after this long: a ProcessError with `timedOut`. */
+  readonly timeoutMs: number;
+  readonly input?: string;
+  /** Resolve with a non-zero exit status instead of rejecting. */
+  readonly allowFailure?: boolean;
+}
+
+export interface ProcessResult extends ProcessEnd {
+  readonly command: readonly string[];
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** What a run keeps of each stream: enough for any answer the tool parses, bounded against a flood. */
+const MAX_OUTPUT = 16 * 1024 * 1024;
+
+export async function runProcess(argv: readonly string[], options: RunOptions): Promise<ProcessResult> {
+  const p = startProcess(argv, { ...options, stdin: options.input === undefined ? 'ignore' : 'pipe' });
+  const stdout = collect(p.stdout);
+  const stderr = collect(p.stderr);
+  const deadline = { passed: false };
+  const timer = setTimeout(() => {
+    deadline.passed = true;
+    p.kill('SIGKILL');
+  }, options.timeoutMs);
+  if (options.input !== undefined) p.stdin?.end(options.input);
+  const end = await p.ended;
+  clearTimeout(timer);
+  const result: ProcessResult = { command: p.command, ...end, stdout: stdout(), stderr: stderr() };
+  if (end.spawnErrorCode !== undefined || deadline.passed || (end.exitCode !== 0 && !options.allowFailure)) {
+    throw new ProcessError(result, deadline.passed ? `no answer within ${options.timeoutMs} ms: killed` : undefined);
+  }
+  return result;
+}
+
+function collect(stream: Readable): () => string {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  stream.on('data', (chunk: Buffer) => {
+    if (size >= MAX_OUTPUT) return;
+    chunks.push(chunk);
+    size += chunk.length;
+  });
+  return () => Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * A process that failed, shaped like execa's error: the command, how it ended, what it said. The
+ * message is one bounded line: `flock --wait 1 3: exit status 1 (flock: 3: Bad file descriptor)`.
+ */
+export class ProcessError extends SystemError {
+  readonly command: readonly string[];
+  readonly exitCode: number | undefined;
+  readonly signal: NodeJS.Signals | undefined;
+  readonly spawnErrorCode: string | undefined;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+
+  constructor(result: ProcessResult, reason?: string) {
+    super(`${describeCommand(result.command)}: ${describeEnd(result, reason)}`);
+    this.name = 'ProcessError';
+    this.command = result.command;
+    this.exitCode = result.exitCode;
+    this.signal = result.signal;
+    this.spawnErrorCode = result.spawnErrorCode;
+    this.stdout = result.stdout;
+    this.stderr = result.stderr;
+    this.timedOut = reason !== undefined;
+  }
+}
+
+const MAX_WORD = 60;
+const MAX_COMMAND = 200;
+const MAX_DETAIL = 400;
+
+/** The command for a message: plain words as they are, anything else JSON-quoted, all bounded. */
+export function describeCommand(command: readonly string[]): string {
+  const words = command.map((w) => bounded(/^[\w@%+=:,./-]+$/u.test(w) ? w : JSON.stringify(w), MAX_WORD));
+  return bounded(words.join(' '), MAX_COMMAND);
+}
+
+/** `exit status 1 (what it said on stderr)`, `killed by SIGTERM`, `not found`... */
+export function describeEnd(end: ProcessEnd & { readonly stderr: string }, reason?: string): string {
+  const said = stderrLine(end.stderr);
+  let how: string;
+  if (reason !== undefined) how = reason;
+  else if (end.spawnErrorCode === 'ENOENT') how = 'not found';
+  else if (end.spawnErrorCode !== undefined) how = `cannot be started (${end.spawnErrorCode})`;
+  else if (end.signal !== undefined) how = `killed by ${end.signal}`;
+  else how = `exit status ${end.exitCode ?? '?'}`;
+  return bounded(said ? `${how} (${said})` : how, MAX_DETAIL);
+}
+
+/** stderr's lines joined with `; `, control characters blanked. */
+export function stderrLine(text: string): string {
+  return text
+    .split(/\r?\n/u)
+    .map((l) => oneLine(l).trim())
+    .filter(Boolean)
+    .join('; ');
+}
+
+export function bounded(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

@@ -1,0 +1,127 @@
+/**
+ * What `doctor` looks at (files, /proc, libvirt, systemctl), gathered into one value for the pure
+ * verdicts of ./checks.ts. Every failure to look becomes part of the observation, never a throw,
+ * unless it is a bug.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { isExpectedFailure, SystemError } from '../../errors';
+import type { Io } from '../../io';
+import type { Domain } from '../../core/domain';
+import { CacheStore, type CacheEntry } from '../../adapters/cache-store';
+import { allDomains } from '../../adapters/domain-inventory';
+import { errnoCode } from '../../adapters/os-error';
+import type { Settings } from '../../adapters/settings';
+import { findHookFiles, type HookFile } from '../../adapters/host/hook-files';
+import { processesOf, type HostProcess } from '../../adapters/host/processes';
+import { systemctl, systemdRuns } from '../../adapters/host/systemd';
+import { VirshSession } from '../../adapters/virsh/session';
+import { TIMER_UNIT, WATCH_UNIT, type DirObservation, type ServicesObservation } from './checks';
+
+/** Where doctor looks on the host; every one overridable for tests (the hooks directory by flag too). */
+export interface DoctorPaths {
+  readonly hooksDir: string;
+  readonly procDir: string;
+  /** Exists when systemd runs (sd_booted). */
+  readonly systemdRunDir: string;
+  readonly cronFile: string;
+}
+
+export const HOST_PATHS: DoctorPaths = {
+  hooksDir: '/etc/libvirt/hooks',
+  procDir: '/proc',
+  systemdRunDir: '/run/systemd/system',
+  cronFile: '/etc/cron.d/nova-ipmeta',
+};
+
+export interface Observations {
+  readonly hooks: readonly HookFile[];
+  readonly daemonVersion: string | Error;
+  /** libvirtd or virtqemud processes of this system (same mount namespace). */
+  readonly daemons: readonly HostProcess[];
+  readonly stateDir: DirObservation;
+  readonly cacheDir: DirObservation;
+  readonly domains: readonly Domain[] | Error;
+  readonly cache: readonly CacheEntry[] | Error;
+  readonly services: ServicesObservation;
+  readonly systemd: boolean;
+}
+
+const DAEMONS = new Set(['libvirtd', 'virtqemud']);
+const VERSION_TIMEOUT_MS = 15_000;
+
+export async function observe(settings: Settings, paths: DoctorPaths, io: Io): Promise<Observations> {
+  const systemd = systemdRuns(paths.systemdRunDir);
+  return {
+    hooks: findHookFiles(paths.hooksDir),
+    daemonVersion: await daemonVersion(settings.uri),
+    daemons: processesOf((comm) => DAEMONS.has(comm), paths.procDir),
+    stateDir: statDir(settings.stateDir),
+    cacheDir: statDir(settings.cacheDir),
+    domains: await attempt(async () => (await allDomains(settings, io)).map((e) => e.domain)),
+    cache: await attempt(() => Promise.resolve(new CacheStore(settings.cacheDir).list())),
+    services: systemd ? await systemdServices() : cronServices(paths),
+    systemd,
+  };
+}
+
+async function systemdServices(): Promise<ServicesObservation> {
+  return {
+    kind: 'systemd',
+    watch: await systemctl('is-active', WATCH_UNIT),
+    timerEnabled: await systemctl('is-enabled', TIMER_UNIT),
+    timerActive: await systemctl('is-active', TIMER_UNIT),
+  };
+}
+
+function cronServices(paths: DoctorPaths): ServicesObservation {
+  const processes = processesOf((comm) => comm === 'cron' || comm === 'crond' || comm === 'node' || comm === 'nodejs', paths.procDir);
+  return {
+    kind: 'cron',
+    cronFile: paths.cronFile,
+    cronFileExists: existsSync(paths.cronFile),
+    cronDaemon: processes.find((p) => p.comm === 'cron' || p.comm === 'crond'),
+    watcher: processes.find((p) => p.argv.some((a) => a.endsWith('nova-ipmeta.cjs')) && p.argv.includes('watch')),
+  };
+}
+
+/** The daemon's own version (`virsh version --daemon`), or why it cannot be had. */
+async function daemonVersion(uri: string | undefined): Promise<string | Error> {
+  const virsh = new VirshSession({ uri, commandTimeoutMs: VERSION_TIMEOUT_MS });
+  try {
+    return await attempt(async () => {
+      const out = await virsh.run(['version', '--daemon']);
+      const version = /Running against daemon:\s*(\d+\.\d+(?:\.\d+)?)/.exec(out)?.[1];
+      if (version === undefined) throw new SystemError(`virsh version --daemon printed no daemon version: ${JSON.stringify(out.slice(0, 200))}`);
+      return version;
+    });
+  } finally {
+    await virsh.close();
+  }
+}
+
+function statDir(path: string): DirObservation {
+  try {
+    return { kind: 'stat', stats: statSync(path) };
+  } catch (err) {
+    return { kind: 'error', code: errnoCode(err) ?? String(err) };
+  }
+}
+
+/** An expected failure becomes the observation; anything else is a bug and propagates. */
+async function attempt<T>(look: () => Promise<T>): Promise<T | Error> {
+  try {
+    return await look();
+  } catch (err) {
+    if (isExpectedFailure(err)) return err;
+    throw err;
+  }
+}
+
+export function isExecutableFile(path: string): boolean {
+  try {
+    const s = statSync(path);
+    return s.isFile() && (s.mode & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}

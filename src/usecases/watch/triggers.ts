@@ -1,0 +1,48 @@
+/**
+ * Which libvirt events and cache files make the watcher reconcile a domain (docs/design.md, "Triggers"), as pure
+ * functions of what was seen.
+ */
+import { isNovaNamespace } from '../../core/nova-namespace';
+import { parseUuid, type Uuid } from '../../core/model';
+import { lifecycleOf, metadataChangeOf, type VirshEvent } from '../../adapters/virsh/event-line';
+
+/** Why a domain is reconciled; shown in the log line (`instance-00000001: repaired (device-added)`). */
+export type Reason = 'device-added' | 'device-removed' | 'metadata-change' | 'defined' | 'started' | 'cache';
+
+/**
+ * The reason an event gives to reconcile its domain, or undefined. A metadata change in another
+ * namespace (or of the description/title) cannot touch nova's element, so it is ignored; one in a
+ * nova namespace is either nova overwriting us or our own write, which the next reconcile finds in
+ * sync and leaves alone (so it converges instead of looping).
+ */
+export function eventReason(e: VirshEvent): Reason | undefined {
+  switch (e.type) {
+    case 'device-added':
+    case 'device-removed':
+      return e.type;
+    case 'metadata-change': {
+      const change = metadataChangeOf(e);
+      // An unreadable detail costs one needless, harmless reconcile; a missed change costs drift.
+      if (!change) return 'metadata-change';
+      return change.kind === 'element' && change.uri !== undefined && isNovaNamespace(change.uri) ? 'metadata-change' : undefined;
+    }
+    case 'lifecycle': {
+      const event = lifecycleOf(e)?.event;
+      if (event === 'Defined') return 'defined';
+      if (event === 'Started') return 'started';
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The instance a cache directory entry belongs to: `<uuid>.json` exactly. The cache writes by
+ * temp + rename, so its temp names (anything else) are ignored: the rename itself reports the
+ * final name.
+ */
+export function cacheFileUuid(fileName: string): Uuid | undefined {
+  const m = /^(.{36})\.json$/.exec(fileName);
+  return m?.[1] === undefined ? undefined : parseUuid(m[1]);
+}

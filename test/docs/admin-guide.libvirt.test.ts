@@ -1,0 +1,341 @@
+/**
+ * docs/admin-guide.md, executed: every fenced block the guide marks runs, in the order of the
+ * guide, so the guide cannot drift from the code.
+ *
+ *   ```sh test          each `$ ` line (a trailing `\` continues it) runs in bash -o pipefail,
+ *                       stdout and stderr merged, against a private libvirt daemon holding the
+ *                       guide's two instances, with the bundle on PATH as `nova-ipmeta`; it must
+ *                       exit 0 (the guide shows `; echo "exit status $?"` where it does not).
+ *                       The lines after a command are its expected output, all of it: `<...>`
+ *                       matches any text within a line, a line `...` any number of lines.
+ *   ```sh test-install  the same, as root inside test/support/sandbox.sh (a copy-on-write /etc,
+ *                       /usr, /var), from the repository's root, `sudo ` dropped.
+ *   ```sh not-run       shown only (systemctl, apt, mysql on a real host): counted, kept few.
+ *   ```yaml test-rules  Prometheus alerting rules: `promtool check rules`, then unit-tested
+ *                       against series like those `reconcile --textfile` wrote (promtool from
+ *                       Debian's prometheus package, fetched with apt-get download).
+ * Any other `sh` block fails the test. The host paths the guide names (/run/libvirt/qemu,
+ * /etc/libvirt/qemu, /var/lib/nova-ipmeta, node_exporter's textfile directory) are mapped to the
+ * private daemon's and this test's directories; the environment (LIBVIRT_DEFAULT_URI,
+ * NOVA_IPMETA_CONFIG) points every command there.
+ *
+ * DOCS_DUMP=1 prints what each command printed, for writing the guide.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BUNDLE, fixturePath } from '../support/cli';
+import { cleanupOnExit, guestXml, startPrivateLibvirt, type PrivateLibvirt } from '../support/libvirt';
+import { networkInfo, type TestVif } from '../support/nova-guest';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const GUIDE = join(REPO, 'docs/admin-guide.md');
+const SANDBOX_SH = join(REPO, 'test/support/sandbox.sh');
+const DUMP = process.env.DOCS_DUMP === '1';
+/** Blocks that cannot run here; more than this means the guide is drifting away from its test. */
+const MAX_NOT_RUN = 8;
+
+interface Block {
+  readonly info: string;
+  readonly body: string;
+  /** 1-based line of the opening fence. */
+  readonly line: number;
+}
+
+export function fencedBlocks(markdown: string): Block[] {
+  const blocks: Block[] = [];
+  const lines = markdown.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    // A block may be indented (inside a list item): its lines lose that indentation.
+    const open = /^( *)```(\S.*)?$/.exec(lines[i] ?? '');
+    if (!open) continue;
+    const indent = open[1] ?? '';
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && lines[i] !== `${indent}\`\`\``; i++) body.push((lines[i] ?? '').slice(indent.length));
+    assert.ok(i < lines.length, `guide line ${start + 1}: unclosed code block`);
+    blocks.push({ info: (open[2] ?? '').trim(), body: body.join('\n'), line: start + 1 });
+  }
+  return blocks;
+}
+
+interface Step {
+  readonly command: string;
+  readonly expected: readonly string[];
+  readonly line: number;
+}
+
+export function steps(block: Block): Step[] {
+  const out: { command: string; expected: string[]; line: number }[] = [];
+  const lines = block.body.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i] ?? '';
+    if (l.startsWith('$ ')) {
+      let command = l.slice(2);
+      const line = block.line + 1 + i;
+      while (command.endsWith('\\') && i + 1 < lines.length) command = `${command.slice(0, -1)}\n${lines[++i] ?? ''}`;
+      out.push({ command, expected: [], line });
+    } else {
+      const last = out.at(-1);
+      assert.ok(last, `guide line ${block.line + 1 + i}: output before any "$ " command`);
+      last.expected.push(l);
+    }
+  }
+  assert.ok(out.length > 0, `guide line ${block.line}: a test block without a command`);
+  return out;
+}
+
+/** The expected output as a regular expression: `<...>` any text in a line, a line `...` any lines. */
+export function outputPattern(expected: readonly string[]): RegExp {
+  const trimmed = [...expected];
+  while (trimmed.length && trimmed.at(-1)?.trim() === '') trimmed.pop();
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const body = trimmed
+    .map((l) => (l === '...' ? '(?:[^\\n]*\\n)*?' : `${escape(l.trimEnd()).replace(/<\\.\\.\\.>/g, '[^\\n]*?')}[ \\t]*\\n`))
+    .join('');
+  return new RegExp(`^${body}$`);
+}
+
+const t = suite('the admin guide, executed');
+let d: PrivateLibvirt;
+let work: string;
+let env: Record<string, string>;
+let paths: [string, string][];
+const blocks = fencedBlocks(readFileSync(GUIDE, 'utf8'));
+
+// The guide's two instances: db-1 as nova >= 23 left it (fixed IPs of its first port only, namespace
+// 1.1), web-1 as nova < 23 left it (no ports, namespace 1.0). The fixtures' ids and addresses.
+const DB = { name: 'instance-0000002b', uuid: '0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5' };
+const WEB = { name: 'instance-0000002a', uuid: '9d7e3c1a-5b2f-4e8d-a1c3-7f6e5d4c3b2a' };
+const WEB_VIF: TestVif = {
+  id: 'c2f4a9d1-7e3b-4a60-9f15-2b8d6e4c1a07',
+  mac: 'fa:16:3e:2a:91:5c',
+  dev: 'tapc2f4a9d1-7e',
+  fixed: ['192.168.1.7', 'fdf8:f53b:82e4::7'],
+  floating: ['11.22.33.45'],
+};
+
+function novaElement(fixture: string): string {
+  const xml = readFileSync(fixturePath(`domains/${fixture}`), 'utf8');
+  const m = /<nova:instance[\s\S]*?<\/nova:instance>/.exec(xml);
+  assert.ok(m, `no nova:instance in ${fixture}`);
+  return m[0];
+}
+
+function interfacesOf(fixture: string): { mac: string; dev: string }[] {
+  const xml = readFileSync(fixturePath(`domains/${fixture}`), 'utf8');
+  return [...xml.matchAll(/<mac address='([^']+)'\/>\s*<target dev='([^']+)'\/>/g)].map((m) => ({ mac: (m[1] ?? '').toLowerCase(), dev: m[2] ?? '' }));
+}
+
+t.before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'nova-ipmeta-docs-'));
+  d = await startPrivateLibvirt();
+  cleanupOnExit(d);
+  const bin = join(work, 'bin');
+  const state = join(work, 'state');
+  const textfiles = join(work, 'node-exporter');
+  mkdirSync(bin);
+  mkdirSync(state, { mode: 0o700 });
+  mkdirSync(textfiles);
+  writeFileSync(join(bin, 'nova-ipmeta'), `#!/bin/sh\nexec ${process.execPath} ${BUNDLE} "$@"\n`);
+  chmodSync(join(bin, 'nova-ipmeta'), 0o755);
+  const config = join(work, 'nova-ipmeta.conf');
+  writeFileSync(config, `[DEFAULT]\nstate_dir = ${state}\n[libvirt]\nlive_xml_dir = ${d.liveXmlDir}\npersistent_xml_dir = ${d.persistentXmlDir}\n`);
+  env = { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, LIBVIRT_DEFAULT_URI: d.uri, NOVA_IPMETA_CONFIG: config, LC_ALL: 'C.UTF-8', HOME: work };
+  paths = [
+    ['/run/libvirt/qemu/', `${d.liveXmlDir}/`],
+    ['/etc/libvirt/qemu/', `${d.persistentXmlDir}/`],
+    ['/var/lib/nova-ipmeta/', `${state}/`],
+    ['/var/lib/prometheus/node-exporter/', `${textfiles}/`],
+  ];
+  // The files the guide's commands name, in their working directory.
+  writeFileSync(join(work, 'db-1.json'), readFileSync(fixturePath('network_info/two-ports.json')));
+  writeFileSync(join(work, 'web-1.json'), networkInfo([WEB_VIF]));
+
+  const webNova = novaElement('pre-wallaby.xml').replace(/<nova:ports>[\s\S]*?<\/nova:ports>\s*/, '');
+  for (const [g, metadata, interfaces] of [
+    [DB, novaElement('wallaby-nova-ports.xml'), interfacesOf('wallaby-nova-ports.xml')],
+    [WEB, webNova, [{ mac: WEB_VIF.mac, dev: WEB_VIF.dev }]],
+  ] as const) {
+    const file = join(work, `${g.name}.xml`);
+    writeFileSync(file, guestXml({ name: g.name, uuid: g.uuid, interfaces: [...interfaces], metadata }));
+    await d.virshOk('define', file);
+    await d.virshOk('start', g.name);
+    rmSync(file);
+  }
+});
+
+t.after(async () => {
+  await d.stop();
+  sandbox.down();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function hostPaths(command: string): string {
+  let out = command;
+  for (const [from, to] of paths) out = out.split(from).join(to);
+  return out;
+}
+
+interface Ran {
+  readonly code: number;
+  readonly output: string;
+}
+
+function bash(argv: readonly string[], command: string, cwd: string, extraEnv: Record<string, string>): Ran {
+  const full = [...argv, 'bash', '-o', 'pipefail', '-c', `exec 2>&1\n${command}`];
+  const r = spawnSync(full[0] ?? 'bash', full.slice(1), {
+    cwd,
+    env: { ...process.env, ...extraEnv },
+    encoding: 'utf8',
+    timeout: 300_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { code: r.status ?? -1, output: r.stdout + (r.error ? String(r.error) : '') };
+}
+
+function check(step: Step, ran: Ran): void {
+  if (DUMP) {
+    process.stderr.write(`\n--- line ${step.line}: $ ${step.command} [exit ${ran.code}]\n${ran.output}`);
+    return;
+  }
+  assert.is(ran.code, 0, `guide line ${step.line}: \`${step.command}\` exited ${ran.code}:\n${ran.output}`);
+  if (step.expected.some((l) => l.trim() !== '')) {
+    // Trailing blanks and blank lines aside (virsh ends some output with an empty line).
+    const output = `${ran.output.split('\n').map((l) => l.trimEnd()).join('\n').replace(/\n+$/, '')}\n`;
+    assert.ok(outputPattern(step.expected).test(output), `guide line ${step.line}: \`${step.command}\` printed:\n${ran.output}\nwhich the guide does not show:\n${step.expected.join('\n')}`);
+  }
+}
+
+/** One sandbox for every test-install block, brought up on first use. */
+const sandbox = {
+  dir: undefined as string | undefined,
+  exec(command: string): Ran {
+    if (this.dir === undefined) {
+      this.dir = join(work, 'sandbox');
+      const up = spawnSync('bash', [SANDBOX_SH, 'up', this.dir], { encoding: 'utf8' });
+      assert.is(up.status, 0, up.stderr);
+    }
+    return bash(['bash', SANDBOX_SH, 'exec', this.dir], command, REPO, { LC_ALL: 'C.UTF-8', MANPAGER: 'cat', MANWIDTH: '80', PAGER: 'cat' });
+  },
+  down(): void {
+    if (this.dir !== undefined) spawnSync('bash', [SANDBOX_SH, 'down', this.dir], { stdio: 'ignore', timeout: 60_000 });
+    this.dir = undefined;
+  },
+};
+
+/** promtool from Debian's prometheus package, unpacked here (1 s, 19 MB), nothing installed. */
+function promtool(): string {
+  const dir = join(work, 'prometheus');
+  mkdirSync(dir, { recursive: true });
+  const dl = spawnSync('apt-get', ['download', '-q', 'prometheus'], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+  const deb = readdirSync(dir).find((f) => f.endsWith('.deb'));
+  assert.ok(deb, `apt-get download prometheus: ${dl.stderr}`);
+  const x = spawnSync('dpkg-deb', ['-x', join(dir, deb), join(dir, 'root')], { encoding: 'utf8' });
+  assert.is(x.status, 0, x.stderr);
+  return join(dir, 'root/usr/bin/promtool');
+}
+
+/** The YAML without its `annotations:` mappings (each up to the next line indented no deeper). */
+function withoutAnnotations(yaml: string): string {
+  const out: string[] = [];
+  let skipIndent: number | undefined;
+  for (const line of yaml.split('\n')) {
+    const indent = line.length - line.trimStart().length;
+    if (skipIndent !== undefined && (line.trim() === '' || indent > skipIndent)) continue;
+    skipIndent = undefined;
+    if (line.trimStart().startsWith('annotations:')) {
+      skipIndent = indent;
+      continue;
+    }
+    out.push(line);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+t('every sh block says how it is tested, and few are not run', () => {
+  const sh = blocks.filter((b) => /^(sh|bash|shell|console)\b/.test(b.info));
+  for (const b of sh) assert.ok(['sh test', 'sh test-install', 'sh not-run'].includes(b.info), `guide line ${b.line}: \`\`\`${b.info} must be "sh test", "sh test-install" or "sh not-run"`);
+  assert.ok(sh.filter((b) => b.info === 'sh test').length >= 8, 'the guide runs its examples');
+  const notRun = sh.filter((b) => b.info === 'sh not-run').length;
+  assert.ok(notRun <= MAX_NOT_RUN, `${notRun} blocks not run (at most ${MAX_NOT_RUN})`);
+});
+
+t('the output pattern: placeholders match, anything else does not', () => {
+  assert.ok(outputPattern(['a <...> c', '...', 'end']).test('a b c\nx\ny\nend\n'));
+  assert.ok(outputPattern(['a <...> c', '...', 'end']).test('a  c\nend\n'));
+  assert.not.ok(outputPattern(['a <...> c', 'end']).test('a b c\nextra\nend\n'));
+  assert.not.ok(outputPattern(['1 domain']).test('2 domains\n'));
+});
+
+t("every example of the guide, in the guide's order", () => {
+  let ran = 0;
+  for (const b of blocks) {
+    if (b.info === 'sh test') {
+      for (const s of steps(b)) {
+        check(s, bash([], hostPaths(s.command), work, env));
+        ran++;
+      }
+    } else if (b.info === 'sh test-install') {
+      for (const s of steps(b)) {
+        check(s, sandbox.exec(s.command.replace(/^sudo /, '')));
+        ran++;
+      }
+    }
+  }
+  assert.ok(ran >= 20, `only ${ran} commands ran`);
+});
+
+t('the alert rules pass promtool and fire when they should', () => {
+  const rules = blocks.filter((b) => b.info === 'yaml test-rules');
+  assert.is(rules.length, 1, 'one block of alerting rules');
+  const tool = promtool();
+  const file = join(work, 'nova-ipmeta.rules.yml');
+  writeFileSync(file, `${rules[0]?.body ?? ''}\n`);
+  const checked = spawnSync(tool, ['check', 'rules', file], { encoding: 'utf8' });
+  assert.is(checked.status, 0, checked.stdout + checked.stderr);
+  // The metrics the guide's own reconcile --textfile wrote pass promtool too.
+  const prom = readFileSync(join(work, 'node-exporter', 'nova-ipmeta.prom'), 'utf8');
+  const lint = spawnSync(tool, ['check', 'metrics'], { input: prom, encoding: 'utf8' });
+  assert.is(lint.status, 0, lint.stdout + lint.stderr);
+  // promtool compares annotations too: the unit test runs the rules without theirs (their templates
+  // were checked above).
+  const bare = join(work, 'nova-ipmeta.bare.rules.yml');
+  writeFileSync(bare, withoutAnnotations(rules[0]?.body ?? ''));
+  // Series as reconcile writes them, every 5 minutes: drift at minute 10; success stops after minute 20.
+  const tests = `rule_files: [${bare}]
+evaluation_interval: 1m
+tests:
+  - interval: 5m
+    input_series:
+      - series: 'nova_ipmeta_reconcile_domains{instance="cn1:9100",job="node",outcome="repaired"}'
+        values: '0 0 1 0 0 0 0 0 0 0 0 0 0 0'
+      - series: 'nova_ipmeta_reconcile_last_success_timestamp_seconds{instance="cn1:9100",job="node"}'
+        values: '0 300 600 900 1200 1200 1200 1200 1200 1200 1200 1200 1200 1200'
+    alert_rule_test:
+      - eval_time: 5m
+        alertname: NovaIpmetaDriftFound
+        exp_alerts: []
+      - eval_time: 10m
+        alertname: NovaIpmetaDriftFound
+        exp_alerts:
+          - exp_labels: { severity: warning, instance: 'cn1:9100', job: node, outcome: repaired }
+      - eval_time: 45m
+        alertname: NovaIpmetaReconcileNotSucceeding
+        exp_alerts: []
+      - eval_time: 60m
+        alertname: NovaIpmetaReconcileNotSucceeding
+        exp_alerts:
+          - exp_labels: { severity: warning, instance: 'cn1:9100', job: node }
+`;
+  const testFile = join(work, 'rules.test.yml');
+  writeFileSync(testFile, tests);
+  const unit = spawnSync(tool, ['test', 'rules', testFile], { encoding: 'utf8' });
+  assert.is(unit.status, 0, unit.stdout + unit.stderr);
+});
+
+t.run();

