@@ -46,6 +46,8 @@ export function vifJson(id: string, mac: string, subnets: readonly (readonly Fix
 export interface InterfaceSpec {
   readonly mac?: string;
   readonly dev?: string;
+  /** For a real TCG guest: a managed tap, and no option ROM (iPXE would spin at half a core). */
+  readonly guest?: boolean;
 }
 
 export const DOMAIN_UUID = '0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5';
@@ -53,11 +55,16 @@ export const DOMAIN_UUID = '0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5';
 export function interfaceXml(i: InterfaceSpec): string {
   return [
     "    <interface type='ethernet'>",
-    ...(i.mac !== undefined ? [`      <mac address='${i.mac}'/>`] : []),
-    ...(i.dev !== undefined ? [`      <target dev='${i.dev}'/>`] : []),
+    ...(i.mac !== undefined ? [`      <mac address='${escapeXml(i.mac)}'/>`] : []),
+    ...(i.dev !== undefined ? [`      <target dev='${escapeXml(i.dev)}'${i.guest ? " managed='yes'" : ''}/>`] : []),
     "      <model type='virtio'/>",
+    ...(i.guest ? ["      <rom enabled='no'/>"] : []),
     '    </interface>',
   ].join('\n');
+}
+
+export function escapeXml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
 /** `<nova:ports>` as nova writes it, from (id, [type, address, version]...) tuples. */

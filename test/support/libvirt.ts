@@ -22,6 +22,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { escapeXml, interfaceXml as builtInterfaceXml } from './builders';
 
 export interface VirshResult {
   stdout: string;
@@ -225,18 +226,9 @@ function installHandlers(): void {
   }
 }
 
-const escapeXml = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-
+/** A real guest's interface (see builders.ts). */
 export function interfaceXml(i: { mac: string; dev: string }): string {
-  return [
-    `<interface type='ethernet'>`,
-    `  <mac address='${escapeXml(i.mac)}'/>`,
-    `  <target dev='${escapeXml(i.dev)}' managed='yes'/>`,
-    `  <model type='virtio'/>`,
-    `  <rom enabled='no'/>`,
-    `</interface>`,
-  ].join('\n');
+  return builtInterfaceXml({ ...i, guest: true });
 }
 
 export function guestXml(spec: GuestSpec): string {
