@@ -1,4 +1,4 @@
-// What the qemu hook costs inside libvirt's start path (DESIGN §3). libvirt runs it synchronously
+// What the qemu hook costs inside libvirt's start path (docs/design.md, "The hook"). libvirt runs it synchronously
 // up to five times per guest start/stop cycle, so:
 //  1. an ignored operation (prepare) and `started` (which only spawns a detached reconcile; a stub
 //     stands in for reconcile, so this measures the hook) through hooks/qemu, against a no-op

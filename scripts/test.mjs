@@ -7,7 +7,7 @@
 //   *.test.ts          unit: pure logic, files, the built bundle; no daemon, no root;
 //   *.libvirt.test.ts  libvirt: a private libvirt daemon with QEMU guests, a real Neutron and
 //                      Keystone (root; the harness installs the Debian packages it needs);
-//   *.host.test.ts     host: a freshly booted Debian 12 with systemd (test/support/host).
+//   *.host.test.ts     host: a freshly booted Debian 12 with systemd, booted by the test itself.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -3,7 +3,7 @@
  * filter path is dispatched before anything else loads, since libvirt waits on it at every
  * incoming migration and restore: it loads none of the CLI.
  *
- * The one place errors become messages and exit codes (src/cli/exit-code.ts says what each means).
+ * The one place errors become messages and exit codes (src/exit-code.ts says what each means).
  */
 import { ExitCode, PluginStatus } from './exit-code';
 import { IpmetaError, UsageError, oneLine, type ErrorKind } from './errors';

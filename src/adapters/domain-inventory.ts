@@ -32,6 +32,8 @@ const LOCAL_SYSTEM_URIS = new Set(['qemu:///system', 'qemu+unix:///system']);
 
 /** Whether the XML directories in `settings` describe the daemon the URI names. */
 export function readsXmlFiles(settings: Pick<Settings, 'uri' | 'liveXmlDir' | 'persistentXmlDir'>): boolean {
+  // Named empty: there are none to read (a daemon in a container whose volumes are not visible).
+  if (settings.liveXmlDir === '' || settings.persistentXmlDir === '') return false;
   const dirsNamed = settings.liveXmlDir !== DEFAULTS.liveXmlDir || settings.persistentXmlDir !== DEFAULTS.persistentXmlDir;
   return dirsNamed || settings.uri === undefined || LOCAL_SYSTEM_URIS.has(settings.uri.replace(/\/$/, ''));
 }
@@ -48,7 +50,7 @@ export async function allDomains(settings: Settings, io: Io, options: ScanOption
 
 /**
  * One domain by UUID, else by domain name, else by nova's instance name (`web-1`, what `list`
- * shows) when only one instance has it. Throws InputError when there is none.
+ * shows) when only one instance has it. Throws NotFoundError when there is none.
  */
 export async function oneDomain(settings: Settings, io: Io, nameOrUuid: string): Promise<InventoryEntry> {
   if (readsXmlFiles(settings)) {

@@ -22,6 +22,7 @@ export interface Settings {
   readonly stateDir: string;
   /** One nova network_info per instance: `<cacheDir>/<uuid>.json`. */
   readonly cacheDir: string;
+  /** Empty: none (the read commands then ask libvirt). */
   readonly liveXmlDir: string;
   readonly persistentXmlDir: string;
   /** The parsed config file, for sections other commands read (e.g. [neutron]). */
@@ -47,8 +48,9 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
     configFile,
     stateDir,
     cacheDir: join(stateDir, 'network_info'),
-    liveXmlDir: flags.liveXmlDir ?? conf('libvirt', 'live_xml_dir') ?? DEFAULTS.liveXmlDir,
-    persistentXmlDir: flags.persistentXmlDir ?? conf('libvirt', 'persistent_xml_dir') ?? DEFAULTS.persistentXmlDir,
+    // Set but empty means none (a containerized daemon's directories are not visible), not the default.
+    liveXmlDir: flags.liveXmlDir ?? ini.get('libvirt')?.get('live_xml_dir') ?? DEFAULTS.liveXmlDir,
+    persistentXmlDir: flags.persistentXmlDir ?? ini.get('libvirt')?.get('persistent_xml_dir') ?? DEFAULTS.persistentXmlDir,
     ini,
   };
 }

@@ -113,6 +113,11 @@ t('hook seen: a daemon started before the hook appeared does not run it', () => 
   assert.match(blind.detail, 'and no watcher runs');
   assert.is(checkHookSeen(hook, early, false, false).fix, 'service libvirtd restart (running guests keep running)');
   assert.is(checkHookSeen(hook, [daemon('2026-11-24T11:00:00Z')], true, true).status, 'ok');
+  // qemu.d/ held another script when the daemon started: libvirt reads the directory at every call.
+  const held = checkHookSeen(hook, early, false, true, new Date('2026-11-24T08:00:00Z'));
+  assert.is(held.status, 'ok');
+  assert.match(held.detail, 'when hooks/qemu.d/ already held a script');
+  assert.is(checkHookSeen(hook, early, false, true, new Date('2026-11-24T09:30:00Z')).status, 'fail', 'that script came after the start');
   assert.is(checkHookSeen(hook, [], true, true).status, 'warn');
   assert.is(checkHookSeen(undefined, [daemon('2026-11-24T11:00:00Z')], true, true).status, 'warn');
 });

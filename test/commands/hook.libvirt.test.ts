@@ -59,7 +59,7 @@ async function define(g: Guest): Promise<void> {
   await d.virshOk('define', file);
 }
 
-/** The nova element without ports, unprefixed as `virsh metadata --set` wants it (DESIGN §1). */
+/** The nova element without ports, unprefixed as `virsh metadata --set` wants it (docs/design.md, "Facts about libvirt"). */
 function withoutPorts(g: Guest): string {
   return novaInstance({ ns: g.ns, name: g.name }).replace(/nova:/g, '').replace(/ xmlns:nova="[^"]*"/, '').replace(/\n\s*/g, ' ');
 }

@@ -29,7 +29,7 @@ interface Row {
   portId: string | null;
   address: string | null;
   type: string | null;
-  ipVersion: string | null;
+  ipVersion: number | null;
   definition: string;
 }
 
@@ -87,7 +87,7 @@ function rowsOf(g: Guest, definition: string): Row[] {
       portId: v.id,
       address,
       type,
-      ipVersion: address.includes(':') ? '6' : '4',
+      ipVersion: address.includes(':') ? 6 : 4,
       definition,
     })),
   );
@@ -135,7 +135,7 @@ for (const where of ['files', 'missing-dirs', 'uri-only'] as const) {
     ]);
     const v6 = idle.vifs[0]?.fixed[1] ?? '';
     const longhand = v6.replace('::', ':0:0:0:0:0:').toUpperCase();
-    const r3 = cli(['find', longhand, '--csv'], where);
+    const r3 = cli(['find', longhand, '-f', 'csv'], where);
     assert.is(r3.code, 0, r3.stderr);
     assert.match(r3.stdout, `${idle.name},${idle.uuid},idle-1,`);
     assert.match(r3.stdout, `,${v6},fixed,6,persistent`);
@@ -150,7 +150,7 @@ for (const where of ['files', 'missing-dirs', 'uri-only'] as const) {
     }
   });
 
-  t(`${where}: show by name and by UUID; a non-nova domain says so; an unknown one is exit 2`, () => {
+  t(`${where}: show by name and by UUID; a non-nova domain says so; an unknown one is exit 1 (not found)`, () => {
     const byName = cli(['show', web.name], where);
     assert.is(byName.code, 0, byName.stderr);
     assert.match(byName.stdout, `domain ${web.name}  uuid ${web.uuid}  definition live  name web-1`);
@@ -164,7 +164,7 @@ for (const where of ['files', 'missing-dirs', 'uri-only'] as const) {
     assert.is(other.code, 0, other.stderr);
     assert.match(other.stdout, 'not a nova instance');
     const unknown = cli(['show', 'instance-000000ff'], where);
-    assert.is(unknown.code, 2);
+    assert.is(unknown.code, 1);
     assert.match(unknown.stderr, 'instance-000000ff');
   });
 

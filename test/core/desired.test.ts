@@ -1,4 +1,4 @@
-/** desiredPorts (DESIGN §3.1): which ports, in which order, with which addresses. */
+/** desiredPorts (docs/design.md, "The one flow"): which ports, in which order, with which addresses. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { desiredPorts, deviceMatchesPort } from '../../src/core/desired';

@@ -5,7 +5,7 @@
  * guest's ports, in each definition, match its cache for the interfaces that definition has, and
  * every other piece of metadata means what it meant.
  *
- * Attach/detach: the 30 no-OS guests cannot answer a live unplug (DESIGN §1), so they get a spare
+ * Attach/detach: the 30 no-OS guests cannot answer a live unplug (docs/design.md, "Facts about libvirt"), so they get a spare
  * interface attached and detached on the persistent definition (`--config`, no event: the timer
  * must find it); a few kernel guests get it live and persistent (`device-added`/`device-removed`
  * events: the watcher's work). Every guest's cache always holds its spare port, so the expected
@@ -179,7 +179,7 @@ t(`load: ${GUESTS}+${KERNEL_GUESTS} guests, watcher, timer every ${TIMER_SECONDS
   const novaOverwrites = async () => {
     while (Date.now() < deadline) {
       const g = pick(p.guests);
-      // nova rewrites its whole element (unprefixed, DESIGN §1): our ports are gone until repaired.
+      // nova rewrites its whole element (unprefixed: docs/design.md, "Facts about libvirt"): our ports are gone until repaired.
       const element = g.nova.replace(/nova:/g, '').replace(/ xmlns:nova="[^"]*"/, '').replace(/\n\s*/g, '');
       const r = await p.d.virsh('metadata', g.uuid, '--uri', g.ns, '--key', 'nova', '--set', element, '--live', '--config');
       op('nova-overwrite', r.code === 0);

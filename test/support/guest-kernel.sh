@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A kernel and a tiny initramfs for a TCG guest that answers ACPI hot-plug and hot-unplug
-# (DESIGN.md §1): Debian's linux-image-cloud-amd64 and ~1 MB of busybox-static whose /init mounts
+# (docs/design.md, "Facts about libvirt"): Debian's linux-image-cloud-amd64 and ~1 MB of busybox-static whose /init mounts
 # proc and sys and sleeps forever. Installs both packages if missing (libvirtd.sh deps --kernel),
 # builds the initramfs once into OUTDIR (rebuilt only when busybox or /init change), and prints
 # two lines: the kernel path, the initrd path.

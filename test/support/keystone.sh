@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A real, throwaway Keystone for tests (DESIGN.md §6): Debian's python3-keystone with sqlite,
+# A real, throwaway Keystone for tests (docs/design.md, "The test harness"): Debian's python3-keystone with sqlite,
 # fernet tokens, bootstrapped with an admin user and project, served by its development WSGI
 # server (keystone-wsgi-public) on 127.0.0.1.
 #

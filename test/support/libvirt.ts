@@ -1,5 +1,5 @@
 /**
- * A private, throwaway libvirt daemon with TCG QEMU guests, for tests (DESIGN.md §1). Wraps
+ * A private, throwaway libvirt daemon with TCG QEMU guests, for tests (docs/design.md, "The test harness"). Wraps
  * libvirtd.sh (daemon in its own mount namespace, ROOT's directories bind-mounted over
  * /etc/libvirt, /run/libvirt, /var/lib/libvirt, /var/log/libvirt) and guest-kernel.sh. Node
  * built-ins only.

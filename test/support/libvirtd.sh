@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A private, throwaway libvirt daemon for tests and the demo (DESIGN.md §1): root libvirtd in its
+# A private, throwaway libvirt daemon for tests and the demo (docs/design.md, "The test harness"): root libvirtd in its
 # own private mount namespace, with ROOT's directories bind-mounted over /etc/libvirt,
 # /run/libvirt, /var/lib/libvirt and /var/log/libvirt, and a persistent QEMU capability cache over
 # /var/cache/libvirt. Nothing touches the host's libvirt (if one runs) or its directories.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A real, throwaway Neutron API server for tests (DESIGN.md §6): Debian's python3-neutron run by
+# A real, throwaway Neutron API server for tests (docs/design.md, "The test harness"): Debian's python3-neutron run by
 # Debian's /usr/bin/python3, noauth, ml2 with the no-op logger driver, sqlite whose schema is
 # created from the models and stamped (sqlite cannot run the migrations), the paste file that
 # ships in the package's tests. No systemd, RabbitMQ, MariaDB or agents.

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port';
 
 const NEUTRON_SH = join(dirname(fileURLToPath(import.meta.url)), 'neutron.sh');
-/** Every POST under noauth must name a project (DESIGN §6). */
+/** Every POST under noauth must name a project (docs/design.md, "The test harness"). */
 export const PROJECT = 'acf923f29b4d4e0d8acfb1b2976dd480';
 
 export interface RealNeutron {

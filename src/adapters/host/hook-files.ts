@@ -27,9 +27,12 @@ export interface HookFile {
 
 const READ_LIMIT = 64 * 1024;
 
+/** Our script's name in hooks/qemu.d/. */
+export const HOOK_NAME = 'nova-ipmeta';
+
 export function hookPaths(hooksDir: string): { readonly place: HookPlace; readonly path: string }[] {
   return [
-    { place: 'qemu.d', path: join(hooksDir, 'qemu.d', 'nova-ipmeta') },
+    { place: 'qemu.d', path: join(hooksDir, 'qemu.d', HOOK_NAME) },
     { place: 'qemu', path: join(hooksDir, 'qemu') },
   ];
 }

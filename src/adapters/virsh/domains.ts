@@ -40,7 +40,7 @@ export function dumpXml(s: VirshSession, uuid: Uuid, opts: { inactive: boolean }
 }
 
 /**
- * Replaces the metadata element of namespace `uri` (every element of it: docs/design.md) with
+ * Replaces the metadata element of namespace `uri` (every element of it: docs/design.md, "Facts about libvirt") with
  * `payloadXml`, unprefixed XML to which libvirt gives the prefix `nova`.
  */
 export async function setNovaMetadata(

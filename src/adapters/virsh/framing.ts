@@ -1,6 +1,6 @@
 /**
  * How one command's output and outcome are cut out of the two endless streams of a `virsh`
- * reading commands on stdin. Measured on virsh 9.0 (and pinned by test/libvirt/virsh-session):
+ * reading commands on stdin. Measured on virsh 9.0 (and pinned by test/adapters/virsh/session.libvirt.test.ts):
  *
  * - virsh reads stdin with readline, which echoes every line it reads, prompt first, to stdout;
  *   a line longer than the (dumb) terminal is echoed as scrolled fragments. So the command's

@@ -3,7 +3,8 @@
  * verdicts of ./checks.ts. Every failure to look becomes part of the observation, never a throw,
  * unless it is a bug.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { isExpectedFailure, SystemError } from '../../errors';
 import type { Io } from '../../io';
 import type { Domain } from '../../core/domain';
@@ -11,7 +12,7 @@ import { CacheStore, type CacheEntry } from '../../adapters/cache-store';
 import { allDomains } from '../../adapters/domain-inventory';
 import { errnoCode } from '../../adapters/os-error';
 import type { Settings } from '../../adapters/settings';
-import { findHookFiles, type HookFile } from '../../adapters/host/hook-files';
+import { findHookFiles, HOOK_NAME, type HookFile } from '../../adapters/host/hook-files';
 import { processesOf, type HostProcess } from '../../adapters/host/processes';
 import { systemctl, systemdRuns } from '../../adapters/host/systemd';
 import { VirshSession } from '../../adapters/virsh/session';
@@ -35,6 +36,8 @@ export const HOST_PATHS: DoctorPaths = {
 
 export interface Observations {
   readonly hooks: readonly HookFile[];
+  /** The oldest change time of an entry of hooks/qemu.d/ other than ours. */
+  readonly qemuDHeldSince: Date | undefined;
   readonly daemonVersion: string | Error;
   /** libvirtd or virtqemud processes of this system (same mount namespace). */
   readonly daemons: readonly HostProcess[];
@@ -53,6 +56,7 @@ export async function observe(settings: Settings, paths: DoctorPaths, io: Io): P
   const systemd = systemdRuns(paths.systemdRunDir);
   return {
     hooks: findHookFiles(paths.hooksDir),
+    qemuDHeldSince: oldestOtherEntry(join(paths.hooksDir, 'qemu.d')),
     daemonVersion: await daemonVersion(settings.uri),
     daemons: processesOf((comm) => DAEMONS.has(comm), paths.procDir),
     stateDir: statDir(settings.stateDir),
@@ -97,6 +101,26 @@ async function daemonVersion(uri: string | undefined): Promise<string | Error> {
   } finally {
     await virsh.close();
   }
+}
+
+function oldestOtherEntry(dir: string): Date | undefined {
+  let oldest: Date | undefined;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    if (name === HOOK_NAME) continue;
+    try {
+      const ctime = lstatSync(join(dir, name)).ctime;
+      if (oldest === undefined || ctime < oldest) oldest = ctime;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return oldest;
 }
 
 function statDir(path: string): DirObservation {

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { InputError, isExpectedFailure, messageOf } from '../../errors';
 import type { Io } from '../../io';
 import { writeFileAtomic } from '../../adapters/atomic-file';
+import { readRegularFile } from '../../adapters/file-read';
+import { errnoCode, systemFailure } from '../../adapters/os-error';
 import { resolveSettings, type Settings } from '../../adapters/settings';
 import { ExitCode } from '../../exit-code';
 import { formatMetrics, previousSuccess, runSucceeded } from '../../usecases/reconcile/metrics';
@@ -14,11 +16,14 @@ import type { Args } from './command';
 const DEFAULT_WAIT_S = 300;
 /** A check finishes within its caller's timeout (NRPE's default is 10 s): a short wait for the lock. */
 const CHECK_WAIT_S = 5;
+/** Far more than the metrics of any host (one line per address); what is larger is not ours. */
+const PREVIOUS_METRICS_MAX_BYTES = 16 * 1024 * 1024;
 
 export async function run(args: Args, io: Io): Promise<ExitCode> {
   const waitS = args.wait ?? (args.check ? CHECK_WAIT_S : DEFAULT_WAIT_S);
   if (!(waitS >= 0)) throw new InputError('--wait', 'must be a number of seconds, 0 or more');
   const settings = resolveSettings(args);
+  if (args.textfile !== undefined) checkTextfileTarget(args.textfile);
   // Outside the run lock: a slow Neutron must never keep the domains from being reconciled.
   const syncFailed = args.sync ? await syncFirst(settings, args, io) : false;
   const report = await reconcileRun({
@@ -55,10 +60,26 @@ async function syncFirst(settings: Settings, args: Args, io: Io): Promise<boolea
   }
 }
 
+/**
+ * The metrics file is replaced by rename: a symbolic link, a FIFO or a device there (/dev/zero)
+ * would be replaced too, so only a regular file, or nothing, may be at that path.
+ */
+function checkTextfileTarget(path: string): void {
+  let stats: Stats;
+  try {
+    stats = lstatSync(path);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw systemFailure('check', path, err);
+  }
+  if (!stats.isFile()) throw new InputError('--textfile', `${path} exists and is not a regular file (a ${stats.isSymbolicLink() ? 'symbolic link' : 'special file'}): it would be replaced`);
+}
+
 function writeMetrics(path: string, report: RunReport): void {
   let before: string | undefined;
   try {
-    before = readFileSync(path, 'utf8');
+    // The file the last run wrote: a regular file of ours, never through a link, a FIFO or a device.
+    before = readRegularFile(path, { maxBytes: PREVIOUS_METRICS_MAX_BYTES, noFollow: true }).toString('utf8');
   } catch {
     // first run, or unreadable: no earlier success to carry over
   }

@@ -4,7 +4,7 @@ import { lifecycleOf, metadataChangeOf, parseEventLine } from '../../../src/adap
 
 const TS = '2026-11-24 13:49:45.246+0000';
 
-test('the lines DESIGN §1 shows: device-added, metadata-change, device-removed', () => {
+test('the lines libvirt 9.0 prints: device-added, metadata-change, device-removed', () => {
   assert.equal(parseEventLine(`${TS}: event 'device-added' for domain 'instance-00000001': net1`), {
     at: TS,
     type: 'device-added',

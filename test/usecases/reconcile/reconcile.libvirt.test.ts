@@ -153,9 +153,9 @@ t('textfile metrics: outcomes and one ip_info series per address', () => {
   assert.match(text, /^nova_ipmeta_cache_orphans 1$/m);
 });
 
-t('an unknown --domain is a usage error (exit 2), and names it', () => {
+t('an unknown --domain is not found (exit 1), and names it', () => {
   const r = cli('reconcile', '--domain', 'no-such-domain');
-  assert.is(r.code, 2);
+  assert.is(r.code, 1);
   assert.match(r.stderr, /no-such-domain/);
 });
 
