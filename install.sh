@@ -308,6 +308,13 @@ do_install() {
 	"$setup" enable-services
 	if [[ $restart == yes ]]; then
 		"$setup" restart-libvirt || exit 5
+	elif [[ $hook == yes ]]; then
+		local hint
+		hint=$("$setup" restart-hint)
+		if [[ -n $hint ]]; then
+			say "$hint"
+			say "hook: (or run install.sh again with --restart-libvirtd)"
+		fi
 	fi
 	say "nova-ipmeta $("$SBIN" --version 2>/dev/null || echo '(version unknown)') installed. Next: fill the cache"
 	say "  (nova-ipmeta cache put INSTANCE-UUID network_info.json), then check with: nova-ipmeta doctor"

@@ -1,14 +1,16 @@
 // The project's one test command: type check, lint, build, then every test group, ending with a
 // plain "N passed, N failed" line. Groups run one after another (2 cores, real QEMU guests).
-// Usage: npm test [-- GROUP...]   groups: typecheck lint build unit libvirt
-// unit: every test/**/*.test.ts outside test/libvirt (pure logic, files, the built bundle);
-// libvirt: test/libvirt, against a private libvirt daemon with QEMU guests (installs its packages).
+// Usage: npm test [-- GROUP...]   groups: typecheck lint build unit libvirt host (no GROUP: all)
+// unit: every test/**/*.test.ts outside test/libvirt and test/host (pure logic, files, the bundle);
+// libvirt: test/libvirt, against a private libvirt daemon with QEMU guests (installs its packages);
+// host: test/host, the .deb, install.sh and the cron path on throwaway Debian 12 systems booted
+// with their own systemd (test/host/system.sh; root, a Debian mirror the first time, ~10 min).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemNode } from './system-node.mjs';
 
-const all = ['typecheck', 'lint', 'build', 'unit', 'libvirt'];
+const all = ['typecheck', 'lint', 'build', 'unit', 'libvirt', 'host'];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : all;
 const bin = (name) => join('node_modules', '.bin', name);
 let passed = 0;
@@ -53,8 +55,9 @@ for (const g of wanted) {
   if (g === 'typecheck') check('typecheck', [bin('tsc'), '--noEmit', '-p', '.']);
   else if (g === 'lint') check('lint', [bin('eslint'), '--max-warnings=0', '.']);
   else if (g === 'build') check('build', [systemNode, 'scripts/build.mjs']);
-  else if (g === 'unit') suite('unit', 'test', ['libvirt', 'harness'])
+  else if (g === 'unit') suite('unit', 'test', ['libvirt', 'harness', 'host']);
   else if (g === 'libvirt' && existsSync('test/libvirt')) suite('libvirt', 'test/libvirt');
+  else if (g === 'host' && existsSync('test/host')) suite('host', 'test/host');
   else if (!all.includes(g)) {
     process.stderr.write(`unknown test group ${g}; groups: ${all.join(' ')}\n`);
     process.exitCode = 2;

@@ -5,8 +5,8 @@
  * checking that nothing of it is left. Packages are installed inside from a layer downloaded
  * beforehand (`apt-get install --no-download`), so a scenario needs no network.
  *
- *   const h = HostSystem.boot('deb', { packages: HOST_PACKAGES, binds: [[REPO, '/srv/nova-ipmeta']] });
- *   h.ok(['apt-get', 'install', ...]);
+ *   const h = HostSystem.boot('deb', { packages: HostSystem.packages(), roBinds: [[REPO, '/srv/nova-ipmeta']] });
+ *   h.install(...SYSTEMD_HOST);
  *   ...
  *   h.down();   // fails the test if a process, mount or cgroup of it is left
  *
@@ -20,8 +20,11 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO = join(HERE, '..', '..');
 export const SYSTEM_SH = join(HERE, 'system.sh');
 
-/** Everything a scenario installs, downloaded once into one layer (cached with the root). */
-export const HOST_PACKAGES = ['libvirt-daemon-system', 'qemu-system-x86', 'libvirt-clients', 'nodejs', 'cron', 'rsyslog', 'libfaketime'];
+/** What the scenarios install: a systemd host's libvirt, and a host without systemd (sysv scripts, cron). */
+export const SYSTEMD_HOST = ['libvirt-daemon-system', 'qemu-system-x86', 'libvirt-clients', 'nodejs'];
+export const CRON_HOST = ['libvirt-daemon-system', 'libvirt-daemon-system-sysv', 'qemu-system-x86', 'libvirt-clients', 'nodejs', 'cron', 'libfaketime'];
+/** Both, downloaded once into one layer (cached with the root). */
+export const HOST_PACKAGES = [SYSTEMD_HOST.join(' '), CRON_HOST.join(' ')];
 
 export interface Run {
   code: number;
@@ -43,7 +46,7 @@ function run(argv: readonly string[], opts: RunOptions = {}): Run {
     timeout: opts.timeoutMs ?? 300_000,
     maxBuffer: 256 * 1024 * 1024,
   });
-  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? `${r.error.message}\n` : '') };
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr + (r.error ? `${r.error.message}\n` : '') };
 }
 
 function must(argv: readonly string[], opts?: RunOptions): string {

@@ -10,9 +10,11 @@
 # Usage (root):
 #   system.sh check                      is this machine able to? (one line on why not, exit 3)
 #   system.sh root                       build the root once (cached, keyed by its recipe), print its path
-#   system.sh packages PKG...            download PKG and their dependencies for offline installs
-#                                        (`apt-get install --no-download`): a layer above the root,
-#                                        cached, keyed by root and list; prints its path
+#   system.sh packages SET...            download each SET ("PKG PKG...", one apt-get install each,
+#                                        so that sets may hold alternatives) with what it depends on,
+#                                        for offline installs (`apt-get install --no-download`): a
+#                                        layer above the root, cached, keyed by root and sets; prints
+#                                        its path
 #   system.sh boot NAME [OPTION]...      boot a fresh system; waits until it is up
 #       --init systemd|none              PID 1: Debian's systemd (default), or a bare reaper, for a
 #                                        system where systemd does not run (the cron path)
@@ -248,14 +250,14 @@ cmd_root() {
 	printf '%s\n' "$final"
 }
 
-# packages PKG...: a layer with apt's lists and the .debs of PKG and everything they depend on
-# that the root lacks, made by apt-get in a throwaway container of the root with this machine's
+# packages SET...: a layer with apt's lists and the .debs of each set's packages and everything
+# they depend on that the root lacks, made by apt-get in a throwaway container of the root with this machine's
 # network (DNS only, from /etc/resolv.conf; Debian's mirror is plain HTTP).
 cmd_packages() {
-	[[ $# -gt 0 ]] || die 2 "packages: name at least one package"
+	[[ $# -gt 0 ]] || die 2 "packages: name at least one set of packages"
 	local root key final tmp
 	root=$(cmd_root)
-	key=$( (printf '%s\n' "$@" | sort -u) | sha256sum | cut -c1-12)
+	key=$(printf '%s\n' "$@" | sha256sum | cut -c1-12)
 	final=$CACHE/nova-ipmeta-host-pkgs-$(recipe_hash)-$key
 	if [[ -f $final/.complete ]]; then
 		printf '%s\n' "$final"
@@ -299,7 +301,12 @@ cmd___download() {
 	cp /etc/resolv.conf "$m/etc/resolv.conf"
 	local -a apt=(chroot "$m" env -i PATH="$PATH_INSIDE" DEBIAN_FRONTEND=noninteractive apt-get -q -y -o APT::Sandbox::User=root)
 	"${apt[@]}" update
-	"${apt[@]}" install --download-only --no-install-recommends "$@"
+	local set
+	local -a pkgs
+	for set in "$@"; do
+		read -ra pkgs <<<"$set"
+		"${apt[@]}" install --download-only --no-install-recommends "${pkgs[@]}"
+	done
 }
 
 # --------------------------------------------------------------------------------------- systems
