@@ -11,6 +11,13 @@ import { join } from 'node:path';
 import { systemNode } from './system-node.mjs';
 
 const all = ['typecheck', 'lint', 'build', 'unit', 'libvirt', 'host'];
+/**
+ * Debian packages a group's tests run that a fresh Debian 12 lacks, installed before the group
+ * (test/harness/debian-packages.sh): man and groff render the man page (test/docs, and the guide's
+ * `man nova-ipmeta`), openssl makes a test CA (test/neutron). The libvirt harness installs libvirt,
+ * QEMU, xmllint and the Neutron packages itself, the host harness debootstrap.
+ */
+const debianPackages = { unit: ['man-db', 'groff-base', 'openssl'], libvirt: ['man-db'] };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : all;
 const bin = (name) => join('node_modules', '.bin', name);
 let passed = 0;
@@ -52,6 +59,10 @@ function suite(label, dir, except = []) {
 }
 
 for (const g of wanted) {
+  if (debianPackages[g] && process.platform === 'linux' && existsSync('/usr/bin/dpkg-query')) {
+    const r = spawnSync('bash', ['test/harness/debian-packages.sh', ...debianPackages[g]], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) process.stderr.write(`test: the ${g} group's Debian packages are missing (see above): its tests that need them will fail\n`);
+  }
   if (g === 'typecheck') check('typecheck', [bin('tsc'), '--noEmit', '-p', '.']);
   else if (g === 'lint') check('lint', [bin('eslint'), '--max-warnings=0', '.']);
   else if (g === 'build') check('build', [systemNode, 'scripts/build.mjs']);
