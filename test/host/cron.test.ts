@@ -9,7 +9,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CRON_HOST, HostSystem, hostUnsupported } from './host-system';
-import { awaitPorts, buildDebs, cachePut, defineGuest, doctor, prove, shutdown, waitForLibvirt, watcherPids, type HostGuest } from './scenario';
+import { awaitPorts, buildDebs, cachePut, defineGuest, doctor, prove, redefine, shutdown, waitForLibvirt, watcherPids, type HostGuest } from './scenario';
 
 const TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
 const FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
@@ -83,7 +83,7 @@ t("cron's own schedule: the watcher started, the periodic reconcile run, a kille
   });
   assert.match(metrics, /nova_ipmeta_reconcile_domains\{outcome="error"\} 0/);
   await awaitPorts(h, running, 'the cron-started watcher or reconcile');
-  h.ok(['kill', String(first)]);
+  h.ok(['sh', '-c', 'kill "$1"', 'sh', String(first)]);
   const second = await h.until('cron to start the watcher again', () => watcherPids(h).find((p) => p !== first));
   assert.is.not(second, first);
   // One more of cron's minutes: flock keeps it to one watcher.
@@ -95,6 +95,7 @@ t("cron's own schedule: the watcher started, the periodic reconcile run, a kille
 
 t('the watcher that cron keeps writes the ports of a guest started before any libvirtd restart', async () => {
   const h = sys();
+  redefine(h, later);
   h.ok(['virsh', '-q', 'start', later.name]);
   await awaitPorts(h, later, 'the cron-started watcher');
 });

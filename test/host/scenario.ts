@@ -74,6 +74,14 @@ export function defineGuest(h: HostSystem, label: string): HostGuest {
   return { name, uuid, vifs };
 }
 
+/**
+ * Defines the guest again from nova's XML (without the ports nova-ipmeta wrote), as nova does
+ * before it starts a guest: what then writes the ports at start is what the test is about.
+ */
+export function redefine(h: HostSystem, g: HostGuest): void {
+  h.ok(['virsh', '-q', 'define', `/root/${g.name}.xml`]);
+}
+
 export function cachePut(h: HostSystem, g: HostGuest): void {
   h.ok(['nova-ipmeta', 'cache', 'put', g.uuid, `/root/${g.name}.network_info.json`]);
 }
@@ -91,7 +99,7 @@ export async function awaitPorts(h: HostSystem, g: HostGuest, why: string): Prom
 
 /** The PIDs of running `nova-ipmeta watch` processes (node .../nova-ipmeta.cjs watch ...). */
 export function watcherPids(h: HostSystem): number[] {
-  const r = h.sh('for f in /proc/[0-9]*/cmdline; do printf "%s\\002" "${f#/proc/}"; tr "\\000" "\\001" <"$f" 2>/dev/null; echo; done; true');
+  const r = h.sh('for f in /proc/[0-9]*/cmdline; do p=${f%/cmdline}; printf "%s\\002" "${p#/proc/}"; tr "\\000" "\\001" <"$f" 2>/dev/null; echo; done; true');
   return r.stdout
     .split('\n')
     .map((l) => l.split('\x02'))
