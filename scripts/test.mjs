@@ -24,10 +24,21 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 
+/** One step or test file may take this long (the longest, prove-load, takes about 4 min): a hung one fails instead of hanging the run. */
+const STEP_TIMEOUT_MS = 20 * 60_000;
+
 function run(label, argv, env = {}) {
   process.stdout.write(`\n== ${label}: ${argv.join(' ')}\n`);
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env }, encoding: 'utf8' });
+  const r = spawnSync(argv[0], argv.slice(1), {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: STEP_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   process.stdout.write(r.stdout ?? '');
+  if (r.error?.code === 'ETIMEDOUT') process.stdout.write(`\n== ${label}: killed after ${STEP_TIMEOUT_MS / 60_000} min: it hung (counted as failed)\n`);
   return { ok: r.status === 0, out: r.stdout ?? '' };
 }
 
