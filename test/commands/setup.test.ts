@@ -134,7 +134,7 @@ t('record and uninstall: files removed, an edited config kept unless --purge, a 
   const r = await setup(['uninstall']);
   assert.is(r.code, 0, r.err);
   assert.match(r.out, `removed ${join(dir, 'a')}`);
-  assert.match(r.out, `kept ${conf} (edited; uninstall with --purge removes it)`);
+  assert.match(r.out, `kept ${conf} (edited; --uninstall --purge removes it)`);
   assert.not.ok(existsSync(join(dir, 'a')));
   assert.ok(existsSync(conf));
   assert.ok(existsSync(state), 'the cache stays without --purge');

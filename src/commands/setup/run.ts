@@ -193,7 +193,7 @@ async function uninstall(hooksDir: string, settings: Settings, purge: boolean, s
   const manifest = new InstallManifest(settings.stateDir);
   const kept: ManifestEntry[] = [];
   const entries = manifest.entries().filter((e) => e.kind === 'file' || e.kind === 'conf' || e.kind === 'dir');
-  if (entries.length === 0) say(`nothing recorded in ${manifest.path}: no install.sh installation here (or it was removed already)`);
+  if (entries.length === 0) say(`nothing recorded in ${manifest.path}: no files of an install.sh installation left here`);
   for (const e of [...entries].reverse()) {
     if (e.kind === 'dir') {
       if (removeEmptyDir(e.path)) say(`removed ${e.path}/`);
@@ -202,7 +202,7 @@ async function uninstall(hooksDir: string, settings: Settings, purge: boolean, s
         kept.push(e);
       }
     } else if (e.kind === 'conf' && !purge && exists(e.path) && sha256Of(e.path) !== e.sha256) {
-      say(`kept ${e.path} (edited; uninstall with --purge removes it)`);
+      say(`kept ${e.path} (edited; --uninstall --purge removes it)`);
       kept.push(e);
     } else if (exists(e.path)) {
       rmSync(e.path, { force: true });
@@ -215,7 +215,7 @@ async function uninstall(hooksDir: string, settings: Settings, purge: boolean, s
     rmSync(settings.stateDir, { recursive: true, force: true });
     say(`state: removed ${settings.stateDir} and the network_info cache`);
   } else if (exists(settings.stateDir)) {
-    say(`kept ${settings.stateDir} (the network_info cache; uninstall with --purge removes it)`);
+    say(`kept ${settings.stateDir} (the network_info cache; --uninstall --purge removes it)`);
   }
 }
 
