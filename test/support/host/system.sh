@@ -144,9 +144,10 @@ hierarchies() {
 # The root's recipe: what goes in, and the function that makes it a bootable fresh machine. Its
 # hash names the cached root, so any change to either builds a new one.
 ROOT_INCLUDE=systemd,systemd-sysv,dbus
-# Units that make no sense in a container, masked as systemd-nspawn users do (DESIGN §7).
+# Units of the root that make no sense in a container, masked (a mask of a unit a later package
+# brings, such as man-db.timer, would make its postinst fail to preset it).
 ROOT_MASK=(console-getty.service getty@.service getty-static.service serial-getty@.service systemd-timesyncd.service
-	systemd-pstore.service apt-daily.timer apt-daily-upgrade.timer man-db.timer fstrim.timer e2scrub_all.timer
+	systemd-pstore.service apt-daily.timer apt-daily-upgrade.timer fstrim.timer e2scrub_all.timer
 	e2scrub_reap.service systemd-firstboot.service)
 
 customize_root() { # DIR
