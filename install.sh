@@ -298,6 +298,7 @@ EOF
 # -------------------------------------------------------------------------------------- install
 
 do_install() {
+	[[ -n $DESTDIR ]] || need_root
 	check_bundle
 	if [[ -n $DESTDIR ]]; then
 		mkdir -p "$DESTDIR"

@@ -58,7 +58,8 @@ function readUpTo(fd: number, maxBytes: number): Buffer {
 /** UTF-8 text, strictly: invalid bytes are refused (naming where), never turned into U+FFFD. */
 export function decodeUtf8(bytes: Uint8Array, source: string): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    // ignoreBOM keeps a byte order mark in the text, as Buffer#toString does: the parsers decide about it.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     const at = firstInvalidUtf8(bytes);
     throw new InputError(source, `not valid UTF-8 text${at === undefined ? '' : ` (byte ${at})`}`);

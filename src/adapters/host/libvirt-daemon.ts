@@ -29,11 +29,16 @@ export async function installedLibvirtVersion(): Promise<string | undefined> {
   return undefined;
 }
 
-/** The command that restarts `daemon` here (argv), for a message or to run. */
-export function restartCommand(daemon: string, systemd: boolean): string[] {
-  if (systemd) return ['systemctl', 'restart', daemon];
-  if (existsSync(`/etc/init.d/${daemon}`)) return ['service', daemon, 'restart'];
+/** The command that restarts `daemon` here (argv), for a message or to run: systemd's, an init script's, or words. */
+export function restartCommand(daemon: string, how: { readonly systemd: boolean; readonly initScript: boolean }): string[] {
+  if (how.systemd) return ['systemctl', 'restart', daemon];
+  if (how.initScript) return ['service', daemon, 'restart'];
   return [`restart ${daemon} (stop it and start it again)`];
+}
+
+/** How this host restarts `daemon`. */
+export function restartCommandHere(daemon: string): string[] {
+  return restartCommand(daemon, { systemd: systemdRuns(), initScript: existsSync(`/etc/init.d/${daemon}`) });
 }
 
 /** Restarts whichever daemon is active; running guests keep running. Returns what it did, for the installer's output. */
@@ -42,7 +47,7 @@ export async function restartLibvirt(): Promise<string> {
   for (const daemon of DAEMON_NAMES) {
     const active = systemd ? (await systemctl('is-active', `${daemon}.service`)) === 'active' : existsSync(`/etc/init.d/${daemon}`) && libvirtDaemons().some((d) => d.comm === daemon);
     if (!active) continue;
-    const argv = restartCommand(daemon, systemd);
+    const argv = restartCommandHere(daemon);
     try {
       await runProcess(argv, { timeoutMs: 120_000 });
     } catch (err) {

@@ -74,16 +74,16 @@ export function checkHookSeen(
   hook: HookFile | undefined,
   daemons: readonly HostProcess[],
   watcherActive: boolean,
-  systemd: boolean,
+  restart: { readonly systemd: boolean; readonly initScript: (daemon: string) => boolean },
   qemuDHeldSince?: Date,
 ): CheckResult {
   if (!hook) return warn('hook seen', 'not checked: no hook of ours', INSTALL);
-  if (daemons.length === 0) return warn('hook seen', 'no libvirtd or virtqemud of this system runs', systemd ? 'systemctl start libvirtd' : 'start libvirtd');
+  if (daemons.length === 0) return warn('hook seen', 'no libvirtd or virtqemud of this system runs', restart.systemd ? 'systemctl start libvirtd' : 'start libvirtd');
   const appeared = hook.stats.mtime;
   const first = daemonsBlindTo(hook, daemons, qemuDHeldSince)[0];
   if (first) {
     const detail = `${first.comm} (pid ${first.pid}) started ${iso(first.startedAt)}, before the hook appeared (${iso(appeared)}): it runs the hook from its next start`;
-    const fix = `${restartCommand(first.comm, systemd).join(' ')} (running guests keep running)`;
+    const fix = `${restartCommand(first.comm, { systemd: restart.systemd, initScript: restart.initScript(first.comm) }).join(' ')} (running guests keep running)`;
     return watcherActive ? warn('hook seen', `${detail}; the watcher covers guest starts meanwhile`, fix) : fail('hook seen', `${detail}, and no watcher runs`, fix);
   }
   const d = daemons.map((p) => `${p.comm} (pid ${p.pid}) started ${iso(p.startedAt)}`).join(', ');

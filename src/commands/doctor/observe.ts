@@ -13,7 +13,7 @@ import { errnoCode } from '../../adapters/os-error';
 import type { Settings } from '../../adapters/settings';
 import { findHookFiles, qemuDHeldSince, type HookFile } from '../../adapters/host/hook-files';
 import { processesOf, type HostProcess } from '../../adapters/host/processes';
-import { libvirtDaemons } from '../../adapters/host/libvirt-daemon';
+import { DAEMON_NAMES, libvirtDaemons } from '../../adapters/host/libvirt-daemon';
 import { systemctl, systemdRuns } from '../../adapters/host/systemd';
 import { VirshSession } from '../../adapters/virsh/session';
 import { TIMER_UNIT, WATCH_UNIT, type DirObservation, type ServicesObservation } from './checks';
@@ -47,6 +47,8 @@ export interface Observations {
   readonly cache: readonly CacheEntry[] | Error;
   readonly services: ServicesObservation;
   readonly systemd: boolean;
+  /** The libvirt daemons with an init script (how to restart them without systemd). */
+  readonly initScripts: ReadonlySet<string>;
 }
 
 const VERSION_TIMEOUT_MS = 15_000;
@@ -64,6 +66,7 @@ export async function observe(settings: Settings, paths: DoctorPaths, io: Io): P
     cache: await attempt(() => Promise.resolve(new CacheStore(settings.cacheDir).list())),
     services: systemd ? await systemdServices() : cronServices(paths),
     systemd,
+    initScripts: new Set(DAEMON_NAMES.filter((d) => existsSync(`/etc/init.d/${d}`))),
   };
 }
 

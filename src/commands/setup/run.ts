@@ -14,7 +14,7 @@ import { resolveSettings, type Settings } from '../../adapters/settings';
 import { decodeUtf8 } from '../../adapters/file-read';
 import { daemonsBlindTo, findHookFiles, hookTarget, placeHook, qemuDHeldSince, removeEmptyDir, removeHooks } from '../../adapters/host/hook-files';
 import { InstallManifest, type ManifestEntry, type ManifestKind } from '../../adapters/host/install-manifest';
-import { installedLibvirtVersion, libvirtDaemons, restartCommand, restartLibvirt } from '../../adapters/host/libvirt-daemon';
+import { installedLibvirtVersion, libvirtDaemons, restartCommandHere, restartLibvirt } from '../../adapters/host/libvirt-daemon';
 import { processesOf } from '../../adapters/host/processes';
 import { systemctlDo, systemdRuns } from '../../adapters/host/systemd';
 import { SETUP_ACTIONS, type Args } from './command';
@@ -173,7 +173,7 @@ function restartHint(hooksDir: string, say: (line: string) => void): void {
   const blind = daemonsBlindTo(hook, libvirtDaemons(), qemuDHeldSince(hooksDir))[0];
   if (!blind) return;
   say(`hook: ${blind.comm} (pid ${blind.pid}) was running before the hook appeared, and libvirt reads hooks only when it starts.`);
-  say(`hook: to finish, run once:  ${restartCommand(blind.comm, systemdRuns()).join(' ')}`);
+  say(`hook: to finish, run once:  ${restartCommandHere(blind.comm).join(' ')}`);
   say('hook: running guests keep running; until then, the watcher (nova-ipmeta watch) writes the ports of guests that start.');
 }
 

@@ -58,10 +58,15 @@ git clone -q --no-hardlinks "$REPO" "$scratch/clone"
 git -C "$scratch/clone" log -1 --format='%h %s'
 mkdir -p "$scratch/var-tmp"
 chmod 1777 "$scratch/var-tmp"
+# The host group inside boots its own throwaway systems from the same debootstrap root, built by
+# this harness from the same recipe: handed in read-only (it is a test fixture, not this
+# machine's software), it spares a second debootstrap. Its package layers are rebuilt inside.
+ro_binds=(--ro-bind "$root" "$root")
+mkdir -p "$scratch/var-tmp/$(basename "$root")"
 
 section "boot a fresh Debian 12 (systemd as PID 1, this machine's network)"
 t0=$SECONDS
-"${SYSTEM[@]}" boot "$NAME" --net host --bind "$scratch/var-tmp" /var/tmp >/dev/null
+"${SYSTEM[@]}" boot "$NAME" --net host --bind "$scratch/var-tmp" /var/tmp "${ro_binds[@]}" >/dev/null
 in_system() { "${SYSTEM[@]}" exec "$NAME" "$@"; }
 echo "up in $((SECONDS - t0)) s: $(in_system sh -c '. /etc/os-release && echo "$PRETTY_NAME, $(uname -r), systemd $(systemctl is-system-running)"')"
 echo "node: $(in_system sh -c 'command -v node || echo none'), npm: $(in_system sh -c 'command -v npm || echo none')"
