@@ -6,9 +6,10 @@
  * place these rules live: `nova-ipmeta setup` (install.sh, the package's maintainer scripts) and
  * `doctor` both use this module.
  */
-import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, statSync, unlinkSync, utimesSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { errnoCode, systemFailure } from '../os-error';
+import { writeFileAtomic } from '../atomic-file';
+import { errnoCode } from '../os-error';
 import type { HostProcess } from './processes';
 
 /** The line the installer adds after the shebang (install.sh writes it into the hook's source). */
@@ -141,23 +142,8 @@ export function placeHook(hooksDir: string, source: string, target: Exclude<Hook
   if (target.kind === 'ours' && readFileSync(target.path).equals(text) && (statSync(target.path).mode & 0o777) === 0o755) {
     outcome = 'unchanged';
   } else {
-    const { fd, temp } = exclusiveTemp(hooksDir);
-    try {
-      writeAll(fd, text);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      chmodSync(temp, 0o755);
-      if (target.kind === 'ours') {
-        const appeared = statSync(target.path);
-        utimesSync(temp, appeared.atime, appeared.mtime);
-      }
-      renameSync(temp, target.path);
-    } catch (err) {
-      removeQuietly(temp);
-      throw systemFailure('install the hook as', target.path, err);
-    }
+    const appeared = target.kind === 'ours' ? statSync(target.path) : undefined;
+    writeFileAtomic(target.path, text, { mode: 0o755, tempDir: hooksDir, ...(appeared ? { times: { atime: appeared.atime, mtime: appeared.mtime } } : {}) });
   }
   const removedOthers: string[] = [];
   for (const other of findHookFiles(hooksDir)) {
@@ -241,31 +227,6 @@ function makeDirs(dir: string): string[] {
   mkdirSync(dir, { mode: 0o755 });
   chmodSync(dir, 0o755);
   return [...created, dir];
-}
-
-function exclusiveTemp(dir: string): { fd: number; temp: string } {
-  for (let attempt = 0; ; attempt++) {
-    const temp = join(dir, `.nova-ipmeta-hook.${process.pid}.${Math.random().toString(36).slice(2, 10)}`);
-    try {
-      return { fd: openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o700), temp };
-    } catch (err) {
-      if (errnoCode(err) === 'EEXIST' && attempt < 5) continue;
-      throw systemFailure('write in', dir, err);
-    }
-  }
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let offset = 0;
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone
-  }
 }
 
 /** The first line of a file, printable and bounded, for a message. */
