@@ -101,8 +101,8 @@ export type HookTarget =
   /** Someone else's file is where ours would go: nothing may be installed. */
   | { readonly kind: 'foreign'; readonly path: string; readonly place: HookPlace; readonly problem: string };
 
-/** Where our hook goes for this libvirt version (none known: the newer rule). */
-export function hookTarget(hooksDir: string, libvirtVersion: string | undefined): HookTarget {
+/** Where our hook goes for this libvirt version (none known: the newer rule); `ourScript` is what it runs. */
+export function hookTarget(hooksDir: string, libvirtVersion: string | undefined, ourScript: string): HookTarget {
   const place: HookPlace = libvirtVersion === undefined || runsQemuD(libvirtVersion) ? 'qemu.d' : 'qemu';
   const path = hookPaths(hooksDir).find((h) => h.place === place)?.path ?? join(hooksDir, 'qemu');
   if (place === 'qemu.d') {
@@ -115,7 +115,7 @@ export function hookTarget(hooksDir: string, libvirtVersion: string | undefined)
   const first = firstLine(path);
   const advice =
     place === 'qemu'
-      ? `libvirt ${libvirtVersion ?? ''} runs only ${path} (qemu.d needs ${QEMU_D_SINCE.join('.')}): make that hook run ours with the same arguments and stdin, then install without the hook (install.sh --help: FOREIGN HOOK)`
+      ? `libvirt ${libvirtVersion ?? ''} runs only ${path} (qemu.d needs ${QEMU_D_SINCE.join('.')}): make that hook run ${ourScript} with the same arguments and stdin, then install with --no-hook (install.sh --help: FOREIGN HOOK)`
       : `rename or remove ${path}, then install again`;
   return { kind: 'foreign', path, place, problem: `${path} is not nova-ipmeta's hook (no "${HOOK_MARKER}" line; it starts ${JSON.stringify(first)}): left as it is, nothing installed; ${advice}` };
 }

@@ -3,10 +3,10 @@
  * line per thing (`KIND PATH SHA256` for a config file, to tell an operator's edit), in
  * `<stateDir>/install-manifest`. install.sh records the files it copies (kinds `dir`, `file`,
  * `conf`); placing the hook records `hook` and `hookdir`. The package has dpkg's own list and
- * keeps no manifest. The file is rewritten atomically; a missing state directory means nothing
+ * keeps no manifest. The file is rewritten atomically and removed once empty; a missing state directory means nothing
  * to record (DESTDIR builds).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file';
 import { readRegularFile } from '../file-read';
@@ -57,7 +57,12 @@ export class InstallManifest {
     if (kept.length !== all.length) this.write(kept);
   }
 
+  /** An empty manifest is no file: an uninstall leaves only the cache behind. */
   private write(entries: readonly ManifestEntry[]): void {
+    if (entries.length === 0) {
+      rmSync(this.path, { force: true });
+      return;
+    }
     writeFileAtomic(this.path, entries.map((e) => `${e.kind} ${e.path}${e.sha256 ? ` ${e.sha256}` : ''}\n`).join(''), { mode: 0o600 });
   }
 }

@@ -53,7 +53,7 @@ export async function restartLibvirt(): Promise<string> {
     } catch (err) {
       throw new SystemError(`${argv.join(' ')} failed: ${messageOf(err)}`);
     }
-    return `libvirt: restarted ${daemon}; it runs the hook from now on (the reconnect hook fills running guests' ports)`;
+    return `libvirt: restarted ${systemd ? `${daemon}.service` : `${daemon} (its init script)`}; it runs the hook from now on (the reconnect hook fills running guests' ports)`;
   }
   if (!systemd && libvirtDaemons().length > 0) throw new SystemError('cannot restart libvirt here (no systemd, no init script): restart libvirtd yourself; running guests keep running');
   return 'libvirt: neither libvirtd nor virtqemud runs: the hook takes effect when one starts';

@@ -32,20 +32,22 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
   const say = (line: string) => {
     io.out(`${line}\n`);
   };
+  /** The shell hook this installation ships, next to the bundle. */
+  const hookScript = join(args.libdir ?? dirname(process.argv[1] ?? '.'), 'hooks', 'qemu');
   const libvirtVersion = async () => args.libvirtVersion ?? (await installedLibvirtVersion());
   switch (action) {
     case 'check-hook': {
-      const target = hookTarget(hooksDir, await libvirtVersion());
+      const target = hookTarget(hooksDir, await libvirtVersion(), hookScript);
       if (target.kind === 'foreign') return refuse(target.problem, io);
       say(target.path);
       return ExitCode.ok;
     }
     case 'place-hook': {
-      const target = hookTarget(hooksDir, await libvirtVersion());
+      const target = hookTarget(hooksDir, await libvirtVersion(), hookScript);
       if (target.kind === 'foreign') return refuse(target.problem, io);
       ensureStateDir(settings, say);
       const manifest = new InstallManifest(settings.stateDir);
-      const placed = placeHook(hooksDir, join(args.libdir ?? dirname(process.argv[1] ?? '.'), 'hooks', 'qemu'), target);
+      const placed = placeHook(hooksDir, hookScript, target);
       for (const dir of placed.createdDirs) manifest.add({ kind: 'hookdir', path: dir });
       manifest.add({ kind: 'hook', path: target.path });
       say(`hook: ${target.path} (${placed.outcome})`);
