@@ -14,7 +14,7 @@ import type { CacheStore } from '../../adapters/cache-store';
 import { dumpXml, setNovaMetadata, type DomainRef } from '../../adapters/virsh/domains';
 import type { VirshSession } from '../../adapters/virsh/session';
 import { VirshError } from '../../adapters/virsh/virsh-error';
-import type { Outcome } from './outcome';
+import type { DomainIdentity, Outcome } from './outcome';
 
 export interface ReconcileContext {
   readonly virsh: VirshSession;
@@ -25,7 +25,7 @@ export interface ReconcileContext {
 /** How often the nova element may change under us before we give up on this domain for this run. */
 const MAX_ATTEMPTS = 3;
 
-interface Plan {
+export interface Plan {
   readonly definition: Definition;
   readonly domain: Domain;
   readonly instance: Element;
@@ -42,7 +42,30 @@ export async function reconcileDomain(ctx: ReconcileContext, ref: DomainRef): Pr
 }
 
 async function attemptOnce(ctx: ReconcileContext, ref: DomainRef): Promise<Outcome | 'changed-under-us'> {
-  const plans = await readDefinitions(ctx.virsh, ref);
+  const decision = decide(ctx, ref, await readDefinitions(ctx.virsh, ref));
+  if (decision.kind !== 'write') return decision;
+  const { identity, writes, desired } = decision;
+  const changes = Object.fromEntries(writes.changed.map((w) => [w.definition, w.changes]));
+
+  for (const w of writes.changed) {
+    // Re-read the way it was read: `virsh metadata` prints the element without its namespace,
+    // so its fingerprint could never equal the one taken from dumpxml.
+    const now = await dumpXml(ctx.virsh, ref.uuid, { inactive: w.definition === 'persistent' });
+    const nowElement = findNovaElement(parseDomain(now, `${ref.name} (${w.definition})`).element);
+    if (!nowElement || elementFingerprint(nowElement) !== w.before) return 'changed-under-us';
+  }
+  await write(ctx.virsh, ref, writes.changed);
+  return { ...identity, kind: 'repaired', changes, ports: desired };
+}
+
+/** What the definitions as read call for: an outcome, or writes (the caller guards and makes them). */
+export type Decision = Outcome | { readonly kind: 'write'; readonly identity: DomainIdentity; readonly writes: { changed: Write[] }; readonly desired: readonly Port[] };
+
+/**
+ * The decision from the definitions as read, wherever they were read (libvirt, or its own files:
+ * reconcile-run.ts): `plans` holds the definitions with a nova element, live first.
+ */
+export function decide(ctx: Pick<ReconcileContext, 'cache' | 'dryRun'>, ref: DomainRef, plans: readonly Plan[]): Decision {
   const first = plans[0];
   const identity = { domain: ref.name, uuid: ref.uuid, projectId: first?.domain.nova?.projectId };
   if (!first) return { ...identity, kind: 'not-nova' };
@@ -56,16 +79,7 @@ async function attemptOnce(ctx: ReconcileContext, ref: DomainRef): Promise<Outco
   if (writes.changed.length === 0) return { ...identity, kind: 'in-sync', ports: desired };
   const changes = Object.fromEntries(writes.changed.map((w) => [w.definition, w.changes]));
   if (ctx.dryRun) return { ...identity, kind: 'would-repair', changes, ports: first.domain.nova?.ports ?? [] };
-
-  for (const w of writes.changed) {
-    // Re-read the way it was read: `virsh metadata` prints the element without its namespace,
-    // so its fingerprint could never equal the one taken from dumpxml.
-    const now = await dumpXml(ctx.virsh, ref.uuid, { inactive: w.definition === 'persistent' });
-    const nowElement = findNovaElement(parseDomain(now, `${ref.name} (${w.definition})`).element);
-    if (!nowElement || elementFingerprint(nowElement) !== w.before) return 'changed-under-us';
-  }
-  await write(ctx.virsh, ref, writes.changed);
-  return { ...identity, kind: 'repaired', changes, ports: desired };
+  return { kind: 'write', identity, writes, desired };
 }
 
 /** The nova element of each definition that has one: live first for a running guest, then persistent. */
@@ -81,12 +95,16 @@ async function readDefinitions(virsh: VirshSession, ref: DomainRef): Promise<Pla
       if (definition === 'persistent' && err instanceof VirshError && /transient/i.test(err.stderr)) continue;
       throw err;
     }
-    const domain = parseDomain(xml, `${ref.name} (${definition})`);
-    const instance = domain.nova && findNovaElement(domain.element);
-    if (!instance) continue;
-    plans.push({ definition, domain, instance, before: elementFingerprint(instance) });
+    const p = planOf(definition, parseDomain(xml, `${ref.name} (${definition})`));
+    if (p) plans.push(p);
   }
   return plans;
+}
+
+/** One definition as read, when it has a nova element. */
+export function planOf(definition: Definition, domain: Domain): Plan | undefined {
+  const instance = domain.nova && findNovaElement(domain.element);
+  return instance ? { definition, domain, instance, before: elementFingerprint(instance) } : undefined;
 }
 
 interface Write extends Plan {

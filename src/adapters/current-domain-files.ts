@@ -1,0 +1,96 @@
+/**
+ * libvirt's own files for the domains libvirt lists, for a reconcile run to decide from without
+ * asking libvirt for each domain (docs/design.md, "Reconcile from libvirt's files"). libvirt writes a
+ * domain's persistent XML and, while it runs, its status XML before the call that changed them
+ * returns, by rename; so a file is as current as a `dumpxml` made when it was read, provided it
+ * is the file of that domain and, for the status file, of the guest's current run. What is
+ * checked, against the listing libvirt just gave:
+ *
+ * - every `*.xml` in either directory is a domain libvirt lists (active ones only, in the live
+ *   directory): a file for a domain this daemon does not have means the directories are not (only)
+ *   this daemon's, and none is used;
+ * - per domain: its files are regular files named after it, parse, carry its name and UUID; the
+ *   status file's `<domain id=...>` is the ID the listing gave (a guest stopped and started again
+ *   meanwhile has another); a persistent file carries no ID.
+ *
+ * A domain whose files fail any check is left to libvirt (undefined), as is every domain when the
+ * directories cannot be listed (a containerized daemon whose volumes are not visible).
+ */
+import type { Domain } from '../core/domain';
+import type { Definition, Uuid } from '../core/model';
+import { FileReader, listXmlFiles, parseDomainFile, type DomainXmlDirs, type XmlFile } from './domain-xml-files';
+
+export interface ListedDomain {
+  readonly uuid: Uuid;
+  readonly name: string;
+  readonly active: boolean;
+  /** The daemon's ID of an active domain; without it, a status file cannot be tied to the current run. */
+  readonly id?: number | undefined;
+}
+
+/** The definitions of one domain as its files hold them: `live` for an active domain, `persistent` when it has one. */
+export interface DefinitionsFromFiles {
+  readonly live?: Domain;
+  readonly persistent?: Domain;
+}
+
+type FileState = { readonly kind: 'domain'; readonly domain: Domain } | { readonly kind: 'unusable' };
+
+/** Both directories as read at one moment: every `*.xml`, parsed. */
+export type DomainFiles =
+  | { readonly kind: 'read'; readonly files: Readonly<Record<Definition, ReadonlyMap<string, FileState>>>; readonly dirs: DomainXmlDirs }
+  | { readonly kind: 'unreadable'; readonly problem: string };
+
+export type CurrentFiles =
+  | { readonly kind: 'current'; readonly of: (ref: ListedDomain) => DefinitionsFromFiles | undefined }
+  | { readonly kind: 'not-current'; readonly problem: string };
+
+/** Reads and parses both directories now; `matchListing` ties them to what libvirt lists. */
+export function readDomainFiles(dirs: DomainXmlDirs): DomainFiles {
+  const reader = new FileReader();
+  const files = {} as Record<Definition, Map<string, FileState>>;
+  for (const definition of ['live', 'persistent'] as const) {
+    const dir = dirs[definition];
+    const listed = listXmlFiles(dir);
+    if (listed.kind === 'unreadable') return { kind: 'unreadable', problem: `cannot list ${dir} (${listed.code})` };
+    files[definition] = new Map(listed.files.map((f) => [f.name, readOne(reader, dir, f)]));
+  }
+  return { kind: 'read', files, dirs };
+}
+
+function readOne(reader: FileReader, dir: string, file: XmlFile): FileState {
+  // libvirt never links these files: a link is someone else's arrangement, and libvirt decides.
+  if (file.symlink) return { kind: 'unusable' };
+  const path = dir.endsWith('/') ? dir + file.name : `${dir}/${file.name}`;
+  const bytes = reader.read(path, false);
+  if (bytes.kind === 'error') return { kind: 'unusable' };
+  const parsed = parseDomainFile(bytes.data, path);
+  return parsed.kind === 'domain' ? { kind: 'domain', domain: parsed.domain } : { kind: 'unusable' };
+}
+
+export function matchListing(read: DomainFiles, refs: readonly ListedDomain[]): CurrentFiles {
+  if (read.kind === 'unreadable') return { kind: 'not-current', problem: read.problem };
+  const { files, dirs } = read;
+  const names = new Set(refs.map((r) => `${r.name}.xml`));
+  const activeNames = new Set(refs.filter((r) => r.active).map((r) => `${r.name}.xml`));
+  for (const [definition, known] of [['live', activeNames], ['persistent', names]] as const) {
+    for (const name of files[definition].keys()) {
+      if (!known.has(name)) return { kind: 'not-current', problem: `${dirs[definition]}/${name} is not a file of a domain libvirt lists${definition === 'live' ? ' as active' : ''}` };
+    }
+  }
+  const of = (ref: ListedDomain): DefinitionsFromFiles | undefined => {
+    const file = `${ref.name}.xml`;
+    const persistent = domainIn(files.persistent.get(file), ref);
+    if (!persistent || persistent.element.hasAttribute('id')) return undefined;
+    if (!ref.active) return { persistent };
+    const live = domainIn(files.live.get(file), ref);
+    if (!live || ref.id === undefined || live.element.getAttribute('id') !== String(ref.id)) return undefined;
+    return { live, persistent };
+  };
+  return { kind: 'current', of };
+}
+
+function domainIn(state: FileState | undefined, ref: ListedDomain): Domain | undefined {
+  if (state?.kind !== 'domain') return undefined;
+  return state.domain.uuid === ref.uuid && state.domain.name === ref.name ? state.domain : undefined;
+}
