@@ -8,10 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { matchListing, readDomainFiles, type ListedDomain } from '../../src/adapters/current-domain-files';
+import { matchListing, readDomainFiles, type CurrentFiles, type ListedDomain } from '../../src/adapters/current-domain-files';
 import { parseUuid, type Uuid } from '../../src/core/model';
 
-const uuid = (s: string): Uuid => parseUuid(s) ?? assert.unreachable(s);
+function uuid(s: string): Uuid {
+  const u = parseUuid(s);
+  if (!u) throw new Error(s);
+  return u;
+}
 const RUNNING: ListedDomain = { uuid: uuid('6695eb01-f6a4-8304-79aa-97f2502e193f'), name: 'instance-00000001', active: true, id: 7 };
 const STOPPED: ListedDomain = { uuid: uuid('11111111-2222-3333-4444-555555555555'), name: 'instance-00000002', active: false };
 
@@ -37,9 +41,9 @@ function withDirs(fn: (dirs: { live: string; persistent: string }) => void): voi
   }
 }
 
-function current(dirs: { live: string; persistent: string }, refs: readonly ListedDomain[] = [RUNNING, STOPPED]) {
+function current(dirs: { live: string; persistent: string }, refs: readonly ListedDomain[] = [RUNNING, STOPPED]): Extract<CurrentFiles, { kind: 'current' }> {
   const m = matchListing(readDomainFiles(dirs), refs);
-  if (m.kind !== 'current') assert.unreachable(m.problem);
+  if (m.kind !== 'current') throw new Error(m.problem);
   return m;
 }
 
@@ -66,15 +70,23 @@ test("a status file of another run of the guest (its ID), or no ID listed, is no
 
 test('a torn, foreign, linked or mismatched file leaves that domain to libvirt, the others not', () => {
   for (const spoil of [
-    (dirs: { persistent: string }) => writeFileSync(join(dirs.persistent, `${STOPPED.name}.xml`), domainXml(STOPPED).slice(0, 60)),
-    (dirs: { persistent: string }) => writeFileSync(join(dirs.persistent, `${STOPPED.name}.xml`), domainXml({ ...STOPPED, uuid: RUNNING.uuid })),
-    (dirs: { persistent: string }) => writeFileSync(join(dirs.persistent, `${STOPPED.name}.xml`), domainXml(STOPPED, 3)),
+    (dirs: { persistent: string }) => {
+      writeFileSync(join(dirs.persistent, `${STOPPED.name}.xml`), domainXml(STOPPED).slice(0, 60));
+    },
+    (dirs: { persistent: string }) => {
+      writeFileSync(join(dirs.persistent, `${STOPPED.name}.xml`), domainXml({ ...STOPPED, uuid: RUNNING.uuid }));
+    },
+    (dirs: { persistent: string }) => {
+      writeFileSync(join(dirs.persistent, `${STOPPED.name}.xml`), domainXml(STOPPED, 3));
+    },
     (dirs: { persistent: string }) => {
       writeFileSync(join(dirs.persistent, 'elsewhere'), domainXml(STOPPED));
       rmSync(join(dirs.persistent, `${STOPPED.name}.xml`));
       symlinkSync(join(dirs.persistent, 'elsewhere'), join(dirs.persistent, `${STOPPED.name}.xml`));
     },
-    (dirs: { persistent: string }) => rmSync(join(dirs.persistent, `${STOPPED.name}.xml`)),
+    (dirs: { persistent: string }) => {
+      rmSync(join(dirs.persistent, `${STOPPED.name}.xml`));
+    },
   ]) {
     withDirs((dirs) => {
       spoil(dirs);
