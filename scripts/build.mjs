@@ -2,8 +2,9 @@
 // The shebang comes from src/bin.ts. Start-up time matters (libvirt waits on the hook's filter
 // path at every incoming migration, and on `find` an operator waits), hence the shim below; each
 // command's code is reached through a plain lazy import(), so it runs only when the command does.
-import { build } from 'esbuild';
-import { chmodSync, readFileSync } from 'node:fs';
+import { build, transform } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 /** package.json's engines.node (`>=18.19`) is the one place the Node minimum is declared. */
@@ -29,8 +30,27 @@ export const xmlEntitiesOnly = {
   },
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const outfile = 'dist/nova-ipmeta.cjs';
-  await build({ ...common, entryPoints: ['src/bin.ts'], outfile, define, plugins: [xmlEntitiesOnly] });
+/**
+ * The bundle: scripts/bundle-loader.cjs, then the program as one string it compiles, with V8's
+ * code cache when one was made for it (`node nova-ipmeta.cjs --write-code-cache`: the installer
+ * does, for the Node it installs for). Node's loader then compiles only the small head; the program
+ * is compiled once either way.
+ */
+export async function writeBundle(outfile, options = {}) {
+  const out = await build({ ...common, entryPoints: ['src/bin.ts'], write: false, outfile, define, plugins: [xmlEntitiesOnly], ...options });
+  const program = out.outputFiles[0].text.replace(/^#!.*\n/, '');
+  const buildId = createHash('sha256').update(program).digest('hex').slice(0, 16);
+  const loader = await transform(readFileSync(new URL('bundle-loader.cjs', import.meta.url), 'utf8'), {
+    minify: true,
+    legalComments: 'none',
+    define: { BUILD_ID: JSON.stringify(buildId) },
+  });
+  writeFileSync(outfile, `#!/usr/bin/env node\n${loader.code}start(${JSON.stringify(program)});\n`);
   chmodSync(outfile, 0o755);
+  // A cache made for the previous build is useless now (and refused: another BUILD_ID).
+  rmSync(`${outfile}.cache`, { force: true });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await writeBundle('dist/nova-ipmeta.cjs');
 }
