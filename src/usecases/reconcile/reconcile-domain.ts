@@ -33,16 +33,21 @@ export interface Plan {
   readonly before: string;
 }
 
-export async function reconcileDomain(ctx: ReconcileContext, ref: DomainRef): Promise<Outcome> {
+/**
+ * `planned`: the writes a read of libvirt's own files called for (reconcile-run.ts); the first
+ * attempt makes them once libvirt's read before each write calls for exactly the same write. Any
+ * further attempt reads libvirt.
+ */
+export async function reconcileDomain(ctx: ReconcileContext, ref: DomainRef, planned?: WriteDecision): Promise<Outcome> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const outcome = await attemptOnce(ctx, ref);
+    const outcome = await attemptOnce(ctx, ref, attempt === 1 ? planned : undefined);
     if (outcome !== 'changed-under-us') return outcome;
   }
   throw new SystemError(`the nova element of ${ref.name} kept changing while being reconciled (${MAX_ATTEMPTS} attempts)`);
 }
 
-async function attemptOnce(ctx: ReconcileContext, ref: DomainRef): Promise<Outcome | 'changed-under-us'> {
-  const decision = decide(ctx, ref, await readDefinitions(ctx.virsh, ref));
+async function attemptOnce(ctx: ReconcileContext, ref: DomainRef, planned: WriteDecision | undefined): Promise<Outcome | 'changed-under-us'> {
+  const decision = planned ?? decide(ctx, ref, await readDefinitions(ctx.virsh, ref));
   if (decision.kind !== 'write') return decision;
   const { identity, writes, desired } = decision;
   const changes = Object.fromEntries(writes.changed.map((w) => [w.definition, w.changes]));
@@ -51,15 +56,33 @@ async function attemptOnce(ctx: ReconcileContext, ref: DomainRef): Promise<Outco
     // Re-read the way it was read: `virsh metadata` prints the element without its namespace,
     // so its fingerprint could never equal the one taken from dumpxml.
     const now = await dumpXml(ctx.virsh, ref.uuid, { inactive: w.definition === 'persistent' });
-    const nowElement = findNovaElement(parseDomain(now, `${ref.name} (${w.definition})`).element);
+    const nowDomain = parseDomain(now, `${ref.name} (${w.definition})`);
+    const nowElement = findNovaElement(nowDomain.element);
     if (!nowElement || elementFingerprint(nowElement) !== w.before) return 'changed-under-us';
+    // Planned from a file: libvirt's read must call for this very write (its interfaces too).
+    if (planned && !callsFor(nowDomain, w, decision.vifs)) return 'changed-under-us';
   }
   await write(ctx.virsh, ref, writes.changed);
   return { ...identity, kind: 'repaired', changes, ports: desired };
 }
 
+/** Whether `domain`, as libvirt holds it now, needs exactly the write `w` planned elsewhere. */
+function callsFor(domain: Domain, w: Write, vifs: readonly Vif[]): boolean {
+  const p = planOf(w.definition, domain);
+  if (!p || p.instance.namespaceURI !== w.instance.namespaceURI) return false;
+  const result = injectPorts(domain, vifs);
+  return result.kind === 'changed' && metadataPayload(p.instance) === w.payload;
+}
+
 /** What the definitions as read call for: an outcome, or writes (the caller guards and makes them). */
-export type Decision = Outcome | { readonly kind: 'write'; readonly identity: DomainIdentity; readonly writes: { changed: Write[] }; readonly desired: readonly Port[] };
+export type Decision = Outcome | WriteDecision;
+export interface WriteDecision {
+  readonly kind: 'write';
+  readonly identity: DomainIdentity;
+  readonly writes: { changed: Write[] };
+  readonly desired: readonly Port[];
+  readonly vifs: readonly Vif[];
+}
 
 /**
  * The decision from the definitions as read, wherever they were read (libvirt, or its own files:
@@ -79,7 +102,7 @@ export function decide(ctx: Pick<ReconcileContext, 'cache' | 'dryRun'>, ref: Dom
   if (writes.changed.length === 0) return { ...identity, kind: 'in-sync', ports: desired };
   const changes = Object.fromEntries(writes.changed.map((w) => [w.definition, w.changes]));
   if (ctx.dryRun) return { ...identity, kind: 'would-repair', changes, ports: first.domain.nova?.ports ?? [] };
-  return { kind: 'write', identity, writes, desired };
+  return { kind: 'write', identity, writes, desired, vifs: cached.vifs };
 }
 
 /** The nova element of each definition that has one: live first for a running guest, then persistent. */
@@ -107,7 +130,7 @@ export function planOf(definition: Definition, domain: Domain): Plan | undefined
   return instance ? { definition, domain, instance, before: elementFingerprint(instance) } : undefined;
 }
 
-interface Write extends Plan {
+export interface Write extends Plan {
   readonly changes: readonly PortChange[];
   readonly payload: string;
 }

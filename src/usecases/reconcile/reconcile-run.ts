@@ -12,7 +12,7 @@ import { listDomains, resolveDomain, type DomainRef } from '../../adapters/virsh
 import { VirshSession } from '../../adapters/virsh/session';
 import { readsXmlFiles } from '../../adapters/domain-inventory';
 import { matchListing, readDomainFiles, type CurrentFiles, type DefinitionsFromFiles } from '../../adapters/current-domain-files';
-import { decide, planOf, reconcileDomain, type Plan, type ReconcileContext } from './reconcile-domain';
+import { decide, planOf, reconcileDomain, type Plan, type ReconcileContext, type WriteDecision } from './reconcile-domain';
 import type { Outcome } from './outcome';
 
 export type Progress = (done: number, total: number, last: Outcome) => void;
@@ -102,8 +102,8 @@ export async function reconcileDomains(
   const outcomes: Outcome[] = [];
   for (const ref of refs) {
     const decided = files && decideFromFiles(ctx, ref, files.current.of(ref));
-    if (files && decided) files.decided++;
-    const outcome = decided ?? (await reconcileOrError(ctx, ref));
+    if (files && decided?.kind === 'outcome') files.decided++;
+    const outcome = decided?.kind === 'outcome' ? decided.outcome : await reconcileOrError(ctx, ref, decided?.planned);
     outcomes.push(outcome);
     progress?.(outcomes.length, refs.length, outcome);
   }
@@ -111,11 +111,16 @@ export async function reconcileDomains(
 }
 
 /**
- * The outcome the files give when it needs no write: in sync, no cache, not nova, a cache file
- * in error. Undefined (ask libvirt) when there are no usable files or they call for a write:
- * what libvirt holds then decides, never the file.
+ * What the files call for: an outcome when they need no write (in sync, no cache, not nova, a
+ * cache file in error); the writes to make when they do, which libvirt's read before each write
+ * must confirm (reconcile-domain.ts). Undefined (ask libvirt) when there are no usable files,
+ * and under --dry-run for drift: what libvirt holds then decides, never the file.
  */
-function decideFromFiles(ctx: ReconcileContext, ref: DomainRef, defs: DefinitionsFromFiles | undefined): Outcome | undefined {
+function decideFromFiles(
+  ctx: ReconcileContext,
+  ref: DomainRef,
+  defs: DefinitionsFromFiles | undefined,
+): { kind: 'outcome'; outcome: Outcome } | { kind: 'planned'; planned: WriteDecision } | undefined {
   if (!defs) return undefined;
   const plans: Plan[] = [];
   for (const [definition, domain] of [['live', defs.live], ['persistent', defs.persistent]] as const) {
@@ -130,13 +135,14 @@ function decideFromFiles(ctx: ReconcileContext, ref: DomainRef, defs: Definition
     if (!isExpectedFailure(err)) throw err;
     return undefined;
   }
-  if (decision.kind === 'write' || decision.kind === 'would-repair') return undefined;
-  return decision;
+  if (decision.kind === 'write') return { kind: 'planned', planned: decision };
+  if (decision.kind === 'would-repair') return undefined;
+  return { kind: 'outcome', outcome: decision };
 }
 
-export async function reconcileOrError(ctx: ReconcileContext, ref: DomainRef): Promise<Outcome> {
+export async function reconcileOrError(ctx: ReconcileContext, ref: DomainRef, planned?: WriteDecision): Promise<Outcome> {
   try {
-    return await reconcileDomain(ctx, ref);
+    return await reconcileDomain(ctx, ref, planned);
   } catch (err) {
     if (!isExpectedFailure(err)) throw err;
     return { domain: ref.name, uuid: ref.uuid, kind: 'error', reason: messageOf(err) };

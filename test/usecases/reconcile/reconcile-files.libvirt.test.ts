@@ -46,7 +46,7 @@ function reconcile(...args: string[]): Report {
 }
 const kindOf = (r: Report, g: Guest) => r.domains.find((o) => o.domain === g.name)?.kind;
 
-const guest = (name: string): Guest => ({ name, uuid: randomUUID(), vifs: [makeVif({ floating: ['203.0.113.7'] })] });
+const guest = (name: string, n = 1): Guest => ({ name, uuid: randomUUID(), vifs: Array.from({ length: n }, () => makeVif({ floating: ['203.0.113.7'] })) });
 async function define(g: Guest, start: boolean): Promise<void> {
   const file = join(d.root, `${g.uuid}.xml`);
   const metadata = novaInstance({ ns: NS_1_1, name: g.name, novaPorts: g.vifs });
@@ -68,6 +68,8 @@ async function novaOverwrite(g: Guest, name: string, where: '--live' | '--config
 const running = guest('instance-000000a1');
 const stopped = guest('instance-000000a2');
 const other = guest('instance-000000a3');
+const twoPorts = guest('instance-000000a4', 2);
+const ALL = 4;
 
 t.before(async () => {
   d = await startPrivateLibvirt();
@@ -76,8 +78,10 @@ t.before(async () => {
   await define(running, true);
   await define(stopped, false);
   await define(other, false);
+  await define(twoPorts, false);
   const first = reconcile();
-  assert.is(first.summary.repaired, 3, JSON.stringify(first));
+  assert.is(first.summary.repaired, ALL, JSON.stringify(first));
+  assert.is(first.libvirtCommands, 1 + 3 + 3 * 2, 'per repair, the read before each write and one write for both definitions');
 });
 
 t.after(async () => {
@@ -87,8 +91,8 @@ t.after(async () => {
 
 t('in sync: decided from the files, the listing the one libvirt command', () => {
   const r = reconcile();
-  assert.is(r.summary['in-sync'], 3);
-  assert.is(r.decidedFromFiles, 3);
+  assert.is(r.summary['in-sync'], ALL);
+  assert.is(r.decidedFromFiles, ALL);
   assert.is(r.libvirtCommands, 1);
   assert.is(r.filesNotUsed, undefined);
 });
@@ -96,9 +100,9 @@ t('in sync: decided from the files, the listing the one libvirt command', () => 
 t('without the directories (a daemon whose files are not visible) libvirt is asked, as before', () => {
   const r = runBundle(['reconcile', '--json', '--connect', d.uri, '--state-dir', state]);
   const report = JSON.parse(r.stdout) as Report;
-  assert.is(report.summary['in-sync'], 3);
+  assert.is(report.summary['in-sync'], ALL);
   assert.is(report.decidedFromFiles, 0);
-  assert.is(report.libvirtCommands, 1 + 2 + 1 + 1, 'the listing, then a dumpxml per definition');
+  assert.is(report.libvirtCommands, 1 + 2 + 1 + 1 + 1, 'the listing, then a dumpxml per definition');
 });
 
 t('drift that the files show is repaired through libvirt, on both definitions of a running guest', async () => {
@@ -106,7 +110,8 @@ t('drift that the files show is repaired through libvirt, on both definitions of
   await novaOverwrite(running, 'renamed-by-nova', '--config');
   const r = reconcile();
   assert.is(kindOf(r, running), 'repaired');
-  assert.is(r.decidedFromFiles, 2);
+  assert.is(r.decidedFromFiles, ALL - 1);
+  assert.is(r.libvirtCommands, 1 + 2 + 1, 'the reads before the writes, one write for both definitions');
   for (const xml of [await live(running), await config(running)]) {
     assert.equal(portsOf(xml), expectedPorts(running.vifs));
     assert.match(xml, /renamed-by-nova/, "nova's own change is kept");
@@ -120,7 +125,7 @@ t('a torn file (half written) is no decision: libvirt is asked and the repair ma
   const r = reconcile();
   assert.is(kindOf(r, stopped), 'repaired');
   assert.equal(portsOf(await config(stopped)), expectedPorts(stopped.vifs));
-  assert.is(r.decidedFromFiles, 2, 'the other domains still from their files');
+  assert.is(r.decidedFromFiles, ALL - 1, 'the other domains still from their files');
 });
 
 t('a stale file that shows drift libvirt no longer has: libvirt decides, nothing is written', async () => {
@@ -160,25 +165,29 @@ t('a file of a domain libvirt does not list: the directories are not (only) its 
 });
 
 /**
- * The re-read guard: the files show drift, and nova changes the domain (a) between the file read
- * and libvirt's read, (b) between libvirt's read and the write. Either way, what is written keeps
- * nova's change and carries the ports.
+ * The re-read guard: the files call for a write, and the domain changes between the file read and
+ * libvirt's read before the write: nova rewrites its element, or an interface is detached (the
+ * element unchanged, but a port written for it would be wrong). Either way what is written is what
+ * libvirt's own read calls for: nova's change kept, no port for the interface that is gone.
  */
-for (const moment of ['before libvirt is read', 'before the write'] as const) {
-  t(`the domain changes ${moment}: nova's change is kept, the ports written`, async () => {
-    await novaOverwrite(stopped, 'drift', '--config');
+const changes = {
+  'nova rewrites its element': async () => {
+    await novaOverwrite(twoPorts, 'changed-meanwhile', '--config');
+  },
+  'an interface is detached': async () => {
+    await d.virshOk('detach-interface', twoPorts.uuid, 'ethernet', '--mac', twoPorts.vifs[1]?.mac ?? '', '--config');
+  },
+};
+for (const [change, make] of Object.entries(changes)) {
+  t(`between the file read and the write, ${change}: libvirt's read decides what is written`, async () => {
+    await novaOverwrite(twoPorts, 'drift', '--config');
     const files = readDomainFiles({ live: d.liveXmlDir, persistent: d.persistentXmlDir });
     const reads: string[] = [];
-    let changed = false;
     class Interfering extends VirshSession {
       override async run(args: readonly string[], opts?: { timeoutMs?: number }): Promise<string> {
-        if (args[0] === 'dumpxml' && args.includes(stopped.uuid)) {
+        if (args[0] === 'dumpxml' && args.includes(twoPorts.uuid)) {
           reads.push(args.join(' '));
-          const now = moment === 'before libvirt is read' ? reads.length === 1 : reads.length === 2;
-          if (now && !changed) {
-            changed = true;
-            await novaOverwrite(stopped, 'changed-meanwhile', '--config');
-          }
+          if (reads.length === 1) await make();
         }
         return super.run(args, opts);
       }
@@ -187,20 +196,23 @@ for (const moment of ['before libvirt is read', 'before the write'] as const) {
     try {
       const refs = await listDomains(virsh);
       const current = matchListing(files, refs);
-      assert.is(current.kind, 'current');
-      if (current.kind !== 'current') return;
+      if (current.kind !== 'current') throw new Error(current.problem);
       const fromFiles = { current, decided: 0 };
       const outcomes = await reconcileDomains({ virsh, cache: new CacheStore(join(state, 'network_info')), dryRun: false }, refs, undefined, fromFiles);
-      assert.is(outcomes.find((o) => o.uuid === stopped.uuid)?.kind, 'repaired');
-      assert.ok(changed);
-      assert.is(fromFiles.decided, 2);
+      assert.is(outcomes.find((o) => o.uuid === twoPorts.uuid)?.kind, 'repaired');
+      assert.is(fromFiles.decided, ALL - 1);
     } finally {
       await virsh.close();
     }
-    const xml = await config(stopped);
-    assert.equal(portsOf(xml), expectedPorts(stopped.vifs));
-    assert.match(xml, /changed-meanwhile/, "nova's change made meanwhile is not overwritten");
-    if (moment === 'before the write') assert.is(reads.length, 4, `read, guard (changed), read again, guard: ${reads.join(' | ')}`);
+    assert.is(reads.length, 3, `the read before the write (changed), then libvirt read and read again: ${reads.join(' | ')}`);
+    const xml = await config(twoPorts);
+    if (change === 'an interface is detached') {
+      assert.equal(portsOf(xml), expectedPorts(twoPorts.vifs.slice(0, 1)));
+      assert.match(xml, /drift/);
+    } else {
+      assert.equal(portsOf(xml), expectedPorts(twoPorts.vifs));
+      assert.match(xml, /changed-meanwhile/, "nova's change made meanwhile is not overwritten");
+    }
   });
 }
 
