@@ -45,7 +45,8 @@ export async function writeBundle(outfile, options = {}) {
     legalComments: 'none',
     define: { BUILD_ID: JSON.stringify(buildId) },
   });
-  writeFileSync(outfile, `#!/usr/bin/env node\n${loader.code}start(${JSON.stringify(program)});\n`);
+  const wrapped = `(function (exports, require, module, __filename, __dirname) {${program}\n})`;
+  writeFileSync(outfile, `#!/usr/bin/env node\n${loader.code}start(${JSON.stringify(wrapped)});\n`);
   chmodSync(outfile, 0o755);
   // A cache made for the previous build is useless now (and refused: another BUILD_ID).
   rmSync(`${outfile}.cache`, { force: true });

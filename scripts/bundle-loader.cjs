@@ -1,4 +1,5 @@
-// The head of the bundle (scripts/build.mjs writes `<this, minified>start("<the program>")`): the
+// The head of the bundle (scripts/build.mjs writes `<this, minified>start("(function (exports,
+// require, module, __filename, __dirname) {<the program>})")`): the
 // program travels as a string, so that Node's own loader compiles only this head, and the program
 // is compiled here with V8's code cache for it when one was made for this very program on this
 // very Node (`node nova-ipmeta.cjs --write-code-cache`, run by the installer). The cache holds the
@@ -28,7 +29,8 @@ function start(program) {
       // none, or unreadable: compiled as usual
     }
   }
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${program}\n})`, {
+  // `program` is the CommonJS function wrapper around the program's text (scripts/build.mjs).
+  const script = new vm.Script(program, {
     filename: file,
     ...(cachedData ? { cachedData } : {}),
   });
