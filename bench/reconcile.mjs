@@ -16,7 +16,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stats } from './lib.mjs';
+import { sh, stats } from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: { domains: { type: 'string', default: '200' }, rounds: { type: 'string', default: '7' }, naive: { type: 'boolean', default: false } },
@@ -29,11 +29,6 @@ const NS = 'http://openstack.org/xmlns/libvirt/nova/1.1';
 // Debian's python3, where python3-libvirt installs (not a python3 that PATH may find first).
 const PYTHON = '/usr/bin/python3';
 
-function sh(argv, input) {
-  const r = spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
 function timed(fn) {
   const t0 = process.hrtime.bigint();
   const value = fn();

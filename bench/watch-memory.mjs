@@ -11,6 +11,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { sh } from './lib.mjs';
 
 const { values: opts } = parseArgs({ options: { domains: { type: 'string', default: '200' }, minutes: { type: 'string', default: '60' } } });
 const N = Number(opts.domains);
@@ -19,11 +20,6 @@ const HARNESS = 'test/support/libvirtd.sh';
 const BUNDLE = 'dist/nova-ipmeta.cjs';
 const NS = 'http://openstack.org/xmlns/libvirt/nova/1.1';
 
-function sh(argv, input) {
-  const r = spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rssKiB = (pid) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 const children = (pid) => {
