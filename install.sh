@@ -21,9 +21,11 @@ Installs nova-ipmeta from this checkout (it builds nothing: run `npm ci && npm r
   -h, --help            this text
 
 What goes where (PREFIX=/usr):
-  PREFIX/lib/nova-ipmeta/           nova-ipmeta.cjs (the program), hooks/qemu (the hook's source),
-                                    nova-ipmeta-setup (hook placement, shared with the .deb),
-                                    periodic-reconcile (what the timer or cron runs)
+  PREFIX/lib/nova-ipmeta/           nova-ipmeta.cjs (the program), nova-ipmeta.cjs.cache (V8's
+                                    code cache for it, made for that Node; not with DESTDIR),
+                                    hooks/qemu (the hook's source), nova-ipmeta-setup (hook
+                                    placement, shared with the .deb), periodic-reconcile (what
+                                    the timer or cron runs)
   PREFIX/sbin/nova-ipmeta           the command: runs nova-ipmeta.cjs with the Node found now
   PREFIX/share/man/man8/nova-ipmeta.8.gz
   /etc/nova-ipmeta/nova-ipmeta.conf every key with its default, commented out; kept if present
@@ -300,6 +302,7 @@ do_install() {
 	sh "$SETUP_SRC" state-dir
 	install_files
 	local setup=$LIBDIR/nova-ipmeta-setup
+	"$setup" code-cache --node "$(find_node)"
 	if [[ $hook == yes ]]; then
 		"$setup" place-hook "${setup_args[@]}" || exit $?
 	else

@@ -20,20 +20,19 @@ function start(program) {
   const cacheFile = (write && process.argv[3]) || `${file}.cache`;
   const header = `nova-ipmeta code cache ${BUILD_ID} ${process.version} ${process.arch} `;
   let cachedData;
-  if (!write) {
-    try {
-      const bytes = fs.readFileSync(cacheFile);
-      const eol = bytes.indexOf(10);
-      if (eol > 0 && eol < 200 && bytes.toString('latin1', 0, eol) === header + (bytes.length - eol - 1)) cachedData = bytes.subarray(eol + 1);
-    } catch {
-      // none, or unreadable: compiled as usual
-    }
+  try {
+    const bytes = fs.readFileSync(cacheFile);
+    const eol = bytes.indexOf(10);
+    if (eol > 0 && eol < 200 && bytes.toString('latin1', 0, eol) === header + (bytes.length - eol - 1)) cachedData = bytes.subarray(eol + 1);
+  } catch {
+    // none, or unreadable: compiled as usual
   }
   // `program` is the CommonJS function wrapper around the program's text (scripts/build.mjs).
-  const script = new vm.Script(program, {
-    filename: file,
-    ...(cachedData ? { cachedData } : {}),
-  });
+  const compile = (data) => new vm.Script(program, { filename: file, ...(data ? { cachedData: data } : {}) });
+  let script = compile(cachedData);
+  // Made already for this program and this Node, and V8 takes it: an install run again changes nothing.
+  if (write && cachedData && !script.cachedDataRejected) return;
+  if (write && cachedData) script = compile(undefined);
   if (write) {
     // The program's own warm-up runs what a start on libvirt's path compiles; at exit, what V8
     // compiled so far is written, by rename so a start never sees half a file.

@@ -37,6 +37,9 @@ for (const [label, node] of NODES) {
     const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
     assert.match(header(cache), new RegExp(`^nova-ipmeta code cache [0-9a-f]{16} ${version.replace(/\./g, '\\.')} ${process.arch} \\d+$`));
     assert.is((statSync(cache).mode & 0o777).toString(8), '644');
+    const inode = statSync(cache).ino;
+    assert.equal(run(node, bundle, '--write-code-cache'), { code: 0, stdout: '', stderr: '' });
+    assert.is(statSync(cache).ino, inode, 'made already: left as it is');
     assert.equal(run(node, bundle, 'inject', WALLABY, TWO_PORTS), without);
     assert.equal(run(node, bundle, 'hook', 'x', 'prepare', 'begin', '-'), { code: 0, stdout: '', stderr: '' });
     assert.is(run(node, bundle, '--version').stdout, run(node, BUNDLE, '--version').stdout);
@@ -63,6 +66,9 @@ test('a cache of another Node, another build, a short or a garbled one: passed o
   for (const [what, bytes] of Object.entries(spoilt)) {
     writeFileSync(cache, bytes);
     assert.equal(run(system, bundle, 'inject', WALLABY, TWO_PORTS), expected, what);
+    // Made again, it is this Node's and this build's.
+    assert.is(run(system, bundle, '--write-code-cache').code, 0);
+    assert.is(header(cache).replace(/ \d+$/, ''), head.replace(/ \d+$/, ''), what);
   }
   // This Node's cache, read by Debian 12's Node.
   writeFileSync(cache, good);
