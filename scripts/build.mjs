@@ -16,6 +16,22 @@ export const define = { NOVA_IPMETA_BUILD: JSON.stringify({ version: pkg.version
 
 // xmldom's entities.js freezes ~2,200 HTML entities at load (about 6 ms here); nova-ipmeta parses
 // only XML (text/xml), which knows just the five predefined entities.
+// xmldom's parser builds the RegExp for an end tag's name (thousands of characters of Unicode
+// classes) anew at every end tag: most of a parse's time, and garbage. It holds no state (no `g`
+// flag), so the build makes it once.
+const END_TAG_LINE = "var endTagNameStrict = g.reg('^', g.QName_group, g.S_OPT, '$');";
+export const xmldomEndTagOnce = {
+  name: 'xmldom-end-tag-regexp-once',
+  setup(b) {
+    b.onLoad({ filter: /@xmldom[\\/]xmldom[\\/]lib[\\/]sax\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes(END_TAG_LINE)) throw new Error(`${args.path}: no "${END_TAG_LINE}" (xmldom changed: see scripts/build.mjs)`);
+      const contents = `${text.replace(END_TAG_LINE, 'var endTagNameStrict = END_TAG_NAME_STRICT;')}\nvar END_TAG_NAME_STRICT = g.reg('^', g.QName_group, g.S_OPT, '$');\n`;
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
 export const xmlEntitiesOnly = {
   name: 'xmldom-xml-entities-only',
   setup(b) {
@@ -37,7 +53,7 @@ export const xmlEntitiesOnly = {
  * is compiled once either way.
  */
 export async function writeBundle(outfile, options = {}) {
-  const out = await build({ ...common, entryPoints: ['src/bin.ts'], write: false, outfile, define, plugins: [xmlEntitiesOnly], ...options });
+  const out = await build({ ...common, entryPoints: ['src/bin.ts'], write: false, outfile, define, plugins: [xmlEntitiesOnly, xmldomEndTagOnce], ...options });
   const program = out.outputFiles[0].text.replace(/^#!.*\n/, '');
   const buildId = createHash('sha256').update(program).digest('hex').slice(0, 16);
   const loader = await transform(readFileSync(new URL('bundle-loader.cjs', import.meta.url), 'utf8'), {

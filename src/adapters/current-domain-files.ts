@@ -34,9 +34,13 @@ export interface DefinitionsFromFiles {
   readonly persistent?: Domain;
 }
 
-type FileState = { readonly kind: 'domain'; readonly domain: Domain } | { readonly kind: 'unusable' };
+/**
+ * A file as read, parsed when its domain is decided: a few hundred DOMs alive at once cost more in
+ * the garbage collector than the parses themselves.
+ */
+type FileState = { readonly kind: 'read'; readonly bytes: Buffer; readonly path: string } | { readonly kind: 'unusable' };
 
-/** Both directories as read at one moment: every `*.xml`, parsed. */
+/** Both directories as read at one moment: every `*.xml`. */
 export type DomainFiles =
   | { readonly kind: 'read'; readonly files: Readonly<Record<Definition, ReadonlyMap<string, FileState>>>; readonly dirs: DomainXmlDirs }
   | { readonly kind: 'unreadable'; readonly problem: string };
@@ -45,7 +49,7 @@ export type CurrentFiles =
   | { readonly kind: 'current'; readonly of: (ref: ListedDomain) => DefinitionsFromFiles | undefined }
   | { readonly kind: 'not-current'; readonly problem: string };
 
-/** Reads and parses both directories now; `matchListing` ties them to what libvirt lists. */
+/** Reads both directories now; `matchListing` ties them to what libvirt lists. */
 export function readDomainFiles(dirs: DomainXmlDirs): DomainFiles {
   const reader = new FileReader();
   const files = {} as Record<Definition, Map<string, FileState>>;
@@ -62,10 +66,9 @@ function readOne(reader: FileReader, dir: string, file: XmlFile): FileState {
   // libvirt never links these files: a link is someone else's arrangement, and libvirt decides.
   if (file.symlink) return { kind: 'unusable' };
   const path = dir.endsWith('/') ? dir + file.name : `${dir}/${file.name}`;
-  const bytes = reader.read(path, false);
-  if (bytes.kind === 'error') return { kind: 'unusable' };
-  const parsed = parseDomainFile(bytes.data, path);
-  return parsed.kind === 'domain' ? { kind: 'domain', domain: parsed.domain } : { kind: 'unusable' };
+  const read = reader.read(path, false);
+  // A copy: the reader's buffer is reused for the next file.
+  return read.kind === 'read' ? { kind: 'read', bytes: Buffer.from(read.data), path } : { kind: 'unusable' };
 }
 
 export function matchListing(read: DomainFiles, refs: readonly ListedDomain[]): CurrentFiles {
@@ -91,6 +94,8 @@ export function matchListing(read: DomainFiles, refs: readonly ListedDomain[]): 
 }
 
 function domainIn(state: FileState | undefined, ref: ListedDomain): Domain | undefined {
-  if (state?.kind !== 'domain') return undefined;
-  return state.domain.uuid === ref.uuid && state.domain.name === ref.name ? state.domain : undefined;
+  if (state?.kind !== 'read') return undefined;
+  const parsed = parseDomainFile(state.bytes, state.path);
+  if (parsed.kind !== 'domain') return undefined;
+  return parsed.domain.uuid === ref.uuid && parsed.domain.name === ref.name ? parsed.domain : undefined;
 }
