@@ -16,9 +16,12 @@
  * A domain whose files fail any check is left to libvirt (undefined), as is every domain when the
  * directories cannot be listed (a containerized daemon whose volumes are not visible).
  */
-import type { Domain } from '../core/domain';
+import { InputError } from '../errors';
+import { readDomain, type Domain } from '../core/domain';
+import { parseLeanXml } from '../core/lean-xml';
 import type { Definition, Uuid } from '../core/model';
-import { FileReader, listXmlFiles, parseDomainFile, type DomainXmlDirs, type XmlFile } from './domain-xml-files';
+import { domainOfStatus, FileReader, listXmlFiles, parseDomainFile, type DomainXmlDirs, type ParsedFile, type XmlFile } from './domain-xml-files';
+import { decodeUtf8 } from './file-read';
 
 export interface ListedDomain {
   readonly uuid: Uuid;
@@ -45,8 +48,14 @@ export type DomainFiles =
   | { readonly kind: 'read'; readonly files: Readonly<Record<Definition, ReadonlyMap<string, FileState>>>; readonly dirs: DomainXmlDirs }
   | { readonly kind: 'unreadable'; readonly problem: string };
 
+/**
+ * `lean`: read without a DOM (src/core/lean-xml.ts), for a decision that writes nothing; undefined
+ * also when a file is outside what that reading takes, and the caller asks again with `dom`.
+ */
+export type FileReading = 'lean' | 'dom';
+
 export type CurrentFiles =
-  | { readonly kind: 'current'; readonly of: (ref: ListedDomain) => DefinitionsFromFiles | undefined }
+  | { readonly kind: 'current'; readonly of: (ref: ListedDomain, reading?: FileReading) => DefinitionsFromFiles | undefined }
   | { readonly kind: 'not-current'; readonly problem: string };
 
 /** Reads both directories now; `matchListing` ties them to what libvirt lists. */
@@ -81,21 +90,36 @@ export function matchListing(read: DomainFiles, refs: readonly ListedDomain[]): 
       if (!known.has(name)) return { kind: 'not-current', problem: `${dirs[definition]}/${name} is not a file of a domain libvirt lists${definition === 'live' ? ' as active' : ''}` };
     }
   }
-  const of = (ref: ListedDomain): DefinitionsFromFiles | undefined => {
+  const of = (ref: ListedDomain, reading: FileReading = 'dom'): DefinitionsFromFiles | undefined => {
     const file = `${ref.name}.xml`;
-    const persistent = domainIn(files.persistent.get(file), ref);
+    const persistent = domainIn(files.persistent.get(file), ref, reading);
     if (!persistent || persistent.element.hasAttribute('id')) return undefined;
     if (!ref.active) return { persistent };
-    const live = domainIn(files.live.get(file), ref);
+    const live = domainIn(files.live.get(file), ref, reading);
     if (!live || ref.id === undefined || live.element.getAttribute('id') !== String(ref.id)) return undefined;
     return { live, persistent };
   };
   return { kind: 'current', of };
 }
 
-function domainIn(state: FileState | undefined, ref: ListedDomain): Domain | undefined {
+function domainIn(state: FileState | undefined, ref: ListedDomain, reading: FileReading): Domain | undefined {
   if (state?.kind !== 'read') return undefined;
-  const parsed = parseDomainFile(state.bytes, state.path);
-  if (parsed.kind !== 'domain') return undefined;
-  return parsed.domain.uuid === ref.uuid && parsed.domain.name === ref.name ? parsed.domain : undefined;
+  const domain = reading === 'lean' ? leanDomain(state.bytes, state.path) : domainOf(parseDomainFile(state.bytes, state.path));
+  return domain?.uuid === ref.uuid && domain.name === ref.name ? domain : undefined;
+}
+
+function domainOf(parsed: ParsedFile): Domain | undefined {
+  return parsed.kind === 'domain' ? parsed.domain : undefined;
+}
+
+function leanDomain(bytes: Buffer, path: string): Domain | undefined {
+  try {
+    const text = decodeUtf8(bytes, path);
+    // A status file's own children (QEMU's capabilities...) are most of it: its <domain> alone.
+    const doc = parseLeanXml(domainOfStatus(text) ?? text);
+    return doc && readDomain(doc, path);
+  } catch (err) {
+    if (err instanceof InputError) return undefined;
+    throw err;
+  }
 }

@@ -234,7 +234,7 @@ const STATUS_END = /^\s*<\/domstatus\s*>\s*$/;
  *    to that end tag, which (the file ending with `</domstatus>`) is a child of the root.
  * The one difference: a status file broken before its `<domain>` still gives its domain.
  */
-function domainOfStatus(text: string): string | undefined {
+export function domainOfStatus(text: string): string | undefined {
   const root = rootStart(text);
   if (root < 0 || !text.startsWith('<domstatus', root) || !/[\s>]/.test(text.charAt(root + 10))) return undefined;
   DOMAIN_START.lastIndex = root;

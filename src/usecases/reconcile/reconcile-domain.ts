@@ -6,7 +6,7 @@ import type { Element } from '@xmldom/xmldom';
 import type { PortChange } from '../../core/compare';
 import { findNovaElement, parseDomain, type Domain } from '../../core/domain';
 import { elementFingerprint } from '../../core/element-fingerprint';
-import { injectPorts } from '../../core/inject';
+import { comparePorts, injectPorts } from '../../core/inject';
 import { metadataPayload } from '../../core/metadata-payload';
 import type { Definition, Port, Vif } from '../../core/model';
 import { SystemError } from '../../errors';
@@ -89,14 +89,33 @@ export interface WriteDecision {
  * reconcile-run.ts): `plans` holds the definitions with a nova element, live first.
  */
 export function decide(ctx: Pick<ReconcileContext, 'cache' | 'dryRun'>, ref: DomainRef, plans: readonly Plan[]): Decision {
+  return decideOr(ctx, ref, plans, false) ?? { ...identityOf(ref, plans), kind: 'error', reason: 'no decision' };
+}
+
+/**
+ * The decision when it needs no write (in sync, no cache, not nova, a cache file in error), made
+ * without changing the definitions (they may be read-only: src/core/lean-xml.ts); undefined when
+ * one of them needs a write.
+ */
+export function decideWithoutWrite(ctx: Pick<ReconcileContext, 'cache' | 'dryRun'>, ref: DomainRef, plans: readonly Plan[]): Outcome | undefined {
+  const decision = decideOr(ctx, ref, plans, true);
+  return decision?.kind === 'write' ? undefined : decision;
+}
+
+function identityOf(ref: DomainRef, plans: readonly Plan[]): DomainIdentity {
+  return { domain: ref.name, uuid: ref.uuid, projectId: plans[0]?.domain.nova?.projectId };
+}
+
+function decideOr(ctx: Pick<ReconcileContext, 'cache' | 'dryRun'>, ref: DomainRef, plans: readonly Plan[], withoutWrite: boolean): Decision | undefined {
   const first = plans[0];
-  const identity = { domain: ref.name, uuid: ref.uuid, projectId: first?.domain.nova?.projectId };
+  const identity = identityOf(ref, plans);
   if (!first) return { ...identity, kind: 'not-nova' };
 
   const cached = ctx.cache.read(ref.uuid);
   if (cached.kind === 'missing') return { ...identity, kind: 'no-cache', ports: first.domain.nova?.ports ?? [] };
   if (cached.kind === 'invalid') return { ...identity, kind: 'error', reason: cached.error.message };
 
+  if (withoutWrite && plans.some((p) => comparePorts(p.domain, cached.vifs).kind === 'changed')) return undefined;
   const writes = plan(plans, cached.vifs);
   const desired = writes.desired;
   if (writes.changed.length === 0) return { ...identity, kind: 'in-sync', ports: desired };
@@ -125,9 +144,11 @@ async function readDefinitions(virsh: VirshSession, ref: DomainRef): Promise<Pla
 }
 
 /** One definition as read, when it has a nova element. */
-export function planOf(definition: Definition, domain: Domain): Plan | undefined {
+export function planOf(definition: Definition, domain: Domain, options: { readOnly?: boolean } = {}): Plan | undefined {
   const instance = domain.nova && findNovaElement(domain.element);
-  return instance ? { definition, domain, instance, before: elementFingerprint(instance) } : undefined;
+  if (!instance) return undefined;
+  // A read-only definition is never written (decideWithoutWrite): no guard to compare with.
+  return { definition, domain, instance, before: options.readOnly ? '' : elementFingerprint(instance) };
 }
 
 export interface Write extends Plan {
