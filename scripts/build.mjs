@@ -4,7 +4,8 @@
 // command's code is reached through a plain lazy import(), so it runs only when the command does.
 import { build, transform } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 /** package.json's engines.node (`>=18.19`) is the one place the Node minimum is declared. */
@@ -61,6 +62,7 @@ export async function writeBundle(outfile, options = {}) {
     legalComments: 'none',
     define: { BUILD_ID: JSON.stringify(buildId) },
   });
+  mkdirSync(dirname(outfile), { recursive: true });
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${program}\n})`;
   writeFileSync(outfile, `#!/usr/bin/env node\n${loader.code}start(${JSON.stringify(wrapped)});\n`);
   chmodSync(outfile, 0o755);
