@@ -106,6 +106,19 @@ export class CacheStore {
     return entries.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
   }
 
+  /** The instance of every `<uuid>.json`, from the names alone (nothing read), sorted: for a run's orphans. */
+  uuids(): Uuid[] {
+    if (!this.directoriesExist()) return [];
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (err) {
+      throw systemFailure('list', this.dir, err);
+    }
+    const uuids = names.map((name) => parseUuid(FILE_NAME.exec(name)?.[1] ?? '')).filter((u): u is Uuid => u !== undefined);
+    return uuids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
   /** Removes an instance's cache file; false when there was none. */
   rm(uuid: string): boolean {
     const path = this.path(uuid);

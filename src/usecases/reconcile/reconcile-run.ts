@@ -169,8 +169,6 @@ async function selectDomains(virsh: VirshSession, names: readonly string[]): Pro
 
 function orphanCaches(cache: CacheStore, refs: readonly DomainRef[]): string[] {
   const known = new Set<string>(refs.map((r) => r.uuid));
-  return cache
-    .list()
-    .map((e) => e.uuid)
-    .filter((uuid) => !known.has(uuid));
+  // By name: reading every file again only to learn which instances have one would double the run's reads.
+  return cache.uuids().filter((uuid) => !known.has(uuid));
 }
