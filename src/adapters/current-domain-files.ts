@@ -41,7 +41,7 @@ export interface DefinitionsFromFiles {
  * A file as read, parsed when its domain is decided: a few hundred DOMs alive at once cost more in
  * the garbage collector than the parses themselves.
  */
-type FileState = { readonly kind: 'read'; readonly bytes: Buffer; readonly path: string } | { readonly kind: 'unusable' };
+type FileState = { readonly kind: 'read'; readonly text: string; readonly path: string } | { readonly kind: 'unusable' };
 
 /** Both directories as read at one moment: every `*.xml`. */
 export type DomainFiles =
@@ -76,8 +76,15 @@ function readOne(reader: FileReader, dir: string, file: XmlFile): FileState {
   if (file.symlink) return { kind: 'unusable' };
   const path = dir.endsWith('/') ? dir + file.name : `${dir}/${file.name}`;
   const read = reader.read(path, false);
-  // A copy: the reader's buffer is reused for the next file.
-  return read.kind === 'read' ? { kind: 'read', bytes: Buffer.from(read.data), path } : { kind: 'unusable' };
+  if (read.kind === 'error') return { kind: 'unusable' };
+  // Text now (strict UTF-8): the reader's buffer is reused for the next file, and a string costs
+  // the garbage collector less than a few hundred buffers.
+  try {
+    return { kind: 'read', text: decodeUtf8(read.data, path), path };
+  } catch (err) {
+    if (err instanceof InputError) return { kind: 'unusable' };
+    throw err;
+  }
 }
 
 export function matchListing(read: DomainFiles, refs: readonly ListedDomain[]): CurrentFiles {
@@ -104,7 +111,7 @@ export function matchListing(read: DomainFiles, refs: readonly ListedDomain[]): 
 
 function domainIn(state: FileState | undefined, ref: ListedDomain, reading: FileReading): Domain | undefined {
   if (state?.kind !== 'read') return undefined;
-  const domain = reading === 'lean' ? leanDomain(state.bytes, state.path) : domainOf(parseDomainFile(state.bytes, state.path));
+  const domain = reading === 'lean' ? leanDomain(state.text, state.path) : domainOf(parseDomainFile(Buffer.from(state.text, 'utf8'), state.path));
   return domain?.uuid === ref.uuid && domain.name === ref.name ? domain : undefined;
 }
 
@@ -112,9 +119,8 @@ function domainOf(parsed: ParsedFile): Domain | undefined {
   return parsed.kind === 'domain' ? parsed.domain : undefined;
 }
 
-function leanDomain(bytes: Buffer, path: string): Domain | undefined {
+function leanDomain(text: string, path: string): Domain | undefined {
   try {
-    const text = decodeUtf8(bytes, path);
     // A status file's own children (QEMU's capabilities...) are most of it: its <domain> alone.
     const doc = parseLeanXml(domainOfStatus(text) ?? text);
     return doc && readDomain(doc, path);
