@@ -98,6 +98,7 @@ try {
     return { node: rssKiB(watcher.pid), virsh };
   };
   const samples = [sample()];
+  console.log(`watcher RSS after its startup run: ${(samples[0].node / 1024).toFixed(1)} MiB`);
   let expected = repaired();
   const t0 = Date.now();
   for (let minute = 1; minute <= MINUTES; minute++) {
@@ -109,6 +110,7 @@ try {
     }
     await until(`minute ${minute}`, () => repaired() >= expected);
     samples.push(sample());
+    if (minute % 10 === 0) console.log(`  after ${minute} "minutes": watcher RSS ${(samples.at(-1).node / 1024).toFixed(1)} MiB (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   await settle();
   samples.push(sample());
