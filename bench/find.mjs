@@ -7,7 +7,7 @@
 // Usage: npm run build && node bench/find.mjs [--domains N] [--runs N] [--no-virsh] [--bundle FILE]
 // (--bundle: measure another build of the CLI, e.g. one without a command, to see what it costs)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,8 +123,14 @@ try {
   const last = N - 1;
   const v4 = `10.${(last >> 8) & 255}.${last & 255}.5`;
   const v6 = `FDF8:F53B:82E4:0:0:0:${hex(last, 1).toUpperCase()}:0005`;
+  // The bundle as installed, with the code cache made for this Node beside it; and without one.
+  const cachedBundle = join(work, 'nova-ipmeta.cjs');
+  copyFileSync(BUNDLE, cachedBundle);
+  sh([process.execPath, cachedBundle, '--write-code-cache']);
+  const uncachedBundle = join(emptyDir, '..', 'nova-ipmeta-no-cache.cjs');
+  copyFileSync(BUNDLE, uncachedBundle);
   const cli = (live, ...args) => ({
-    argv: [process.execPath, BUNDLE, ...args, '--live-xml-dir', live, '--persistent-xml-dir', persistentDir, '--config', config],
+    argv: [process.execPath, cachedBundle, ...args, '--live-xml-dir', live, '--persistent-xml-dir', persistentDir, '--config', config],
   });
   for (const [address, live] of [[v4, liveDir], [v6, liveDir]]) {
     const r = spawnSync(cli(live, 'find', address).argv[0], cli(live, 'find', address).argv.slice(1), { encoding: 'utf8' });
@@ -136,6 +142,7 @@ try {
     [`find IPv4, ${N} running (2 x ${N} files)`]: cli(liveDir, 'find', v4),
     [`find IPv6 long-hand, ${N} running`]: cli(liveDir, 'find', v6),
     [`find IPv4, ${N} stopped (${N} files)`]: cli(emptyDir, 'find', v4),
+    [`find IPv4, ${N} running, no code cache`]: { argv: [process.execPath, uncachedBundle, ...cli(liveDir, 'find', v4).argv.slice(2)] },
   };
   const results = measure(contenders, { runs: RUNS });
   report(`find ADDRESS over ${N} domains (${RUNS} interleaved runs, node ${process.version}): wall time`, results, 'node -e 0');
@@ -165,7 +172,7 @@ try {
     console.log(`  ${`${N} x dumpxml in one virsh session`.padEnd(44)} ${oneSession.toFixed(0).padStart(8)} ms        ${(oneSession / find).toFixed(1)}x find`);
   }
   for (const [label, r] of [['wall', results], ['cpu', cpu]]) {
-    const worst = Math.max(...Object.entries(r).filter(([k]) => k !== 'node -e 0').map(([, x]) => x.median));
+    const worst = Math.max(...Object.entries(r).filter(([k]) => k !== 'node -e 0' && !k.endsWith('no code cache')).map(([, x]) => x.median));
     console.log(`slowest find / node -e 0, ${label}: ${(worst / r['node -e 0'].median).toFixed(2)}x (goal: at most 1.5x)`);
   }
   ok = true;

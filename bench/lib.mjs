@@ -38,3 +38,10 @@ export function report(title, results, baseline) {
     console.log(`  ${name.padEnd(44)} ${r.median.toFixed(1).padStart(8)} ms median  ${(r.median / base).toFixed(2)}x ${name === baseline ? '(baseline)' : ''}`);
   }
 }
+
+/** Runs argv to its end; its stdout, or an Error naming it with its stderr when it failed. */
+export function sh(argv, input) {
+  const r = spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}

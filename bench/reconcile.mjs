@@ -1,34 +1,38 @@
-// reconcile over 200 defined (stopped) nova domains on a private libvirt daemon:
-//  - through nova-ipmeta's single virsh session (first run: every domain repaired),
-//  - the second, in-sync run against the first,
-//  - against the same virsh commands issued the naive way, one virsh process per call.
-// Usage: node bench/reconcile.mjs [--domains N] [--rounds N]   (root; installs libvirt if missing)
+// reconcile over 200 defined (stopped) nova domains on a private libvirt daemon, against the floor:
+// the same per-domain libvirt work done in-process through libvirt's own Python binding (Debian's
+// python3-libvirt, installed by `libvirtd.sh deps --python` for this benchmark only), one
+// connection, timed inside Python from the listing to the last call:
+//  - first run (every domain repaired) against `listAllDomains` + `XMLDesc` + `setMetadata` per domain;
+//  - in-sync run against `listAllDomains` + `XMLDesc` per domain, plus `node -e 0` (any Node
+//    command starts at least that late): nova-ipmeta deciding from libvirt's files, and asking
+//    libvirt for every domain (what it does when the files are not visible);
+//  - optionally (--naive) the same virsh commands one virsh process per call, once.
+// Every contender runs once per round, interleaved; medians of the rounds, their spread (min-max),
+// and the libvirt commands each nova-ipmeta run reports (`reconcile --json`).
+// Usage: node bench/reconcile.mjs [--domains N] [--rounds N] [--naive]   (root; installs what it needs)
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stats } from './lib.mjs';
+import { parseArgs } from 'node:util';
+import { sh, stats } from './lib.mjs';
 
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const N = arg('domains', 200);
-const ROUNDS = arg('rounds', 3);
+const { values: opts } = parseArgs({
+  options: { domains: { type: 'string', default: '200' }, rounds: { type: 'string', default: '7' }, naive: { type: 'boolean', default: false } },
+});
+const N = Number(opts.domains);
+const ROUNDS = Number(opts.rounds);
 const HARNESS = 'test/support/libvirtd.sh';
 const BUNDLE = 'dist/nova-ipmeta.cjs';
 const NS = 'http://openstack.org/xmlns/libvirt/nova/1.1';
+// Debian's python3, where python3-libvirt installs (not a python3 that PATH may find first).
+const PYTHON = '/usr/bin/python3';
 
-function sh(argv, input) {
-  const r = spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
 function timed(fn) {
   const t0 = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+  const value = fn();
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, value };
 }
 
 const domains = Array.from({ length: N }, (_, i) => {
@@ -36,8 +40,8 @@ const domains = Array.from({ length: N }, (_, i) => {
   const mac = `fa:16:3e:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}:01`;
   return { name: `instance-${(0x5000 + i).toString(16).padStart(8, '0')}`, uuid: randomUUID(), port, mac, fixed: `10.${i >> 8}.${i & 255}.5`, floating: `198.51.${i >> 8}.${i & 255}` };
 });
-const instance = (d, ports) =>
-  `<instance><name>${d.name}</name><owner><project uuid="p">demo</project></owner>${ports ? `<ports><port uuid="${d.port}"><ip type="fixed" address="${d.fixed}" ipVersion="4"/><ip type="floating" address="${d.floating}" ipVersion="4"/></port></ports>` : ''}</instance>`;
+const instance = (d) =>
+  `<instance><name>${d.name}</name><owner><project uuid="p">demo</project></owner><ports><port uuid="${d.port}"><ip type="fixed" address="${d.fixed}" ipVersion="4"/><ip type="floating" address="${d.floating}" ipVersion="4"/></port></ports></instance>`;
 const domainXml = (d) => `<domain type='qemu'><name>${d.name}</name><uuid>${d.uuid}</uuid>
   <metadata><nova:instance xmlns:nova="${NS}"><nova:name>${d.name}</nova:name><nova:owner><nova:project uuid="p">demo</nova:project></nova:owner></nova:instance></metadata>
   <memory unit='MiB'>48</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os>
@@ -45,12 +49,29 @@ const domainXml = (d) => `<domain type='qemu'><name>${d.name}</name><uuid>${d.uu
 const networkInfo = (d) =>
   JSON.stringify([{ id: d.port, address: d.mac, network: { subnets: [{ ips: [{ address: d.fixed, type: 'fixed', version: 4, floating_ips: [{ address: d.floating, type: 'floating', version: 4 }] }] }] } }]);
 
+// The floor: one connection, the listing, then per domain what reconcile needs of libvirt.
+// Prints the milliseconds from the listing to the last call (interpreter start, import and
+// connection excluded: the floor is the libvirt work alone).
+const FLOOR = `
+import json, sys, time, libvirt
+uri, write = sys.argv[1], sys.argv[2] == 'write'
+payloads = json.load(sys.stdin)
+conn = libvirt.open(uri)
+t0 = time.perf_counter()
+for dom in conn.listAllDomains(0):
+    dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    if write:
+        dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, payloads[dom.UUIDString()], 'nova', '${NS}', libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+print(json.dumps({'ms': (time.perf_counter() - t0) * 1000}))
+`;
+
 const root = mkdtempSync(join(tmpdir(), 'nova-ipmeta-bench-'));
 const state = join(root, 'state');
+let uri;
 try {
-  sh(['bash', HARNESS, 'deps']);
-  const uri = sh(['bash', HARNESS, 'start', root]).trim();
-  if (spawnSync('node', [BUNDLE, '--version']).status !== 0) sh(['npm', 'run', 'build']);
+  sh(['bash', HARNESS, 'deps', '--python']);
+  uri = sh(['bash', HARNESS, 'start', root]).trim();
+  if (spawnSync(process.execPath, [BUNDLE, '--version']).status !== 0) sh(['npm', 'run', 'build']);
   const xmlDir = join(root, 'domains');
   mkdirSync(xmlDir);
   for (const d of domains) writeFileSync(join(xmlDir, `${d.uuid}.xml`), domainXml(d));
@@ -59,43 +80,59 @@ try {
   mkdirSync(join(state, 'network_info'), { recursive: true, mode: 0o700 });
   chmodSync(state, 0o700);
   for (const d of domains) writeFileSync(join(state, 'network_info', `${d.uuid}.json`), networkInfo(d), { mode: 0o600 });
+  const payloads = JSON.stringify(Object.fromEntries(domains.map((d) => [d.uuid, instance(d)])));
 
-  const reconcile = () => sh(['node', BUNDLE, 'reconcile', '--connect', uri, '--state-dir', state, '--json']);
-  const perProcess = () => {
-    const virsh = (...a) => sh(['virsh', '-c', uri, ...a]);
-    virsh('list', '--all', '--uuid', '--name');
-    virsh('list', '--uuid');
-    for (const d of domains) {
-      virsh('dumpxml', '--domain', d.uuid, '--inactive');
-      virsh('metadata', '--domain', d.uuid, '--uri', NS, '--config');
-      virsh('metadata', '--domain', d.uuid, '--uri', NS, '--key', 'nova', '--set', instance(d, true), '--config');
-    }
+  const files = ['--live-xml-dir', join(root, 'run/qemu'), '--persistent-xml-dir', join(root, 'etc/qemu')];
+  const reconcile = (expect, ...extra) => {
+    const report = JSON.parse(sh([process.execPath, BUNDLE, 'reconcile', '--connect', uri, '--state-dir', state, '--json', ...extra]));
+    if (report.summary[expect] !== N) throw new Error(`expected ${N} ${expect}: ${JSON.stringify(report.summary)}`);
+    return report;
   };
-  const first = [];
-  const second = [];
-  const naive = [];
+  const floor = (mode) => JSON.parse(sh([PYTHON, '-c', FLOOR, uri, mode], payloads)).ms;
+
+  const samples = { floorWrite: [], floorRead: [], nodeBare: [], first: [], inSyncFiles: [], inSyncVirsh: [] };
+  const commands = { first: new Set(), inSyncFiles: new Set(), inSyncVirsh: new Set() };
   for (let r = 0; r < ROUNDS; r++) {
     reset();
-    first.push(
-      timed(() => {
-        const report = JSON.parse(reconcile());
-        if (report.summary.repaired !== N) throw new Error(`expected ${N} repaired: ${JSON.stringify(report.summary)}`);
-      }),
-    );
-    second.push(
-      timed(() => {
-        const report = JSON.parse(reconcile());
-        if (report.summary['in-sync'] !== N) throw new Error(`expected ${N} in-sync: ${JSON.stringify(report.summary)}`);
-      }),
-    );
+    samples.floorWrite.push(floor('write'));
+    samples.floorRead.push(floor('read'));
+    samples.nodeBare.push(timed(() => sh([process.execPath, '-e', '0'])).ms);
     reset();
-    naive.push(timed(perProcess));
+    for (const [key, expect, extra] of [
+      ['first', 'repaired', files],
+      ['inSyncFiles', 'in-sync', files],
+      ['inSyncVirsh', 'in-sync', []],
+    ]) {
+      const { ms, value } = timed(() => reconcile(expect, ...extra));
+      samples[key].push(ms);
+      commands[key].add(value.libvirtCommands);
+    }
   }
-  const [f, s, n] = [stats(first), stats(second), stats(naive)];
-  console.log(`\nreconcile over ${N} stopped nova domains (median of ${ROUNDS} rounds)`);
-  console.log(`  one virsh process per call (same commands)   ${n.median.toFixed(0).padStart(7)} ms   1.00x (baseline)`);
-  console.log(`  nova-ipmeta reconcile, first run (repairs)    ${f.median.toFixed(0).padStart(7)} ms   ${(n.median / f.median).toFixed(1)}x faster`);
-  console.log(`  nova-ipmeta reconcile, second run (in sync)   ${s.median.toFixed(0).padStart(7)} ms   ${(f.median / s.median).toFixed(1)}x faster than the first run`);
+  const s = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, { ...stats(v), max: Math.max(...v) }]));
+  const inSyncFloor = s.floorRead.median + s.nodeBare.median;
+  const row = (label, x, against, note = '') =>
+    console.log(`  ${label.padEnd(52)} ${x.median.toFixed(0).padStart(6)} ms  (${x.min.toFixed(0)}-${x.max.toFixed(0)})  ${against ? `${(x.median / against).toFixed(2)}x` : ''} ${note}`);
+  console.log(`\nreconcile over ${N} stopped nova domains: medians of ${ROUNDS} interleaved rounds (min-max), Node ${process.version}`);
+  row('floor: Python binding, list + XMLDesc + setMetadata', s.floorWrite, 0, '(the write floor)');
+  row('floor: Python binding, list + XMLDesc', s.floorRead, 0);
+  row('node -e 0', s.nodeBare, 0, `(in-sync floor: ${inSyncFloor.toFixed(0)} ms with the read above)`);
+  row('nova-ipmeta reconcile, first run (repairs)', s.first, s.floorWrite.median, `the write floor; goal <= 3x; libvirt commands ${[...commands.first].join('/')}`);
+  row("nova-ipmeta reconcile, in sync, from libvirt's files", s.inSyncFiles, inSyncFloor, `the in-sync floor; goal <= 1.5x; libvirt commands ${[...commands.inSyncFiles].join('/')}`);
+  row('nova-ipmeta reconcile, in sync, asking libvirt', s.inSyncVirsh, inSyncFloor, `the in-sync floor; libvirt commands ${[...commands.inSyncVirsh].join('/')}`);
+
+  if (opts.naive) {
+    reset();
+    const naive = timed(() => {
+      const virsh = (...a) => sh(['virsh', '-c', uri, ...a]);
+      virsh('list', '--all', '--uuid', '--id', '--name');
+      for (const d of domains) {
+        virsh('dumpxml', '--domain', d.uuid, '--inactive');
+        virsh('dumpxml', '--domain', d.uuid, '--inactive');
+        virsh('metadata', '--domain', d.uuid, '--uri', NS, '--key', 'nova', '--set', instance(d), '--config');
+      }
+    }).ms;
+    console.log(`  ${'the same virsh commands, one virsh process per call'.padEnd(52)} ${naive.toFixed(0).padStart(6)} ms  (once)  ${(naive / s.first.median).toFixed(1)}x nova-ipmeta's first run`);
+  }
 } finally {
   spawnSync('bash', [HARNESS, 'stop', root]);
   rmSync(root, { recursive: true, force: true });

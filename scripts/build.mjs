@@ -2,8 +2,10 @@
 // The shebang comes from src/bin.ts. Start-up time matters (libvirt waits on the hook's filter
 // path at every incoming migration, and on `find` an operator waits), hence the shim below; each
 // command's code is reached through a plain lazy import(), so it runs only when the command does.
-import { build } from 'esbuild';
-import { chmodSync, readFileSync } from 'node:fs';
+import { build, transform } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 /** package.json's engines.node (`>=18.19`) is the one place the Node minimum is declared. */
@@ -15,6 +17,22 @@ export const define = { NOVA_IPMETA_BUILD: JSON.stringify({ version: pkg.version
 
 // xmldom's entities.js freezes ~2,200 HTML entities at load (about 6 ms here); nova-ipmeta parses
 // only XML (text/xml), which knows just the five predefined entities.
+// xmldom's parser builds the RegExp for an end tag's name (thousands of characters of Unicode
+// classes) anew at every end tag: most of a parse's time, and garbage. It holds no state (no `g`
+// flag), so the build makes it once.
+const END_TAG_LINE = "var endTagNameStrict = g.reg('^', g.QName_group, g.S_OPT, '$');";
+export const xmldomEndTagOnce = {
+  name: 'xmldom-end-tag-regexp-once',
+  setup(b) {
+    b.onLoad({ filter: /@xmldom[\\/]xmldom[\\/]lib[\\/]sax\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes(END_TAG_LINE)) throw new Error(`${args.path}: no "${END_TAG_LINE}" (xmldom changed: see scripts/build.mjs)`);
+      const contents = `${text.replace(END_TAG_LINE, 'var endTagNameStrict = END_TAG_NAME_STRICT;')}\nvar END_TAG_NAME_STRICT = g.reg('^', g.QName_group, g.S_OPT, '$');\n`;
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
 export const xmlEntitiesOnly = {
   name: 'xmldom-xml-entities-only',
   setup(b) {
@@ -29,8 +47,29 @@ export const xmlEntitiesOnly = {
   },
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const outfile = 'dist/nova-ipmeta.cjs';
-  await build({ ...common, entryPoints: ['src/bin.ts'], outfile, define, plugins: [xmlEntitiesOnly] });
+/**
+ * The bundle: scripts/bundle-loader.cjs, then the program as one string it compiles, with V8's
+ * code cache when one was made for it (`node nova-ipmeta.cjs --write-code-cache`: the installer
+ * does, for the Node it installs for). Node's loader then compiles only the small head; the program
+ * is compiled once either way.
+ */
+export async function writeBundle(outfile, options = {}) {
+  const out = await build({ ...common, entryPoints: ['src/bin.ts'], write: false, outfile, define, plugins: [xmlEntitiesOnly, xmldomEndTagOnce], ...options });
+  const program = out.outputFiles[0].text.replace(/^#!.*\n/, '');
+  const buildId = createHash('sha256').update(program).digest('hex').slice(0, 16);
+  const loader = await transform(readFileSync(new URL('bundle-loader.cjs', import.meta.url), 'utf8'), {
+    minify: true,
+    legalComments: 'none',
+    define: { BUILD_ID: JSON.stringify(buildId) },
+  });
+  mkdirSync(dirname(outfile), { recursive: true });
+  const wrapped = `(function (exports, require, module, __filename, __dirname) {${program}\n})`;
+  writeFileSync(outfile, `#!/usr/bin/env node\n${loader.code}start(${JSON.stringify(wrapped)});\n`);
   chmodSync(outfile, 0o755);
+  // A cache made for the previous build is useless now (and refused: another BUILD_ID).
+  rmSync(`${outfile}.cache`, { force: true });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await writeBundle('dist/nova-ipmeta.cjs');
 }

@@ -86,13 +86,13 @@ for (const script of ['postinst', 'prerm', 'postrm']) {
   copyFileSync(join(repo, 'packaging/deb', script), join(control, script));
   chmodSync(join(control, script), 0o755);
 }
-copyFileSync(join(repo, 'packaging/deb/conffiles'), join(control, 'conffiles'));
+for (const f of ['conffiles', 'triggers']) copyFileSync(join(repo, 'packaging/deb', f), join(control, f));
 const md5sums = files
   .filter((f) => statSync(join(stage, f)).isFile())
   .map((f) => `${createHash('md5').update(readFileSync(join(stage, f))).digest('hex')}  ${f}\n`)
   .join('');
 writeFileSync(join(control, 'md5sums'), md5sums);
-for (const f of ['control', 'conffiles', 'md5sums']) chmodSync(join(control, f), 0o644);
+for (const f of ['control', 'conffiles', 'triggers', 'md5sums']) chmodSync(join(control, f), 0o644);
 
 // 4. Modes a package wants whatever the umask was; timestamps for a reproducible .deb.
 for (const f of ['', ...walk(stage)]) {

@@ -1,4 +1,4 @@
-import { readSync } from 'node:fs';
+import { readSync, writeSync } from 'node:fs';
 import { FileReadError } from './adapters/file-read';
 
 /** The process streams a command talks to, passed in so commands run the same in tests. */
@@ -11,9 +11,38 @@ export interface Io {
   readonly interactive: boolean;
 }
 
+/**
+ * Writes to fd 1 or 2 with write(2) directly: setting up `process.stdout` costs milliseconds at
+ * start (a pipe, as the hook's stdout is, loads the net module), and Node writes to files, pipes
+ * and terminals synchronously anyway. A descriptor someone made non-blocking (EAGAIN) gets the
+ * rest through the stream, in order; a reader that went away (EPIPE) gets nothing more.
+ */
+function writer(fd: 1 | 2, stream: () => NodeJS.WriteStream): (text: string) => void {
+  let mode: 'direct' | 'stream' | 'closed' = 'direct';
+  return (text) => {
+    if (mode === 'closed') return;
+    if (mode === 'stream') {
+      stream().write(text);
+      return;
+    }
+    const bytes = Buffer.from(text, 'utf8');
+    let done = 0;
+    try {
+      while (done < bytes.length) done += writeSync(fd, bytes, done);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'EPIPE') mode = 'closed';
+      else if (code === 'EAGAIN') {
+        mode = 'stream';
+        stream().write(bytes.subarray(done));
+      } else throw err;
+    }
+  };
+}
+
 export const processIo: Io = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
+  out: writer(1, () => process.stdout),
+  err: writer(2, () => process.stderr),
   readStdin,
   // A getter: touching process.stderr creates the stream, which costs start-up time (~5 ms).
   get interactive() {

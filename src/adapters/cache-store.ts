@@ -77,15 +77,8 @@ export class CacheStore {
 
   /** Every `<uuid>.json`, sorted by UUID; other names (temp files among them) are not cache files. */
   list(): CacheEntry[] {
-    if (!this.directoriesExist()) return [];
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch (err) {
-      throw systemFailure('list', this.dir, err);
-    }
     const entries: CacheEntry[] = [];
-    for (const name of names.sort()) {
+    for (const name of this.names().sort()) {
       const stem = FILE_NAME.exec(name)?.[1];
       const uuid = stem === undefined ? undefined : parseUuid(stem);
       if (uuid === undefined) continue;
@@ -106,6 +99,12 @@ export class CacheStore {
     return entries.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
   }
 
+  /** The instance of every `<uuid>.json`, from the names alone (nothing read), sorted: for a run's orphans. */
+  uuids(): Uuid[] {
+    const uuids = this.names().map((name) => parseUuid(FILE_NAME.exec(name)?.[1] ?? '')).filter((u): u is Uuid => u !== undefined);
+    return uuids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
   /** Removes an instance's cache file; false when there was none. */
   rm(uuid: string): boolean {
     const path = this.path(uuid);
@@ -118,6 +117,16 @@ export class CacheStore {
     }
     syncDirectory(this.dir, path);
     return true;
+  }
+
+  /** Every name in the cache directory; none when it does not exist. */
+  private names(): string[] {
+    if (!this.directoriesExist()) return [];
+    try {
+      return readdirSync(this.dir);
+    } catch (err) {
+      throw systemFailure('list', this.dir, err);
+    }
   }
 
   /** Whether the state and cache directories exist; throws when either cannot be trusted. */

@@ -127,13 +127,13 @@ class Scan {
   }
 }
 
-interface XmlFile {
+export interface XmlFile {
   readonly name: string;
   /** A symbolic link (an operator's setup, never libvirt's): what it points to is checked first. */
   readonly symlink: boolean;
 }
 
-function listXmlFiles(dir: string): { kind: 'listed'; files: XmlFile[] } | { kind: 'unreadable'; dir: string; code: string } {
+export function listXmlFiles(dir: string): { kind: 'listed'; files: XmlFile[] } | { kind: 'unreadable'; dir: string; code: string } {
   try {
     const files = readdirSync(dir, { withFileTypes: true })
       .filter((e) => e.name.endsWith('.xml') && (e.isFile() || e.isSymbolicLink()))
@@ -150,7 +150,7 @@ function listXmlFiles(dir: string): { kind: 'listed'; files: XmlFile[] } | { kin
  * no allocation each (measured: reading each into a new string costs as much again, half of it
  * in the garbage collector). The bytes are a view, valid until the next read.
  */
-class FileReader {
+export class FileReader {
   private buffer = Buffer.allocUnsafe(256 * 1024);
 
   read(path: string, symlink: boolean): { kind: 'read'; data: Buffer } | { kind: 'error'; code: string } {
@@ -190,14 +190,14 @@ class FileReader {
   }
 }
 
-type ParsedFile =
+export type ParsedFile =
   | { readonly kind: 'domain'; readonly domain: Domain }
   /** Some other XML file: ignored silently. */
   | { readonly kind: 'not-a-domain' }
   /** A file that should have been a domain and is not readable as one: reported. */
   | { readonly kind: 'invalid'; readonly problem: string };
 
-function parseDomainFile(bytes: Buffer, path: string): ParsedFile {
+export function parseDomainFile(bytes: Buffer, path: string): ParsedFile {
   try {
     const text = decodeUtf8(bytes, path);
     const part = domainOfStatus(text);
@@ -234,7 +234,7 @@ const STATUS_END = /^\s*<\/domstatus\s*>\s*$/;
  *    to that end tag, which (the file ending with `</domstatus>`) is a child of the root.
  * The one difference: a status file broken before its `<domain>` still gives its domain.
  */
-function domainOfStatus(text: string): string | undefined {
+export function domainOfStatus(text: string): string | undefined {
   const root = rootStart(text);
   if (root < 0 || !text.startsWith('<domstatus', root) || !/[\s>]/.test(text.charAt(root + 10))) return undefined;
   DOMAIN_START.lastIndex = root;

@@ -16,10 +16,16 @@ export type InjectResult =
 
 /** Computes the desired ports and, when they differ, writes them into the domain's DOM in place. */
 export function injectPorts(domain: Domain, vifs: readonly Vif[]): InjectResult {
+  const result = comparePorts(domain, vifs);
+  if (result.kind === 'changed' && domain.nova) replacePorts(domain.nova.element, result.ports);
+  return result;
+}
+
+/** What injectPorts finds, without changing the domain. */
+export function comparePorts(domain: Domain, vifs: readonly Vif[]): InjectResult {
   if (!domain.nova) return { kind: 'not-nova' };
   const ports = desiredPorts(vifs, domain.interfaces, domain.nova.ports);
   const changes = diffPorts(domain.nova.ports, ports);
   if (changes.length === 0) return { kind: 'in-sync', ports };
-  replacePorts(domain.nova.element, ports);
   return { kind: 'changed', ports, changes };
 }

@@ -191,6 +191,8 @@ test('list: counts, age, invalid files with their error; other names and temp fi
     ],
   );
   assert.is(list[1]?.mtime?.getTime(), past.getTime());
+  // The instances by name alone (a run's orphans), the same ones list() names, sorted.
+  assert.equal(store.uuids(), [...list.map((e) => e.uuid)].sort());
 });
 
 test('rm removes the file and reports whether there was one', () => {

@@ -150,6 +150,7 @@ t('install.sh installs, is idempotent, and --uninstall --purge restores the tree
     '/etc/nova-ipmeta/nova-ipmeta.conf',
     '/usr/lib/nova-ipmeta/hooks/qemu',
     '/usr/lib/nova-ipmeta/nova-ipmeta.cjs',
+    '/usr/lib/nova-ipmeta/nova-ipmeta.cjs.cache',
     '/usr/lib/nova-ipmeta/periodic-reconcile',
     '/usr/sbin/nova-ipmeta',
     '/usr/share/bash-completion/completions/nova-ipmeta',
@@ -340,7 +341,16 @@ t('the .deb: builds, installs with dpkg -i, works, and dpkg --purge leaves nothi
   const installed = s.exec(['dpkg', '-i', deb]);
   assert.is(installed.code, 0, installed.stderr);
   assert.match(installed.stdout, 'hook: /etc/libvirt/hooks/qemu.d/nova-ipmeta (installed)');
+  // V8's code cache, made by postinst for the Node the package runs on.
+  const node = s.exec(['/usr/bin/node', '--version']).stdout.trim();
+  assert.match(installed.stdout, `code cache: /usr/lib/nova-ipmeta/nova-ipmeta.cjs.cache (for ${node})`);
+  assert.match(s.exec(['head', '-c', '200', '/usr/lib/nova-ipmeta/nova-ipmeta.cjs.cache']).stdout, ` ${node} `);
   assert.is(s.exec(['nova-ipmeta', '--version']).stdout.trim(), VERSION);
+  // nodejs upgraded: dpkg's trigger on /usr/bin/node has postinst make it again (here: run as dpkg would).
+  s.exec(['rm', '/usr/lib/nova-ipmeta/nova-ipmeta.cjs.cache']);
+  assert.is(s.exec(['sh', '/var/lib/dpkg/info/nova-ipmeta.postinst', 'triggered', '/usr/bin/node']).code, 0);
+  assert.is(s.exec(['test', '-s', '/usr/lib/nova-ipmeta/nova-ipmeta.cjs.cache']).code, 0);
+  assert.match(s.exec(['cat', '/var/lib/dpkg/info/nova-ipmeta.triggers']).stdout, /^interest-noawait \/usr\/bin\/node$/m);
   const rendered = s.exec(['nova-ipmeta', 'render', join(REPO, 'test/fixtures/network_info/two-ports.json')]);
   assert.is(rendered.code, 0, rendered.stderr);
   assert.is(rendered.stdout, readFileSync(join(REPO, 'test/fixtures/expected-two-ports.xml'), 'utf8'));

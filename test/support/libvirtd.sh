@@ -5,7 +5,9 @@
 # /var/cache/libvirt. Nothing touches the host's libvirt (if one runs) or its directories.
 #
 # Usage:
-#   libvirtd.sh deps [--kernel]   install what is missing (Debian packages, libvirt-qemu/kvm users)
+#   libvirtd.sh deps [--kernel] [--python]
+#                                 install what is missing (Debian packages, libvirt-qemu/kvm users);
+#                                 --python: libvirt's Python binding, for the benchmarks' floor
 #   libvirtd.sh init ROOT         create ROOT/{etc,run,lib,log,cache} and the config (start does it)
 #   libvirtd.sh start ROOT        start the daemon, print its URI
 #   libvirtd.sh stop ROOT         kill its guests, then the daemon; idempotent; keeps ROOT
@@ -25,6 +27,7 @@ SELF=$(readlink -f "${BASH_SOURCE[0]}")
 # libxml2-utils: xmllint, which the admin guide's examples use (test/docs/admin-guide.libvirt.test.ts runs them).
 PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 libxml2-utils)
 KERNEL_PACKAGES=(busybox-static linux-image-cloud-amd64)
+PYTHON_PACKAGES=(python3-libvirt)
 DAEMON_ENV_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 START_TIMEOUT=${NOVA_IPMETA_TEST_LIBVIRT_START_TIMEOUT:-30}
 
@@ -55,11 +58,14 @@ ensure_users() {
 
 cmd_deps() {
   local -a want=("${PACKAGES[@]}") missing
-  if [[ ${1-} == --kernel ]]; then
-    want+=("${KERNEL_PACKAGES[@]}")
-  elif [[ $# -gt 0 ]]; then
-    die "deps: unknown argument $1"
-  fi
+  local arg
+  for arg in "$@"; do
+    case $arg in
+    --kernel) want+=("${KERNEL_PACKAGES[@]}") ;;
+    --python) want+=("${PYTHON_PACKAGES[@]}") ;;
+    *) die "deps: unknown argument $arg" ;;
+    esac
+  done
   mapfile -t missing < <(missing_packages "${want[@]}")
   [[ ${missing[0]-} == '' ]] && unset 'missing[0]'
   if [[ ${#missing[@]} -eq 0 ]] && getent group kvm >/dev/null && getent passwd libvirt-qemu >/dev/null &&

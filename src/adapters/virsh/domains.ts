@@ -7,19 +7,36 @@ import { NotFoundError, SystemError, quote } from '../../errors';
 import { parseUuid, type Uuid } from '../../core/model';
 import { xmlOnOneLine } from './quote';
 import type { VirshSession } from './session';
+import { VirshError } from './virsh-error';
 
 export interface DomainRef {
   uuid: Uuid;
   name: string;
   /** Running or paused (has a live definition). */
   active: boolean;
+  /**
+   * The daemon's ID of an active domain, when the listing gave it: a status file of the same
+   * guest's current run carries the same `<domain id=...>` (the read from libvirt's files checks it).
+   */
+  id?: number;
 }
 
-/** Every domain, running or not, in virsh's order. */
+/**
+ * Every domain, running or not, in virsh's order: one command, `list --all --uuid --id --name`
+ * (`UUID ID NAME` per line, `-` for the ID of an inactive domain: exactly that format, names as they are).
+ * A virsh without `--id` gets the two listings it always had.
+ */
 export async function listDomains(s: VirshSession): Promise<DomainRef[]> {
-  const all = parseUuidNames(await s.run(['list', '--all', '--uuid', '--name']));
-  const active = new Set(parseUuids(await s.run(['list', '--uuid'])));
-  return all.map(({ uuid, name }) => ({ uuid, name, active: active.has(uuid) }));
+  let out: string;
+  try {
+    out = await s.run(['list', '--all', '--uuid', '--id', '--name']);
+  } catch (err) {
+    if (!(err instanceof VirshError && /--id|doesn't support option/i.test(err.stderr))) throw err;
+    const all = parseUuidNames(await s.run(['list', '--all', '--uuid', '--name']));
+    const active = new Set(parseUuids(await s.run(['list', '--uuid'])));
+    return all.map(({ uuid, name }) => ({ uuid, name, active: active.has(uuid) }));
+  }
+  return parseUuidIdNames(out);
 }
 
 /**
@@ -64,6 +81,17 @@ export async function setNovaMetadata(
     ...(target.live ? ['--live'] : []),
     ...(target.persistent ? ['--config'] : []),
   ]);
+}
+
+/** `list --all --uuid --id --name` lines: a UUID, one space, a decimal ID or `-`, one space, the name as it is. */
+export function parseUuidIdNames(out: string): DomainRef[] {
+  return lines(out).map((line) => {
+    const uuid = parseUuid(line.slice(0, 36));
+    const m = /^ (-|\d{1,10}) /.exec(line.slice(36));
+    if (!uuid || !m?.[1] || line.length === 36 + m[0].length) throw unexpected('list --all --uuid --id --name', line);
+    const name = line.slice(36 + m[0].length);
+    return m[1] === '-' ? { uuid, name, active: false } : { uuid, name, active: true, id: Number(m[1]) };
+  });
 }
 
 /** `list --uuid --name` lines: a UUID, one space, the name as it is (it may hold spaces). */

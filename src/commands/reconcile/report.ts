@@ -31,6 +31,8 @@ export function reportJson(report: RunReport) {
   return {
     durationSeconds: report.durationSeconds,
     libvirtCommands: report.libvirtCommands,
+    decidedFromFiles: report.decidedFromFiles,
+    ...(report.filesNotUsed === undefined ? {} : { filesNotUsed: report.filesNotUsed }),
     summary: Object.fromEntries(OUTCOME_KINDS.map((k) => [k, report.outcomes.filter((o) => o.kind === k).length])),
     domains: report.outcomes.map((o) => ('ports' in o ? { ...o, ports: portsJson(o.ports) } : o)),
     orphanCaches: report.orphanCaches,

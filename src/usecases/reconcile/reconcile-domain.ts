@@ -6,7 +6,7 @@ import type { Element } from '@xmldom/xmldom';
 import type { PortChange } from '../../core/compare';
 import { findNovaElement, parseDomain, type Domain } from '../../core/domain';
 import { elementFingerprint } from '../../core/element-fingerprint';
-import { injectPorts } from '../../core/inject';
+import { comparePorts, injectPorts } from '../../core/inject';
 import { metadataPayload } from '../../core/metadata-payload';
 import type { Definition, Port, Vif } from '../../core/model';
 import { SystemError } from '../../errors';
@@ -14,7 +14,7 @@ import type { CacheStore } from '../../adapters/cache-store';
 import { dumpXml, setNovaMetadata, type DomainRef } from '../../adapters/virsh/domains';
 import type { VirshSession } from '../../adapters/virsh/session';
 import { VirshError } from '../../adapters/virsh/virsh-error';
-import type { Outcome } from './outcome';
+import type { DomainIdentity, Outcome } from './outcome';
 
 export interface ReconcileContext {
   readonly virsh: VirshSession;
@@ -25,7 +25,7 @@ export interface ReconcileContext {
 /** How often the nova element may change under us before we give up on this domain for this run. */
 const MAX_ATTEMPTS = 3;
 
-interface Plan {
+export interface Plan {
   readonly definition: Definition;
   readonly domain: Domain;
   readonly instance: Element;
@@ -33,39 +33,95 @@ interface Plan {
   readonly before: string;
 }
 
-export async function reconcileDomain(ctx: ReconcileContext, ref: DomainRef): Promise<Outcome> {
+/**
+ * `planned`: the writes a read of libvirt's own files called for (reconcile-run.ts); the first
+ * attempt makes them once libvirt's read before each write calls for exactly the same write. Any
+ * further attempt reads libvirt.
+ */
+export async function reconcileDomain(ctx: ReconcileContext, ref: DomainRef, planned?: WriteDecision): Promise<Outcome> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const outcome = await attemptOnce(ctx, ref);
+    const outcome = await attemptOnce(ctx, ref, attempt === 1 ? planned : undefined);
     if (outcome !== 'changed-under-us') return outcome;
   }
   throw new SystemError(`the nova element of ${ref.name} kept changing while being reconciled (${MAX_ATTEMPTS} attempts)`);
 }
 
-async function attemptOnce(ctx: ReconcileContext, ref: DomainRef): Promise<Outcome | 'changed-under-us'> {
-  const plans = await readDefinitions(ctx.virsh, ref);
+async function attemptOnce(ctx: ReconcileContext, ref: DomainRef, planned: WriteDecision | undefined): Promise<Outcome | 'changed-under-us'> {
+  const decision = planned ?? decide(ctx, ref, await readDefinitions(ctx.virsh, ref));
+  if (decision.kind !== 'write') return decision;
+  const { identity, writes, desired } = decision;
+  const changes = Object.fromEntries(writes.changed.map((w) => [w.definition, w.changes]));
+
+  for (const w of writes.changed) {
+    // Re-read the way it was read: `virsh metadata` prints the element without its namespace,
+    // so its fingerprint could never equal the one taken from dumpxml.
+    const now = await dumpXml(ctx.virsh, ref.uuid, { inactive: w.definition === 'persistent' });
+    const nowDomain = parseDomain(now, `${ref.name} (${w.definition})`);
+    const nowElement = findNovaElement(nowDomain.element);
+    if (!nowElement || elementFingerprint(nowElement) !== w.before) return 'changed-under-us';
+    // Planned from a file: libvirt's read must call for this very write (its interfaces too).
+    if (planned && !callsFor(nowDomain, w, decision.vifs)) return 'changed-under-us';
+  }
+  await write(ctx.virsh, ref, writes.changed);
+  return { ...identity, kind: 'repaired', changes, ports: desired };
+}
+
+/** Whether `domain`, as libvirt holds it now, needs exactly the write `w` planned elsewhere. */
+function callsFor(domain: Domain, w: Write, vifs: readonly Vif[]): boolean {
+  const p = planOf(w.definition, domain);
+  if (!p || p.instance.namespaceURI !== w.instance.namespaceURI) return false;
+  const result = injectPorts(domain, vifs);
+  return result.kind === 'changed' && metadataPayload(p.instance) === w.payload;
+}
+
+/** What the definitions as read call for: an outcome, or writes (the caller guards and makes them). */
+export type Decision = Outcome | WriteDecision;
+export interface WriteDecision {
+  readonly kind: 'write';
+  readonly identity: DomainIdentity;
+  readonly writes: { changed: Write[] };
+  readonly desired: readonly Port[];
+  readonly vifs: readonly Vif[];
+}
+
+/**
+ * The decision from the definitions as read, wherever they were read (libvirt, or its own files:
+ * reconcile-run.ts): `plans` holds the definitions with a nova element, live first.
+ */
+export function decide(ctx: Pick<ReconcileContext, 'cache' | 'dryRun'>, ref: DomainRef, plans: readonly Plan[]): Decision {
+  return decideOr(ctx, ref, plans, false) ?? { ...identityOf(ref, plans), kind: 'error', reason: 'no decision' };
+}
+
+/**
+ * The decision when it needs no write (in sync, no cache, not nova, a cache file in error), made
+ * without changing the definitions (they may be read-only: src/core/lean-xml.ts); undefined when
+ * one of them needs a write.
+ */
+export function decideWithoutWrite(ctx: Pick<ReconcileContext, 'cache' | 'dryRun'>, ref: DomainRef, plans: readonly Plan[]): Outcome | undefined {
+  const decision = decideOr(ctx, ref, plans, true);
+  return decision?.kind === 'write' ? undefined : decision;
+}
+
+function identityOf(ref: DomainRef, plans: readonly Plan[]): DomainIdentity {
+  return { domain: ref.name, uuid: ref.uuid, projectId: plans[0]?.domain.nova?.projectId };
+}
+
+function decideOr(ctx: Pick<ReconcileContext, 'cache' | 'dryRun'>, ref: DomainRef, plans: readonly Plan[], withoutWrite: boolean): Decision | undefined {
   const first = plans[0];
-  const identity = { domain: ref.name, uuid: ref.uuid, projectId: first?.domain.nova?.projectId };
+  const identity = identityOf(ref, plans);
   if (!first) return { ...identity, kind: 'not-nova' };
 
   const cached = ctx.cache.read(ref.uuid);
   if (cached.kind === 'missing') return { ...identity, kind: 'no-cache', ports: first.domain.nova?.ports ?? [] };
   if (cached.kind === 'invalid') return { ...identity, kind: 'error', reason: cached.error.message };
 
+  if (withoutWrite && plans.some((p) => comparePorts(p.domain, cached.vifs).kind === 'changed')) return undefined;
   const writes = plan(plans, cached.vifs);
   const desired = writes.desired;
   if (writes.changed.length === 0) return { ...identity, kind: 'in-sync', ports: desired };
   const changes = Object.fromEntries(writes.changed.map((w) => [w.definition, w.changes]));
   if (ctx.dryRun) return { ...identity, kind: 'would-repair', changes, ports: first.domain.nova?.ports ?? [] };
-
-  for (const w of writes.changed) {
-    // Re-read the way it was read: `virsh metadata` prints the element without its namespace,
-    // so its fingerprint could never equal the one taken from dumpxml.
-    const now = await dumpXml(ctx.virsh, ref.uuid, { inactive: w.definition === 'persistent' });
-    const nowElement = findNovaElement(parseDomain(now, `${ref.name} (${w.definition})`).element);
-    if (!nowElement || elementFingerprint(nowElement) !== w.before) return 'changed-under-us';
-  }
-  await write(ctx.virsh, ref, writes.changed);
-  return { ...identity, kind: 'repaired', changes, ports: desired };
+  return { kind: 'write', identity, writes, desired, vifs: cached.vifs };
 }
 
 /** The nova element of each definition that has one: live first for a running guest, then persistent. */
@@ -81,15 +137,21 @@ async function readDefinitions(virsh: VirshSession, ref: DomainRef): Promise<Pla
       if (definition === 'persistent' && err instanceof VirshError && /transient/i.test(err.stderr)) continue;
       throw err;
     }
-    const domain = parseDomain(xml, `${ref.name} (${definition})`);
-    const instance = domain.nova && findNovaElement(domain.element);
-    if (!instance) continue;
-    plans.push({ definition, domain, instance, before: elementFingerprint(instance) });
+    const p = planOf(definition, parseDomain(xml, `${ref.name} (${definition})`));
+    if (p) plans.push(p);
   }
   return plans;
 }
 
-interface Write extends Plan {
+/** One definition as read, when it has a nova element. */
+export function planOf(definition: Definition, domain: Domain, options: { readOnly?: boolean } = {}): Plan | undefined {
+  const instance = domain.nova && findNovaElement(domain.element);
+  if (!instance) return undefined;
+  // A read-only definition is never written (decideWithoutWrite): no guard to compare with.
+  return { definition, domain, instance, before: options.readOnly ? '' : elementFingerprint(instance) };
+}
+
+export interface Write extends Plan {
   readonly changes: readonly PortChange[];
   readonly payload: string;
 }

@@ -10,7 +10,9 @@ import { acquireRunLock } from '../../adapters/run-lock';
 import type { Settings } from '../../adapters/settings';
 import { listDomains, resolveDomain, type DomainRef } from '../../adapters/virsh/domains';
 import { VirshSession } from '../../adapters/virsh/session';
-import { reconcileDomain, type ReconcileContext } from './reconcile-domain';
+import { readsXmlFiles } from '../../adapters/domain-inventory';
+import { matchListing, readDomainFiles, type CurrentFiles, type DefinitionsFromFiles } from '../../adapters/current-domain-files';
+import { decide, decideWithoutWrite, planOf, reconcileDomain, type Plan, type ReconcileContext, type WriteDecision } from './reconcile-domain';
 import type { Outcome } from './outcome';
 
 export type Progress = (done: number, total: number, last: Outcome) => void;
@@ -32,6 +34,10 @@ export interface RunReport {
   readonly durationSeconds: number;
   /** Commands sent to libvirt (virsh), the listing included. */
   readonly libvirtCommands: number;
+  /** Domains decided from libvirt's own files, without a libvirt call of their own. */
+  readonly decidedFromFiles: number;
+  /** Why libvirt's files were not used for this run, when they could have been. */
+  readonly filesNotUsed?: string | undefined;
 }
 
 export async function reconcileRun(req: RunRequest): Promise<RunReport> {
@@ -39,14 +45,25 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
   const lock = await acquireRunLock(req.settings.stateDir, { waitMs: req.lockWaitMs });
   const virsh = new VirshSession({ uri: req.settings.uri });
   try {
-    const refs = await selectDomains(virsh, req.domains);
+    // The listing first: once virsh is started (a turn of the event loop), it connects and
+    // answers on the other core while the files are read.
+    const listing = selectDomains(virsh, req.domains);
+    listing.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
+    await new Promise((resolve) => setImmediate(resolve));
+    const files = filesFor(req);
+    const refs = await listing;
+    const current = files && matchListing(files, refs);
     const cache = new CacheStore(req.settings.cacheDir);
-    const outcomes = await reconcileDomains({ virsh, cache, dryRun: req.dryRun }, refs, req.progress);
+    const ctx = { virsh, cache, dryRun: req.dryRun };
+    const fromFiles = current?.kind === 'current' ? { current, decided: 0 } : undefined;
+    const outcomes = await reconcileDomains(ctx, refs, req.progress, fromFiles);
     return {
       outcomes,
       orphanCaches: req.domains.length ? [] : orphanCaches(cache, refs),
       durationSeconds: (Date.now() - started) / 1000,
       libvirtCommands: virsh.stats.commands,
+      decidedFromFiles: fromFiles?.decided ?? 0,
+      filesNotUsed: current?.kind === 'not-current' ? current.problem : undefined,
     };
   } finally {
     await virsh.close();
@@ -54,20 +71,86 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
   }
 }
 
-/** Each domain in turn; an expected failure is that domain's outcome. */
-export async function reconcileDomains(ctx: ReconcileContext, refs: readonly DomainRef[], progress?: Progress): Promise<Outcome[]> {
+/**
+ * libvirt's files, read for a run over every domain of the daemon they belong to
+ * (readsXmlFiles). A run for named domains (the hook's, after a guest start, while libvirt may
+ * still be writing them) asks libvirt.
+ */
+function filesFor(req: RunRequest) {
+  const { settings } = req;
+  if (req.domains.length > 0 || !readsXmlFiles(settings)) return undefined;
+  return readDomainFiles({ live: settings.liveXmlDir, persistent: settings.persistentXmlDir });
+}
+
+/** libvirt's files found current for this run, and how many domains they decided. */
+export interface FromFiles {
+  readonly current: Extract<CurrentFiles, { kind: 'current' }>;
+  decided: number;
+}
+
+/**
+ * Each domain in turn; an expected failure is that domain's outcome. With `files`, a domain whose
+ * files are current and say it needs no write is decided from them (no libvirt call); every other
+ * one, and every write with its re-read guard, goes through libvirt.
+ */
+export async function reconcileDomains(
+  ctx: ReconcileContext,
+  refs: readonly DomainRef[],
+  progress?: Progress,
+  files?: FromFiles,
+): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   for (const ref of refs) {
-    const outcome = await reconcileOrError(ctx, ref);
+    const decided = files && decideFromFiles(ctx, ref, files.current);
+    if (files && decided?.kind === 'outcome') files.decided++;
+    const outcome = decided?.kind === 'outcome' ? decided.outcome : await reconcileOrError(ctx, ref, decided?.planned);
     outcomes.push(outcome);
     progress?.(outcomes.length, refs.length, outcome);
   }
   return outcomes;
 }
 
-export async function reconcileOrError(ctx: ReconcileContext, ref: DomainRef): Promise<Outcome> {
+/**
+ * What the files call for: an outcome when they need no write (in sync, no cache, not nova, a
+ * cache file in error); the writes to make when they do, which libvirt's read before each write
+ * must confirm (reconcile-domain.ts). Undefined (ask libvirt) when there are no usable files,
+ * and under --dry-run for drift: what libvirt holds then decides, never the file.
+ */
+function decideFromFiles(
+  ctx: ReconcileContext,
+  ref: DomainRef,
+  files: FromFiles['current'],
+): { kind: 'outcome'; outcome: Outcome } | { kind: 'planned'; planned: WriteDecision } | undefined {
   try {
-    return await reconcileDomain(ctx, ref);
+    // Read without a DOM first: most domains are in sync, and that reading costs a fraction.
+    const lean = files.of(ref, 'lean');
+    const outcome = lean && decideWithoutWrite(ctx, ref, plansOf(lean, true));
+    if (outcome) return { kind: 'outcome', outcome };
+    const defs = files.of(ref, 'dom');
+    if (!defs) return undefined;
+    const decision = decide(ctx, ref, plansOf(defs, false));
+    if (decision.kind === 'write') return { kind: 'planned', planned: decision };
+    if (decision.kind === 'would-repair') return undefined;
+    return { kind: 'outcome', outcome: decision };
+  } catch (err) {
+    // The state directory refused, say: libvirt's path meets it again and makes it this domain's outcome.
+    if (!isExpectedFailure(err)) throw err;
+    return undefined;
+  }
+}
+
+function plansOf(defs: DefinitionsFromFiles, readOnly: boolean): Plan[] {
+  const plans: Plan[] = [];
+  for (const [definition, domain] of [['live', defs.live], ['persistent', defs.persistent]] as const) {
+    const p = domain && planOf(definition, domain, { readOnly });
+    if (p) plans.push(p);
+  }
+  return plans;
+}
+
+export async function reconcileOrError(ctx: ReconcileContext, ref: DomainRef, planned?: WriteDecision): Promise<Outcome> {
+  try {
+    return await reconcileDomain(ctx, ref, planned);
   } catch (err) {
     if (!isExpectedFailure(err)) throw err;
     return { domain: ref.name, uuid: ref.uuid, kind: 'error', reason: messageOf(err) };
@@ -86,8 +169,6 @@ async function selectDomains(virsh: VirshSession, names: readonly string[]): Pro
 
 function orphanCaches(cache: CacheStore, refs: readonly DomainRef[]): string[] {
   const known = new Set<string>(refs.map((r) => r.uuid));
-  return cache
-    .list()
-    .map((e) => e.uuid)
-    .filter((uuid) => !known.has(uuid));
+  // By name: reading every file again only to learn which instances have one would double the run's reads.
+  return cache.uuids().filter((uuid) => !known.has(uuid));
 }

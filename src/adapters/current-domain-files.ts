@@ -1,0 +1,131 @@
+/**
+ * libvirt's own files for the domains libvirt lists, for a reconcile run to decide from without
+ * asking libvirt for each domain (docs/design.md, "Reconcile from libvirt's files"). libvirt writes a
+ * domain's persistent XML and, while it runs, its status XML before the call that changed them
+ * returns, by rename; so a file is as current as a `dumpxml` made when it was read, provided it
+ * is the file of that domain and, for the status file, of the guest's current run. What is
+ * checked, against the listing libvirt just gave:
+ *
+ * - every `*.xml` in either directory is a domain libvirt lists (active ones only, in the live
+ *   directory): a file for a domain this daemon does not have means the directories are not (only)
+ *   this daemon's, and none is used;
+ * - per domain: its files are regular files named after it, parse, carry its name and UUID; the
+ *   status file's `<domain id=...>` is the ID the listing gave (a guest stopped and started again
+ *   meanwhile has another); a persistent file carries no ID.
+ *
+ * A domain whose files fail any check is left to libvirt (undefined), as is every domain when the
+ * directories cannot be listed (a containerized daemon whose volumes are not visible).
+ */
+import { InputError } from '../errors';
+import { readDomain, type Domain } from '../core/domain';
+import { parseLeanXml } from '../core/lean-xml';
+import type { Definition, Uuid } from '../core/model';
+import { domainOfStatus, FileReader, listXmlFiles, parseDomainFile, type DomainXmlDirs, type ParsedFile, type XmlFile } from './domain-xml-files';
+import { decodeUtf8 } from './file-read';
+
+export interface ListedDomain {
+  readonly uuid: Uuid;
+  readonly name: string;
+  readonly active: boolean;
+  /** The daemon's ID of an active domain; without it, a status file cannot be tied to the current run. */
+  readonly id?: number | undefined;
+}
+
+/** The definitions of one domain as its files hold them: `live` for an active domain, `persistent` when it has one. */
+export interface DefinitionsFromFiles {
+  readonly live?: Domain;
+  readonly persistent?: Domain;
+}
+
+/**
+ * A file as read, parsed when its domain is decided: a few hundred DOMs alive at once cost more in
+ * the garbage collector than the parses themselves.
+ */
+type FileState = { readonly kind: 'read'; readonly text: string; readonly path: string } | { readonly kind: 'unusable' };
+
+/** Both directories as read at one moment: every `*.xml`. */
+export type DomainFiles =
+  | { readonly kind: 'read'; readonly files: Readonly<Record<Definition, ReadonlyMap<string, FileState>>>; readonly dirs: DomainXmlDirs }
+  | { readonly kind: 'unreadable'; readonly problem: string };
+
+/**
+ * `lean`: read without a DOM (src/core/lean-xml.ts), for a decision that writes nothing; undefined
+ * also when a file is outside what that reading takes, and the caller asks again with `dom`.
+ */
+export type FileReading = 'lean' | 'dom';
+
+export type CurrentFiles =
+  | { readonly kind: 'current'; readonly of: (ref: ListedDomain, reading?: FileReading) => DefinitionsFromFiles | undefined }
+  | { readonly kind: 'not-current'; readonly problem: string };
+
+/** Reads both directories now; `matchListing` ties them to what libvirt lists. */
+export function readDomainFiles(dirs: DomainXmlDirs): DomainFiles {
+  const reader = new FileReader();
+  const files = {} as Record<Definition, Map<string, FileState>>;
+  for (const definition of ['live', 'persistent'] as const) {
+    const dir = dirs[definition];
+    const listed = listXmlFiles(dir);
+    if (listed.kind === 'unreadable') return { kind: 'unreadable', problem: `cannot list ${dir} (${listed.code})` };
+    files[definition] = new Map(listed.files.map((f) => [f.name, readOne(reader, dir, f)]));
+  }
+  return { kind: 'read', files, dirs };
+}
+
+function readOne(reader: FileReader, dir: string, file: XmlFile): FileState {
+  // libvirt never links these files: a link is someone else's arrangement, and libvirt decides.
+  if (file.symlink) return { kind: 'unusable' };
+  const path = dir.endsWith('/') ? dir + file.name : `${dir}/${file.name}`;
+  const read = reader.read(path, false);
+  if (read.kind === 'error') return { kind: 'unusable' };
+  // Text now (strict UTF-8): the reader's buffer is reused for the next file, and a string costs
+  // the garbage collector less than a few hundred buffers.
+  try {
+    return { kind: 'read', text: decodeUtf8(read.data, path), path };
+  } catch (err) {
+    if (err instanceof InputError) return { kind: 'unusable' };
+    throw err;
+  }
+}
+
+export function matchListing(read: DomainFiles, refs: readonly ListedDomain[]): CurrentFiles {
+  if (read.kind === 'unreadable') return { kind: 'not-current', problem: read.problem };
+  const { files, dirs } = read;
+  const names = new Set(refs.map((r) => `${r.name}.xml`));
+  const activeNames = new Set(refs.filter((r) => r.active).map((r) => `${r.name}.xml`));
+  for (const [definition, known] of [['live', activeNames], ['persistent', names]] as const) {
+    for (const name of files[definition].keys()) {
+      if (!known.has(name)) return { kind: 'not-current', problem: `${dirs[definition]}/${name} is not a file of a domain libvirt lists${definition === 'live' ? ' as active' : ''}` };
+    }
+  }
+  const of = (ref: ListedDomain, reading: FileReading = 'dom'): DefinitionsFromFiles | undefined => {
+    const file = `${ref.name}.xml`;
+    const persistent = domainIn(files.persistent.get(file), ref, reading);
+    if (!persistent || persistent.element.hasAttribute('id')) return undefined;
+    if (!ref.active) return { persistent };
+    const live = domainIn(files.live.get(file), ref, reading);
+    if (!live || ref.id === undefined || live.element.getAttribute('id') !== String(ref.id)) return undefined;
+    return { live, persistent };
+  };
+  return { kind: 'current', of };
+}
+
+function domainIn(state: FileState | undefined, ref: ListedDomain, reading: FileReading): Domain | undefined {
+  if (state?.kind !== 'read') return undefined;
+  const domain = reading === 'lean' ? leanDomain(state.text, state.path) : domainOf(parseDomainFile(Buffer.from(state.text, 'utf8'), state.path));
+  return domain?.uuid === ref.uuid && domain.name === ref.name ? domain : undefined;
+}
+
+function domainOf(parsed: ParsedFile): Domain | undefined {
+  return parsed.kind === 'domain' ? parsed.domain : undefined;
+}
+
+function leanDomain(text: string, path: string): Domain | undefined {
+  try {
+    // A status file's own children (QEMU's capabilities...) are most of it: its <domain> alone.
+    const doc = parseLeanXml(domainOfStatus(text) ?? text);
+    return doc && readDomain(doc, path);
+  } catch (err) {
+    if (err instanceof InputError) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * V8's code cache beside the bundle (scripts/bundle-loader.cjs): `--write-code-cache` makes it for
+ * the Node that runs it; a start with it prints exactly what a start without it prints; a cache of
+ * another Node, another build, a short or a garbled one is passed over silently, on this Node and
+ * on Node 18.20.4. Copies of the built bundle in a scratch directory, never dist/.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BUNDLE, NODES, NODE18, fixturePath } from '../support/cli';
+
+const scratch = mkdtempSync(join(tmpdir(), 'nova-ipmeta-code-cache-'));
+const WALLABY = fixturePath('domains/wallaby-nova-ports.xml');
+const TWO_PORTS = fixturePath('network_info/two-ports.json');
+
+function bundleCopy(name: string): string {
+  const copy = join(scratch, `${name}.cjs`);
+  copyFileSync(BUNDLE, copy);
+  return copy;
+}
+function run(node: string, bundle: string, ...args: string[]) {
+  const r = spawnSync(node, [bundle, ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const header = (cache: string) => readFileSync(cache).subarray(0, readFileSync(cache).indexOf(10)).toString('latin1');
+
+for (const [label, node] of NODES) {
+  test(`${label}: --write-code-cache writes the cache for this Node; a start with it prints the same`, () => {
+    const bundle = bundleCopy(`made-${label.replace(/\W/g, '')}`);
+    const without = run(node, bundle, 'inject', WALLABY, TWO_PORTS);
+    const made = run(node, bundle, '--write-code-cache');
+    assert.equal(made, { code: 0, stdout: '', stderr: '' });
+    const cache = `${bundle}.cache`;
+    const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+    assert.match(header(cache), new RegExp(`^nova-ipmeta code cache [0-9a-f]{16} ${version.replace(/\./g, '\\.')} ${process.arch} \\d+$`));
+    assert.is((statSync(cache).mode & 0o777).toString(8), '644');
+    const inode = statSync(cache).ino;
+    assert.equal(run(node, bundle, '--write-code-cache'), { code: 0, stdout: '', stderr: '' });
+    assert.is(statSync(cache).ino, inode, 'made already: left as it is');
+    assert.equal(run(node, bundle, 'inject', WALLABY, TWO_PORTS), without);
+    assert.equal(run(node, bundle, 'hook', 'x', 'prepare', 'begin', '-'), { code: 0, stdout: '', stderr: '' });
+    assert.is(run(node, bundle, '--version').stdout, run(node, BUNDLE, '--version').stdout);
+  });
+}
+
+test('a cache of another Node, another build, a short or a garbled one: passed over, silently', () => {
+  const system = process.execPath;
+  const bundle = bundleCopy('spoiled');
+  const cache = `${bundle}.cache`;
+  const expected = run(system, bundle, 'inject', WALLABY, TWO_PORTS);
+  assert.is(run(system, bundle, '--write-code-cache').code, 0);
+  const good = readFileSync(cache);
+  const eol = good.indexOf(10);
+  const head = good.subarray(0, eol).toString('latin1');
+  const body = good.subarray(eol + 1);
+  const spoilt: Record<string, Buffer> = {
+    'made by Node 18.20.4': Buffer.concat([Buffer.from(`${head.replace(/ v[\d.]+ /, ' v18.20.4 ')}\n`), body]),
+    'of another build': Buffer.concat([Buffer.from(`${head.replace(/cache [0-9a-f]{16}/, 'cache 0123456789abcdef')}\n`), body]),
+    short: good.subarray(0, good.length - 100),
+    'garbled, of the right length': Buffer.concat([good.subarray(0, eol + 1), Buffer.alloc(body.length, 0x5a)]),
+    'no header': body,
+  };
+  for (const [what, bytes] of Object.entries(spoilt)) {
+    writeFileSync(cache, bytes);
+    assert.equal(run(system, bundle, 'inject', WALLABY, TWO_PORTS), expected, what);
+    // Made again, it is this Node's and this build's.
+    assert.is(run(system, bundle, '--write-code-cache').code, 0);
+    assert.is(header(cache).replace(/ \d+$/, ''), head.replace(/ \d+$/, ''), what);
+  }
+  // This Node's cache, read by Debian 12's Node.
+  writeFileSync(cache, good);
+  const node18 = run(NODE18, bundle, 'inject', WALLABY, TWO_PORTS);
+  assert.equal(node18, run(NODE18, BUNDLE, 'inject', WALLABY, TWO_PORTS));
+});
+
+test('the cache cannot be written: one line, exit 3, no temp file left', () => {
+  const bundle = bundleCopy('unwritable');
+  const r = run(process.execPath, bundle, '--write-code-cache', join(scratch, 'no-such-dir', 'x.cache'));
+  assert.is(r.code, 3);
+  assert.match(r.stderr, /^nova-ipmeta: cannot write the code cache .*x\.cache: ENOENT\n$/);
+  assert.not.ok(existsSync(join(scratch, 'no-such-dir')));
+});
+
+test.after(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+test.run();

@@ -1,0 +1,219 @@
+/**
+ * reconcile deciding from libvirt's own files (a private daemon, real QEMU guests): an in-sync
+ * run costs the listing alone, and no file, stale, torn, foreign or from a guest's earlier run,
+ * ever leads to a wrong write or a missed repair. What is checked is what libvirt holds
+ * afterwards (dumpxml), and how many commands reached it.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cleanupOnExit, guestXml, startPrivateLibvirt, type PrivateLibvirt } from '../../support/libvirt';
+import { runBundle } from '../../support/cli';
+import { cachePut as putCache, makeVif, novaInstance, NS_1_1, type TestVif } from '../../support/nova-guest';
+import { expectedPorts, portsOf } from '../../support/ports-of';
+import { VirshSession } from '../../../src/adapters/virsh/session';
+import { listDomains } from '../../../src/adapters/virsh/domains';
+import { matchListing, readDomainFiles } from '../../../src/adapters/current-domain-files';
+import { CacheStore } from '../../../src/adapters/cache-store';
+import { reconcileDomains } from '../../../src/usecases/reconcile/reconcile-run';
+
+interface Guest {
+  name: string;
+  uuid: string;
+  vifs: TestVif[];
+}
+
+interface Report {
+  libvirtCommands: number;
+  decidedFromFiles: number;
+  filesNotUsed?: string;
+  summary: Record<string, number>;
+  domains: { domain: string; kind: string }[];
+}
+
+const t = suite('reconcile from libvirt files');
+let d: PrivateLibvirt;
+let state: string;
+
+const withFiles = () => ['--connect', d.uri, '--state-dir', state, '--live-xml-dir', d.liveXmlDir, '--persistent-xml-dir', d.persistentXmlDir];
+function reconcile(...args: string[]): Report {
+  const r = runBundle(['reconcile', '--json', ...args, ...withFiles()]);
+  assert.is(r.code, 0, r.stderr + r.stdout);
+  return JSON.parse(r.stdout) as Report;
+}
+const kindOf = (r: Report, g: Guest) => r.domains.find((o) => o.domain === g.name)?.kind;
+
+const guest = (name: string, n = 1): Guest => ({ name, uuid: randomUUID(), vifs: Array.from({ length: n }, () => makeVif({ floating: ['203.0.113.7'] })) });
+async function define(g: Guest, start: boolean): Promise<void> {
+  const file = join(d.root, `${g.uuid}.xml`);
+  const metadata = novaInstance({ ns: NS_1_1, name: g.name, novaPorts: g.vifs });
+  writeFileSync(file, guestXml({ name: g.name, uuid: g.uuid, interfaces: g.vifs.map((v) => ({ mac: v.mac, dev: v.dev })), metadata }));
+  await d.virshOk('define', file);
+  if (start) await d.virshOk('start', g.uuid);
+  putCache((...a: string[]) => runBundle([...a, '--state-dir', state]), g.uuid, g.vifs, state);
+}
+const live = (g: Guest) => d.virshOk('dumpxml', g.uuid);
+const config = (g: Guest) => d.virshOk('dumpxml', '--inactive', g.uuid);
+const liveFile = (g: Guest) => join(d.liveXmlDir, `${g.name}.xml`);
+const persistentFile = (g: Guest) => join(d.persistentXmlDir, `${g.name}.xml`);
+/** nova rewriting its element as nova >= 23 does: fixed IPs only, and a name of its own choosing. */
+async function novaOverwrite(g: Guest, name: string, where: '--live' | '--config'): Promise<void> {
+  const element = novaInstance({ ns: NS_1_1, name, novaPorts: g.vifs }).replace(/nova:/g, '').replace(/ xmlns:nova="[^"]*"/, '').replace(/\n\s*/g, '');
+  await d.virshOk('metadata', g.uuid, '--uri', NS_1_1, '--key', 'nova', '--set', element, where);
+}
+
+const running = guest('instance-000000a1');
+const stopped = guest('instance-000000a2');
+const other = guest('instance-000000a3');
+const twoPorts = guest('instance-000000a4', 2);
+const ALL = 4;
+
+t.before(async () => {
+  d = await startPrivateLibvirt();
+  cleanupOnExit(d);
+  state = mkdtempSync(join(tmpdir(), 'nova-ipmeta-state-'));
+  await define(running, true);
+  await define(stopped, false);
+  await define(other, false);
+  await define(twoPorts, false);
+  const first = reconcile();
+  assert.is(first.summary.repaired, ALL, JSON.stringify(first));
+  assert.is(first.libvirtCommands, 1 + 3 + 3 * 2, 'per repair, the read before each write and one write for both definitions');
+});
+
+t.after(async () => {
+  await d.stop();
+  rmSync(state, { recursive: true, force: true });
+});
+
+t('in sync: decided from the files, the listing the one libvirt command', () => {
+  const r = reconcile();
+  assert.is(r.summary['in-sync'], ALL);
+  assert.is(r.decidedFromFiles, ALL);
+  assert.is(r.libvirtCommands, 1);
+  assert.is(r.filesNotUsed, undefined);
+});
+
+t('without the directories (a daemon whose files are not visible) libvirt is asked, as before', () => {
+  const r = runBundle(['reconcile', '--json', '--connect', d.uri, '--state-dir', state]);
+  const report = JSON.parse(r.stdout) as Report;
+  assert.is(report.summary['in-sync'], ALL);
+  assert.is(report.decidedFromFiles, 0);
+  assert.is(report.libvirtCommands, 1 + 2 + 1 + 1 + 1, 'the listing, then a dumpxml per definition');
+});
+
+t('drift that the files show is repaired through libvirt, on both definitions of a running guest', async () => {
+  await novaOverwrite(running, 'renamed-by-nova', '--live');
+  await novaOverwrite(running, 'renamed-by-nova', '--config');
+  const r = reconcile();
+  assert.is(kindOf(r, running), 'repaired');
+  assert.is(r.decidedFromFiles, ALL - 1);
+  assert.is(r.libvirtCommands, 1 + 2 + 1, 'the reads before the writes, one write for both definitions');
+  for (const xml of [await live(running), await config(running)]) {
+    assert.equal(portsOf(xml), expectedPorts(running.vifs));
+    assert.match(xml, /renamed-by-nova/, "nova's own change is kept");
+  }
+});
+
+t('a torn file (half written) is no decision: libvirt is asked and the repair made', async () => {
+  await novaOverwrite(stopped, 'torn', '--config');
+  const whole = readFileSync(persistentFile(stopped), 'utf8');
+  writeFileSync(persistentFile(stopped), whole.slice(0, Math.floor(whole.length / 2)));
+  const r = reconcile();
+  assert.is(kindOf(r, stopped), 'repaired');
+  assert.equal(portsOf(await config(stopped)), expectedPorts(stopped.vifs));
+  assert.is(r.decidedFromFiles, ALL - 1, 'the other domains still from their files');
+});
+
+t('a stale file that shows drift libvirt no longer has: libvirt decides, nothing is written', async () => {
+  const inSync = readFileSync(persistentFile(other), 'utf8');
+  const before = await config(other);
+  writeFileSync(persistentFile(other), inSync.replace(/<nova:ports>[\s\S]*<\/nova:ports>/, ''));
+  const r = reconcile();
+  assert.is(kindOf(r, other), 'in-sync');
+  assert.is(r.summary.repaired, 0);
+  assert.is(await config(other), before);
+  writeFileSync(persistentFile(other), inSync);
+});
+
+t("a status file of the guest's earlier run (another ID) is not used", async () => {
+  const earlier = readFileSync(liveFile(running), 'utf8');
+  const id = /<domain [^>]*id='(\d+)'/.exec(earlier)?.[1];
+  assert.ok(id, earlier.slice(0, 400));
+  await novaOverwrite(running, 'after-restart', '--live');
+  // The drift is in libvirt; the file says in sync, but names a run of the guest that is over.
+  writeFileSync(liveFile(running), earlier.replace(`id='${id}'`, `id='${Number(id) + 1000}'`));
+  const r = reconcile();
+  assert.is(kindOf(r, running), 'repaired');
+  assert.equal(portsOf(await live(running)), expectedPorts(running.vifs));
+  assert.match(await live(running), /after-restart/);
+});
+
+t('a file of a domain libvirt does not list: the directories are not (only) its own, none is used', async () => {
+  const ghost = join(d.persistentXmlDir, 'instance-0000ffff.xml');
+  writeFileSync(ghost, readFileSync(persistentFile(other), 'utf8').replace(other.name, 'instance-0000ffff'));
+  await novaOverwrite(other, 'drifted', '--config');
+  const r = reconcile();
+  rmSync(ghost);
+  assert.match(r.filesNotUsed ?? '', /instance-0000ffff\.xml is not a file of a domain libvirt lists/);
+  assert.is(r.decidedFromFiles, 0);
+  assert.is(kindOf(r, other), 'repaired');
+  assert.equal(portsOf(await config(other)), expectedPorts(other.vifs));
+});
+
+/**
+ * The re-read guard: the files call for a write, and the domain changes between the file read and
+ * libvirt's read before the write: nova rewrites its element, or an interface is detached (the
+ * element unchanged, but a port written for it would be wrong). Either way what is written is what
+ * libvirt's own read calls for: nova's change kept, no port for the interface that is gone.
+ */
+const changes = {
+  'nova rewrites its element': async () => {
+    await novaOverwrite(twoPorts, 'changed-meanwhile', '--config');
+  },
+  'an interface is detached': async () => {
+    await d.virshOk('detach-interface', twoPorts.uuid, 'ethernet', '--mac', twoPorts.vifs[1]?.mac ?? '', '--config');
+  },
+};
+for (const [change, make] of Object.entries(changes)) {
+  t(`between the file read and the write, ${change}: libvirt's read decides what is written`, async () => {
+    await novaOverwrite(twoPorts, 'drift', '--config');
+    const files = readDomainFiles({ live: d.liveXmlDir, persistent: d.persistentXmlDir });
+    const reads: string[] = [];
+    class Interfering extends VirshSession {
+      override async run(args: readonly string[], opts?: { timeoutMs?: number }): Promise<string> {
+        if (args[0] === 'dumpxml' && args.includes(twoPorts.uuid)) {
+          reads.push(args.join(' '));
+          if (reads.length === 1) await make();
+        }
+        return super.run(args, opts);
+      }
+    }
+    const virsh = new Interfering({ uri: d.uri });
+    try {
+      const refs = await listDomains(virsh);
+      const current = matchListing(files, refs);
+      if (current.kind !== 'current') throw new Error(current.problem);
+      const fromFiles = { current, decided: 0 };
+      const outcomes = await reconcileDomains({ virsh, cache: new CacheStore(join(state, 'network_info')), dryRun: false }, refs, undefined, fromFiles);
+      assert.is(outcomes.find((o) => o.uuid === twoPorts.uuid)?.kind, 'repaired');
+      assert.is(fromFiles.decided, ALL - 1);
+    } finally {
+      await virsh.close();
+    }
+    assert.is(reads.length, 3, `the read before the write (changed), then libvirt read and read again: ${reads.join(' | ')}`);
+    const xml = await config(twoPorts);
+    if (change === 'an interface is detached') {
+      assert.equal(portsOf(xml), expectedPorts(twoPorts.vifs.slice(0, 1)));
+      assert.match(xml, /drift/);
+    } else {
+      assert.equal(portsOf(xml), expectedPorts(twoPorts.vifs));
+      assert.match(xml, /changed-meanwhile/, "nova's change made meanwhile is not overwritten");
+    }
+  });
+}
+
+t.run();
