@@ -2,9 +2,9 @@
  * Where things are and which daemon to talk to (docs/design.md, "Contracts"): flags win over environment,
  * environment over the config file, the config file over the defaults.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, messageOf } from '../errors';
+import { decodeUtf8, FileReadError, readRegularFile } from './file-read';
 import { errnoCode } from './os-error';
 import { parseIni, type Ini } from '../core/ini';
 
@@ -55,17 +55,25 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
   };
 }
 
-/** The default config file may be absent; one named by flag or environment must be there. */
+/** Far more than any config file; what is larger is not one. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * The default config file may be absent; one named by flag or environment must be there. Read as
+ * every input is: a regular file (a FIFO would block every command, and SIGTERM with it in the
+ * watcher), bounded, strict UTF-8.
+ */
 function readConfig(path: string, required: boolean): Ini {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readRegularFile(path, { maxBytes: MAX_CONFIG_BYTES });
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' && !required) return new Map();
-    throw new InputError(path, `cannot read the config file: ${code ?? messageOf(err)}`);
+    const why = err instanceof FileReadError ? err.message : (code ?? messageOf(err));
+    throw new InputError(path, `cannot read the config file: ${why}`);
   }
-  return parseIni(text, path);
+  return parseIni(decodeUtf8(bytes, path), path);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
