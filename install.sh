@@ -114,6 +114,11 @@ for ((i = 0; i < ${#setup_args[@]}; i += 2)); do
 		die 2 "--hooks-dir must be an absolute path of letters, digits and ._+-/: ${setup_args[i + 1]}"
 	fi
 done
+# NODE goes into the command's script, quoted there: any path works but one with a line break.
+if [[ -n ${NODE-} ]]; then
+	[[ $NODE == /* ]] || die 2 "NODE must be an absolute path: $NODE"
+	[[ $NODE != *[[:cntrl:]]* ]] || die 2 "NODE must not hold control characters: $(printf %q "$NODE")"
+fi
 [[ -z $DESTDIR || $DESTDIR == /* ]] || die 2 "DESTDIR must be an absolute path: $DESTDIR"
 [[ $DESTDIR != / ]] || DESTDIR=
 [[ -z $DESTDIR || $action == install ]] || die 2 "--uninstall works on this host, not in DESTDIR (remove DESTDIR instead)"
@@ -143,7 +148,6 @@ node_version_ok() { # NODE-BINARY: prints its version when it is >= NODE_MIN
 find_node() {
 	local candidate
 	if [[ -n ${NODE-} ]]; then
-		[[ $NODE == /* ]] || die 2 "NODE must be an absolute path: $NODE"
 		[[ -n $DESTDIR ]] || node_version_ok "$NODE" >/dev/null ||
 			die 3 "NODE=$NODE is not a Node >= $NODE_MIN"
 		printf '%s\n' "$NODE"
@@ -234,12 +238,22 @@ $MARKER" \
 		-e "s|^NOVA_IPMETA_CONFIG=.*|NOVA_IPMETA_CONFIG=$CONF|" "$HERE/hooks/qemu"
 }
 
+# sh_word WORD: WORD as one sh word, single-quoted when it holds anything but a plain path's characters.
+sh_word() {
+	if [[ $1 =~ ^[A-Za-z0-9._+/-]+$ ]]; then
+		printf '%s' "$1"
+	else
+		printf "'%s'" "${1//\'/\'\\\'\'}"
+	fi
+}
+
+WORK=
 install_files() {
 	local work node
 	node=$(find_node)
 	work=$(mktemp -d)
-	# shellcheck disable=SC2064 # expand now: work is local
-	trap "rm -rf '$work'" EXIT
+	WORK=$work
+	trap 'rm -rf -- "$WORK"' EXIT
 
 	put "$HERE/dist/nova-ipmeta.cjs" "$LIBDIR/nova-ipmeta.cjs" 0755
 	hook_text >"$work/qemu"
@@ -250,17 +264,18 @@ install_files() {
 	cat >"$work/nova-ipmeta" <<EOF
 #!/bin/sh
 # nova-ipmeta: the bundled program, run by the Node that install.sh chose.
-exec $node $LIBDIR/nova-ipmeta.cjs "\$@"
+exec $(sh_word "$node") $(sh_word "$LIBDIR/nova-ipmeta.cjs") "\$@"
 EOF
 	put "$work/nova-ipmeta" "$SBIN" 0755
 	gzip -9n <"$HERE/packaging/man/nova-ipmeta.8" >"$work/nova-ipmeta.8.gz"
 	put "$work/nova-ipmeta.8.gz" "$PREFIX/share/man/man8/nova-ipmeta.8.gz" 0644
 
-	# The config: an operator's file is never replaced.
+	# The config: an operator's file is never replaced. It may hold a Keystone secret: 0640.
 	if [[ -e $DESTDIR$CONF ]]; then
 		say "kept $DESTDIR$CONF"
+		sh "$SETUP_SRC" check-config --config "$DESTDIR$CONF"
 	else
-		put "$HERE/packaging/etc/nova-ipmeta.conf" "$CONF" 0644 conf \
+		put "$HERE/packaging/etc/nova-ipmeta.conf" "$CONF" 0640 conf \
 			"$(sha256sum <"$HERE/packaging/etc/nova-ipmeta.conf" | cut -d' ' -f1)"
 	fi
 

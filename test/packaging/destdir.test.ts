@@ -5,7 +5,7 @@
  * directories (the real installs are in test/packaging/install.libvirt.test.ts, in a sandbox).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +54,7 @@ t('installs exactly the package files, with their modes, and nothing else', () =
     '755 etc/cron.d/',
     '644 etc/cron.d/nova-ipmeta',
     '755 etc/nova-ipmeta/',
-    '644 etc/nova-ipmeta/nova-ipmeta.conf',
+    '640 etc/nova-ipmeta/nova-ipmeta.conf',
     '755 usr/',
     '755 usr/lib/',
     '755 usr/lib/nova-ipmeta/',
@@ -142,6 +142,41 @@ t('an edited config file is kept', () => {
   spawnSync('sh', ['-c', 'echo "[libvirt]\nconnection_uri = qemu:///system" >"$1"', 'sh', conf]);
   assert.is(install({ DESTDIR: dest }).code, 0);
   assert.is(readFileSync(conf, 'utf8'), '[libvirt]\nconnection_uri = qemu:///system\n');
+});
+
+t('NODE with a space, a semicolon or a quote: the command runs exactly that Node with its arguments', () => {
+  const dest = join(tmp, `d${n++}`);
+  const nodeDir = join(tmp, `my node; it's`);
+  mkdirSync(nodeDir, { recursive: true });
+  const node = join(nodeDir, 'node');
+  // A stand-in Node that says how it was run.
+  writeFileSync(node, '#!/bin/sh\nprintf "[%s]" "$0" "$@"\n', { mode: 0o755 });
+  const r = install({ DESTDIR: dest, NODE: node });
+  assert.is(r.code, 0, r.stderr);
+  const run = spawnSync('sh', [join(dest, 'usr/sbin/nova-ipmeta'), 'list', 'a b', "c'd"], { encoding: 'utf8' });
+  assert.is(run.stdout, `[${node}][/usr/lib/nova-ipmeta/nova-ipmeta.cjs][list][a b][c'd]`, run.stderr);
+  assert.not.ok(existsSync(join(tmp, ' it')), 'nothing ran after the semicolon');
+});
+
+t('NODE with a line break is refused: one line, exit 2, nothing written', () => {
+  const dest = join(tmp, `d${n++}`);
+  const r = install({ DESTDIR: dest, NODE: '/usr/bin/node\nrm -rf /' });
+  assert.is(r.code, 2, r.stderr);
+  assert.is(r.stderr, "install.sh: NODE must not hold control characters: $'/usr/bin/node\\nrm -rf /'\n");
+  assert.throws(() => statSync(dest));
+});
+
+t('a kept config file that holds a secret and that others can read: installed as is, with a warning', () => {
+  const dest = join(tmp, `d${n++}`);
+  assert.is(install({ DESTDIR: dest }).code, 0);
+  const conf = join(dest, 'etc/nova-ipmeta/nova-ipmeta.conf');
+  writeFileSync(conf, '[neutron]\npassword = s3cret\n');
+  chmodSync(conf, 0o644);
+  const r = install({ DESTDIR: dest });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, `config: warning: ${conf} holds a secret and others can read it (mode 0644): chmod 0640 ${conf}\n`);
+  chmodSync(conf, 0o640);
+  assert.not.match(install({ DESTDIR: dest }).stdout, 'warning');
 });
 
 t('usage errors: one line, exit 2, nothing written', () => {

@@ -234,6 +234,28 @@ t('a foreign hook is never overwritten: exit 4, what was found, how to chain; qe
   s.down();
 });
 
+t('nova-ipmeta-setup writes the hook through a new file of its own: a link planted at a guessable name is never followed', () => {
+  const s = new Sandbox('planted');
+  ok(['bash', SANDBOX_SH, 'exec', s.dir, 'sh', '-c', 'mkdir -p /etc/libvirt/hooks && printf precious >/etc/nova-ipmeta-victim && chmod 0600 /etc/nova-ipmeta-victim']);
+  // The name the setup used to write to, .nova-ipmeta-hook.<its pid>: exec keeps the pid.
+  const r = s.exec([
+    'sh',
+    '-c',
+    'ln -s /etc/nova-ipmeta-victim "/etc/libvirt/hooks/.nova-ipmeta-hook.$$" && exec sh "$0" place-hook --libdir "$1" --libvirt-version 9.0.0',
+    join(REPO, 'packaging/lib/nova-ipmeta-setup'),
+    REPO,
+  ]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, 'hook: /etc/libvirt/hooks/qemu.d/nova-ipmeta (installed)');
+  assert.is(s.exec(['cat', '/etc/nova-ipmeta-victim']).stdout, 'precious', 'the link target is untouched');
+  assert.is(s.exec(['stat', '-c', '%a %F', '/etc/nova-ipmeta-victim']).stdout, '600 regular file\n');
+  assert.is(s.exec(['stat', '-c', '%a %F', '/etc/libvirt/hooks/qemu.d/nova-ipmeta']).stdout, '755 regular file\n');
+  assert.is(s.exec(['cat', '/etc/libvirt/hooks/qemu.d/nova-ipmeta']).stdout, readFileSync(join(REPO, 'hooks/qemu'), 'utf8'));
+  // No temp file left: only the planted link, as it was.
+  assert.is(s.exec(['find', '/etc/libvirt/hooks', '-maxdepth', '1', '-name', '.nova-ipmeta-hook.*', '-printf', '%y\\n']).stdout, 'l\n');
+  s.down();
+});
+
 t('prerequisites: not root, or no good Node: exit 3 and nothing changed', () => {
   const s = new Sandbox('prereq');
   const node = s.exec(['env', 'NODE=/bin/false', 'bash', INSTALL_SH]);
