@@ -5,6 +5,7 @@
  */
 import type { Stats } from 'node:fs';
 import type { Domain } from '../../core/domain';
+import type { Ini } from '../../core/ini';
 import type { CacheEntry } from '../../adapters/cache-store';
 import { HOOK_MARKER, runsQemuD, type HookFile } from '../../adapters/host/hook-files';
 import type { HostProcess } from '../../adapters/host/processes';
@@ -25,6 +26,22 @@ export const warn = (check: string, detail: string, fix: string): CheckResult =>
 export const fail = (check: string, detail: string, fix: string): CheckResult => ({ check, status: 'fail', detail, fix });
 
 const INSTALL = 'sudo ./install.sh from the nova-ipmeta checkout, or reinstall the nova-ipmeta package';
+
+/** keystoneauth's secrets: `password`, `application_credential_secret`. */
+const SECRET_KEY = /^(password|\w*secret)$/;
+
+/**
+ * The config file was read (`detail` says what it set); when it holds a secret (the [neutron]
+ * section's Keystone password or application credential secret), others must not read it.
+ */
+export function checkConfig(path: string, ini: Ini, seen: DirObservation, detail: string): CheckResult {
+  const secrets = [...ini].flatMap(([section, keys]) => [...keys].filter(([key, value]) => SECRET_KEY.test(key) && value !== '').map(([key]) => `[${section}] ${key}`));
+  if (seen.kind === 'stat' && secrets.length > 0 && (seen.stats.mode & 0o004) !== 0) {
+    const mode = (seen.stats.mode & 0o7777).toString(8).padStart(4, '0');
+    return warn('config', `${path} holds a secret (${secrets.join(', ')}) and others can read it (mode ${mode})`, `chmod 0640 ${path}`);
+  }
+  return ok('config', detail);
+}
 
 /** `18.19` as package.json's engines declares it, against the running Node's version. */
 export function checkNode(version: string, execPath: string, minimum: string | undefined): CheckResult {
