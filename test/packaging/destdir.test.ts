@@ -158,6 +158,20 @@ t('NODE with a space, a semicolon or a quote: the command runs exactly that Node
   assert.not.ok(existsSync(join(tmp, ' it')), 'nothing ran after the semicolon');
 });
 
+t("a temp directory whose name holds a quote and a semicolon: removed when a step fails, nothing else run", () => {
+  const dest = join(tmp, `d${n++}`);
+  const marker = join(tmp, `ran${n}`);
+  const odd = join(tmp, `tmp'; touch "$MARKER"; '`);
+  mkdirSync(odd);
+  // A file where a directory must go: the install fails half way, and its exit trap cleans up.
+  mkdirSync(dest);
+  writeFileSync(join(dest, 'usr'), '');
+  const r = install({ DESTDIR: dest, TMPDIR: odd, MARKER: marker });
+  assert.is(r.code, 1, r.stderr);
+  assert.not.ok(existsSync(marker), 'the trap ran what the name held');
+  assert.equal(readdirSync(odd), [], 'the temp directory is gone');
+});
+
 t('NODE with a line break is refused: one line, exit 2, nothing written', () => {
   const dest = join(tmp, `d${n++}`);
   const r = install({ DESTDIR: dest, NODE: '/usr/bin/node\nrm -rf /' });
