@@ -76,6 +76,20 @@ function readConfig(path: string, required: boolean): Ini {
   return parseIni(decodeUtf8(bytes, path), path);
 }
 
+/** keystoneauth's secrets ([neutron] password, application_credential_secret). */
+const SECRET_KEY = /^(password|\w*secret)$/;
+
+/**
+ * Why the config file's secrets are exposed, when they are: it holds a password or a secret and
+ * others may read it (`mode`, the file's; undefined when it could not be seen). The file is the
+ * operator's: doctor and the installer say so, nothing changes it.
+ */
+export function exposedSecrets(configFile: string, ini: Ini, mode: number | undefined): string | undefined {
+  const secrets = [...ini].flatMap(([section, keys]) => [...keys].filter(([key, value]) => SECRET_KEY.test(key) && value !== '').map(([key]) => `[${section}] ${key}`));
+  if (secrets.length === 0 || mode === undefined || (mode & 0o004) === 0) return undefined;
+  return `${configFile} holds a secret (${secrets.join(', ')}) and others can read it (mode ${(mode & 0o7777).toString(8).padStart(4, '0')})`;
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }

@@ -14,7 +14,7 @@ export interface HookPaths {
   /** What the hook runs as `nova-ipmeta`. */
   readonly novaIpmeta: string;
   readonly config: string;
-  /** Where the hook logs when there is no syslog (none in this container). */
+  /** Where the hook logs: the tests read it there, so syslog is never used, even where /dev/log exists. */
   readonly log: string;
   /** Seconds a migrate/restore may wait on Node (the hook's own default when not given). */
   readonly filterTimeout?: number;
@@ -27,6 +27,7 @@ export function installHook(target: string, paths: HookPaths): void {
     ['NOVA_IPMETA', paths.novaIpmeta],
     ['NOVA_IPMETA_CONFIG', paths.config],
     ['NOVA_IPMETA_LOG', paths.log],
+    ['NOVA_IPMETA_SYSLOG', 'no'],
     ...(paths.filterTimeout === undefined ? [] : [['NOVA_IPMETA_FILTER_TIMEOUT', String(paths.filterTimeout)] as const]),
   ] as const) {
     const line = new RegExp(`^${name}=.*$`, 'gm');

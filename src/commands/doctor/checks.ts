@@ -7,8 +7,10 @@ import type { Stats } from 'node:fs';
 import type { Domain } from '../../core/domain';
 import type { Ini } from '../../core/ini';
 import type { CacheEntry } from '../../adapters/cache-store';
-import { HOOK_MARKER, runsQemuD, type HookFile } from '../../adapters/host/hook-files';
+import { daemonsBlindTo, HOOK_MARKER, runsQemuD, type HookFile } from '../../adapters/host/hook-files';
+import { restartCommand } from '../../adapters/host/libvirt-daemon';
 import type { HostProcess } from '../../adapters/host/processes';
+import { exposedSecrets } from '../../adapters/settings';
 import { trustProblem } from '../../adapters/state-dir';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -27,20 +29,10 @@ export const fail = (check: string, detail: string, fix: string): CheckResult =>
 
 const INSTALL = 'sudo ./install.sh from the nova-ipmeta checkout, or reinstall the nova-ipmeta package';
 
-/** keystoneauth's secrets: `password`, `application_credential_secret`. */
-const SECRET_KEY = /^(password|\w*secret)$/;
-
-/**
- * The config file was read (`detail` says what it set); when it holds a secret (the [neutron]
- * section's Keystone password or application credential secret), others must not read it.
- */
+/** The config file was read (`detail` says what it set); a Keystone secret in it must not be readable by others. */
 export function checkConfig(path: string, ini: Ini, seen: DirObservation, detail: string): CheckResult {
-  const secrets = [...ini].flatMap(([section, keys]) => [...keys].filter(([key, value]) => SECRET_KEY.test(key) && value !== '').map(([key]) => `[${section}] ${key}`));
-  if (seen.kind === 'stat' && secrets.length > 0 && (seen.stats.mode & 0o004) !== 0) {
-    const mode = (seen.stats.mode & 0o7777).toString(8).padStart(4, '0');
-    return warn('config', `${path} holds a secret (${secrets.join(', ')}) and others can read it (mode ${mode})`, `chmod 0640 ${path}`);
-  }
-  return ok('config', detail);
+  const exposed = exposedSecrets(path, ini, seen.kind === 'stat' ? seen.stats.mode : undefined);
+  return exposed === undefined ? ok('config', detail) : warn('config', exposed, `chmod 0640 ${path}`);
 }
 
 /** `18.19` as package.json's engines declares it, against the running Node's version. */
@@ -82,37 +74,30 @@ export function checkLibvirtVersion(version: string | Error, uri: string | undef
 }
 
 /**
- * libvirt looks for hooks when it starts: a daemon started before the hook appeared does not run
- * it until it restarts, unless hooks/qemu.d/ already held a script then (libvirt then reads the
- * directory at every call, and a script added later runs at once). That is a warning, not a
- * failure, while the watcher runs: it reconciles every guest start meanwhile; the hook only makes
- * migrations and restores exact from the first moment. The hook's mtime is when it appeared:
- * updates keep it (the installer does), since a hook the daemon found at start runs in its new
- * version without a restart. `qemuDHeldSince`: the oldest change time of another entry of
- * hooks/qemu.d/ (an entry's ctime is never older than its creation).
+ * libvirt looks for hooks when it starts (see daemonsBlindTo). A daemon that does not run the hook
+ * yet is a warning, not a failure, while the watcher runs: it reconciles every guest start
+ * meanwhile; the hook only makes migrations and restores exact from the first moment.
  */
 export function checkHookSeen(
   hook: HookFile | undefined,
   daemons: readonly HostProcess[],
   watcherActive: boolean,
-  systemd: boolean,
+  restart: { readonly systemd: boolean; readonly initScript: (daemon: string) => boolean },
   qemuDHeldSince?: Date,
 ): CheckResult {
   if (!hook) return warn('hook seen', 'not checked: no hook of ours', INSTALL);
-  if (daemons.length === 0) return warn('hook seen', 'no libvirtd or virtqemud of this system runs', systemd ? 'systemctl start libvirtd' : 'start libvirtd');
+  if (daemons.length === 0) return warn('hook seen', 'no libvirtd or virtqemud of this system runs', restart.systemd ? 'systemctl start libvirtd' : 'start libvirtd');
   const appeared = hook.stats.mtime;
-  // Start times are known to a tick (10 ms): a hook this close to the start is given the benefit.
-  const sawDirectory = (d: HostProcess) => hook.place === 'qemu.d' && qemuDHeldSince !== undefined && qemuDHeldSince.getTime() < d.startedAt.getTime();
-  const blind = daemons.filter((d) => d.startedAt.getTime() + 50 < appeared.getTime() && !sawDirectory(d));
-  const first = blind[0];
+  const first = daemonsBlindTo(hook, daemons, qemuDHeldSince)[0];
   if (first) {
     const detail = `${first.comm} (pid ${first.pid}) started ${iso(first.startedAt)}, before the hook appeared (${iso(appeared)}): it runs the hook from its next start`;
-    const restart = systemd ? `systemctl restart ${first.comm}` : `service ${first.comm} restart`;
-    const fix = `${restart} (running guests keep running)`;
+    const fix = `${restartCommand(first.comm, { systemd: restart.systemd, initScript: restart.initScript(first.comm) }).join(' ')} (running guests keep running)`;
     return watcherActive ? warn('hook seen', `${detail}; the watcher covers guest starts meanwhile`, fix) : fail('hook seen', `${detail}, and no watcher runs`, fix);
   }
   const d = daemons.map((p) => `${p.comm} (pid ${p.pid}) started ${iso(p.startedAt)}`).join(', ');
-  if (daemons.some(sawDirectory)) return ok('hook seen', `${d}, when hooks/qemu.d/ already held a script: it reads the directory at every call`);
+  if (daemons.some((p) => p.startedAt.getTime() + 50 < appeared.getTime())) {
+    return ok('hook seen', `${d}, when hooks/qemu.d/ already held a script: it reads the directory at every call`);
+  }
   return ok('hook seen', `${d}, after the hook appeared (${iso(appeared)})`);
 }
 
