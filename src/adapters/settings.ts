@@ -60,8 +60,8 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /**
  * The default config file may be absent; one named by flag or environment must be there. Read as
- * every input is: a regular file (a FIFO would block every command, and SIGTERM with it in the
- * watcher), bounded, strict UTF-8.
+ * every input is: a regular file (a FIFO would hold every command until it is killed), bounded,
+ * strict UTF-8.
  */
 function readConfig(path: string, required: boolean): Ini {
   let bytes: Buffer;
