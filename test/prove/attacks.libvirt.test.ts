@@ -97,8 +97,13 @@ async function defineOdd(novaInner: string, running: boolean): Promise<Guest> {
   const file = join(p.scratch, `${g.uuid}.xml`);
   writeFileSync(file, guestXml({ name: g.name, uuid: g.uuid, interfaces: g.vifs.map((v) => ({ mac: v.mac, dev: v.dev })), metadata }));
   await p.d.virshOk('define', file);
+  if (running) {
+    // Started without a cache file, so that the hook's own reconcile writes nothing: the write
+    // under test is the one that follows.
+    await p.d.virshOk('start', g.uuid);
+    await p.hooksSettled();
+  }
   p.cache.put(g.uuid, networkInfo(g.vifs));
-  if (running) await p.d.virshOk('start', g.uuid);
   return g;
 }
 
