@@ -273,11 +273,11 @@ EOF
 	"${NODE_BIN:-$(command -v node)}" "$HERE/dist/nova-ipmeta.cjs" completion bash >"$work/completion"
 	put "$work/completion" "$PREFIX/share/bash-completion/completions/nova-ipmeta" 0644
 
-	# The config: an operator's file is never replaced.
+	# The config: an operator's file is never replaced. It may hold a Keystone secret: 0640.
 	if [[ -e $DESTDIR$CONF ]]; then
 		say "kept $DESTDIR$CONF"
 	else
-		put "$HERE/packaging/etc/nova-ipmeta.conf" "$CONF" 0644 conf \
+		put "$HERE/packaging/etc/nova-ipmeta.conf" "$CONF" 0640 conf \
 			"$(sha256sum <"$HERE/packaging/etc/nova-ipmeta.conf" | cut -d' ' -f1)"
 	fi
 
@@ -336,6 +336,7 @@ do_install() {
 		say "hook: not installed (--no-hook): call $LIBDIR/hooks/qemu from your own hook"
 	fi
 	setup enable-services || exit 1
+	setup check-config || exit 1
 	if [[ $restart == yes ]]; then
 		setup restart-libvirt || exit 5
 	elif [[ $hook == yes ]]; then

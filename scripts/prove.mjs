@@ -1,17 +1,19 @@
-// `npm run prove`: the long version of the evidence tests (hostile input, faults on a real daemon,
-// load, and the hook's start/stop endurance), then a summary an operator can read. CI runs the
-// short version of the same files inside `npm test` (unit and libvirt groups).
+// `npm run prove`: the long version of the evidence tests (hostile input, the attacks of the
+// hardening review and faults on a real daemon, load, and the hook's start/stop endurance), then
+// a summary an operator can read. CI runs the short version of the same files inside `npm test`
+// (unit and libvirt groups).
 //
 // Durations and counts come from the environment (test/prove/evidence.ts): PROVE_LONG=1 is set
-// here unless PROVE_LONG=0; PROVE_CASES, PROVE_BUNDLE_CASES, PROVE_FAULT_GUESTS,
+// here unless PROVE_LONG=0; PROVE_CASES, PROVE_BUNDLE_CASES, PROVE_ATTACK_ELEMENTS, PROVE_FAULT_GUESTS,
 // PROVE_FAULT_ROUNDS, PROVE_LOAD_SECONDS, PROVE_LOAD_GUESTS, PROVE_LOAD_KERNEL_GUESTS,
 // PROVE_TIMER_SECONDS, NOVA_IPMETA_HOOK_CYCLES (default 100 here); FC_SEED replays the inputs.
-// Usage: npm run prove [-- hostile faults load hook]   (default: all four, in that order)
+// Usage: npm run prove [-- hostile attacks faults load hook]   (default: all five, in that order)
 import { spawnSync } from 'node:child_process';
 import { systemNode } from './system-node.mjs';
 
 const parts = {
   hostile: 'test/prove/hostile-input.test.ts',
+  attacks: 'test/prove/attacks.libvirt.test.ts',
   faults: 'test/prove/faults.libvirt.test.ts',
   load: 'test/prove/load.libvirt.test.ts',
   hook: 'test/commands/hook.libvirt.test.ts',

@@ -66,23 +66,27 @@ export function decodeUtf8(bytes: Uint8Array, source: string): string {
   }
 }
 
+/** Where the first character that is not UTF-8 starts (a truncated one at the end included). */
 function firstInvalidUtf8(bytes: Uint8Array): number | undefined {
-  // The longest prefix free of invalid bytes, by bisection; `stream` lets a prefix end inside a
-  // character without that counting as an error, so the test is monotonic.
-  const clean = (n: number) => {
+  const decodes = (n: number, stream: boolean) => {
     try {
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, n), { stream: true });
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, n), { stream });
       return true;
     } catch {
       return false;
     }
   };
+  // The longest prefix free of invalid bytes, by bisection; `stream` lets a prefix end inside a
+  // character without that counting as an error, so the test is monotonic.
   let lo = 0;
   let hi = bytes.length;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (clean(mid)) lo = mid;
+    if (decodes(mid, true)) lo = mid;
     else hi = mid - 1;
   }
-  return lo < bytes.length ? lo : undefined;
+  // That prefix may end inside the character that turned out bad: it starts where the prefix
+  // last decoded whole, at most three bytes back.
+  for (let start = lo; start >= Math.max(0, lo - 3); start--) if (decodes(start, false)) return start;
+  return undefined;
 }

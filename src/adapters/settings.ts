@@ -2,9 +2,9 @@
  * Where things are and which daemon to talk to (docs/design.md, "Contracts"): flags win over environment,
  * environment over the config file, the config file over the defaults.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, messageOf } from '../errors';
+import { decodeUtf8, FileReadError, readRegularFile } from './file-read';
 import { errnoCode } from './os-error';
 import { parseIni, type Ini } from '../core/ini';
 
@@ -55,17 +55,39 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
   };
 }
 
-/** The default config file may be absent; one named by flag or environment must be there. */
+/** Far more than any config file; what is larger is not one. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * The default config file may be absent; one named by flag or environment must be there. Read as
+ * every input is: a regular file (a FIFO would hold every command until it is killed), bounded,
+ * strict UTF-8.
+ */
 function readConfig(path: string, required: boolean): Ini {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readRegularFile(path, { maxBytes: MAX_CONFIG_BYTES });
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' && !required) return new Map();
-    throw new InputError(path, `cannot read the config file: ${code ?? messageOf(err)}`);
+    const why = err instanceof FileReadError ? err.message : (code ?? messageOf(err));
+    throw new InputError(path, `cannot read the config file: ${why}`);
   }
-  return parseIni(text, path);
+  return parseIni(decodeUtf8(bytes, path), path);
+}
+
+/** keystoneauth's secrets ([neutron] password, application_credential_secret). */
+const SECRET_KEY = /^(password|\w*secret)$/;
+
+/**
+ * Why the config file's secrets are exposed, when they are: it holds a password or a secret and
+ * others may read it (`mode`, the file's; undefined when it could not be seen). The file is the
+ * operator's: doctor and the installer say so, nothing changes it.
+ */
+export function exposedSecrets(configFile: string, ini: Ini, mode: number | undefined): string | undefined {
+  const secrets = [...ini].flatMap(([section, keys]) => [...keys].filter(([key, value]) => SECRET_KEY.test(key) && value !== '').map(([key]) => `[${section}] ${key}`));
+  if (secrets.length === 0 || mode === undefined || (mode & 0o004) === 0) return undefined;
+  return `${configFile} holds a secret (${secrets.join(', ')}) and others can read it (mode ${(mode & 0o7777).toString(8).padStart(4, '0')})`;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -9,8 +9,8 @@ export const SETTINGS_OPTIONS = {
   connect: { type: 'string', valueName: 'URI', describe: 'libvirt URI (env LIBVIRT_DEFAULT_URI; config [libvirt] connection_uri)' },
   'state-dir': { type: 'string', valueName: 'DIR', describe: 'state directory (env NOVA_IPMETA_STATE_DIR; default /var/lib/nova-ipmeta)' },
   config: { type: 'string', valueName: 'FILE', describe: 'config file (env NOVA_IPMETA_CONFIG; default /etc/nova-ipmeta/nova-ipmeta.conf)' },
-  'live-xml-dir': { type: 'string', valueName: 'DIR', describe: "libvirt's live domain XML directory (default /run/libvirt/qemu); empty: none" },
-  'persistent-xml-dir': { type: 'string', valueName: 'DIR', describe: "libvirt's persistent domain XML directory (default /etc/libvirt/qemu); empty: none" },
+  'live-xml-dir': { type: 'string', valueName: 'DIR', allowEmpty: true, describe: "libvirt's live domain XML directory (default /run/libvirt/qemu); empty: none" },
+  'persistent-xml-dir': { type: 'string', valueName: 'DIR', allowEmpty: true, describe: "libvirt's persistent domain XML directory (default /etc/libvirt/qemu); empty: none" },
 } as const satisfies Record<string, OptionSpec>;
 
 /** Machine-readable output, for commands that print one document. */

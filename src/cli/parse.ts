@@ -1,8 +1,8 @@
 /**
  * The one command-line parser: node's own `util.parseArgs` (no library to load at start-up),
- * driven by a command's declaration. Strict: an unknown option, a missing value, a value outside
- * `choices`, a number that is not one, a missing or extra positional are usage errors naming the
- * culprit, never ignored.
+ * driven by a command's declaration. Strict: an unknown option, a missing or empty value, a value
+ * outside `choices`, a number that is not one, a missing or extra positional are usage errors
+ * naming the culprit, never ignored.
  */
 import { parseArgs } from 'node:util';
 import { UsageError, quote } from '../errors';
@@ -55,6 +55,8 @@ function optionValue(spec: CommandSpec, name: string, option: OptionSpec, raw: s
     }
     case 'string': {
       const values = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map(String);
+      // `--domain=` must not mean "no domain named", which is every domain.
+      if (!option.allowEmpty && values.includes('')) throw new UsageError(`--${name}: an empty value`, spec.name);
       for (const v of values) {
         if (option.choices && !option.choices.includes(v)) {
           throw new UsageError(`--${name}: expected ${option.choices.join(', ')}; got ${quote(v)}`, spec.name);

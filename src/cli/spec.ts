@@ -21,6 +21,8 @@ export interface StringOption extends OptionBase {
   readonly choices?: readonly string[];
   /** Repeatable: the value is a list. */
   readonly multiple?: boolean;
+  /** An empty value means something (`--live-xml-dir ''`: none); otherwise it is a usage error. */
+  readonly allowEmpty?: boolean;
 }
 
 export interface NumberOption extends OptionBase {

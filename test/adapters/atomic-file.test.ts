@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFileAtomic } from '../../src/adapters/atomic-file';
 import { SystemError } from '../../src/errors';
+import { fillUp, withTmpfs } from '../support/tmpfs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'atomic-file-'));
 let n = 0;
@@ -96,38 +97,11 @@ test('a missing directory: SystemError with ENOENT', () => {
   }).message, `cannot write ${path}: ENOENT (no such file or directory)`);
 });
 
-/** A 64 KiB tmpfs, for the failures only a real file system gives. */
-function withTmpfs(fn: (mnt: string) => void): void {
-  const mnt = freshDir();
-  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', mnt], { encoding: 'utf8' });
-  assert.is(m.status, 0, `mount: ${m.stderr}`);
-  try {
-    fn(mnt);
-  } finally {
-    const u = spawnSync('umount', [mnt], { encoding: 'utf8' });
-    assert.is(u.status, 0, `umount: ${u.stderr}`);
-  }
-}
-
-/** Fills the file system up to its last byte. */
-function fill(dir: string): void {
-  const chunk = Buffer.alloc(4096, 1);
-  let i = 0;
-  for (;;) {
-    try {
-      writeFileSync(join(dir, 'filler'), chunk, { flag: i++ === 0 ? 'w' : 'a' });
-    } catch (err) {
-      assert.is((err as NodeJS.ErrnoException).code, 'ENOSPC');
-      return;
-    }
-  }
-}
-
-test('disk full (ENOSPC): clear error, the old file intact, no temp left', () => {
-  withTmpfs((mnt) => {
+test('disk full (ENOSPC): clear error, the old file intact, no temp left', async () => {
+  await withTmpfs((mnt) => {
     const path = join(mnt, 'state.json');
     writeFileAtomic(path, 'old', { mode: 0o600 });
-    fill(mnt);
+    fillUp(mnt);
     const err = thrown(() => {
     writeFileAtomic(path, 'x'.repeat(8192), { mode: 0o600 });
   });
@@ -137,8 +111,8 @@ test('disk full (ENOSPC): clear error, the old file intact, no temp left', () =>
   });
 });
 
-test('read-only file system (EROFS): clear error, the old file intact', () => {
-  withTmpfs((mnt) => {
+test('read-only file system (EROFS): clear error, the old file intact', async () => {
+  await withTmpfs((mnt) => {
     const path = join(mnt, 'state.json');
     writeFileAtomic(path, 'old', { mode: 0o600 });
     assert.is(spawnSync('mount', ['-o', 'remount,ro', mnt]).status, 0);

@@ -4,7 +4,6 @@ import {
   chmodSync,
   chownSync,
   existsSync,
-  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -22,6 +21,7 @@ import * as assert from 'uvu/assert';
 import { CacheStore } from '../../src/adapters/cache-store';
 import { InputError, SystemError } from '../../src/errors';
 import { fixture, macOf, portId, vifJson } from '../support/builders';
+import { fillUp, withTmpfs } from '../support/tmpfs';
 
 const UUID = '9d7e3c1a-5b2f-4e8d-a1c3-7f6e5d4c3b2a';
 const OTHER = '11111111-2222-4333-8444-555555555555';
@@ -204,26 +204,17 @@ test('rm removes the file and reports whether there was one', () => {
   assert.equal(readdirSync(store.dir), []);
 });
 
-test('disk full (ENOSPC) on put: clear error, old file intact, no temp left', () => {
-  const mnt = join(tmp, 'mnt');
-  mkdirSync(mnt);
-  assert.is(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', mnt]).status, 0);
-  try {
+test('disk full (ENOSPC) on put: clear error, old file intact, no temp left', async () => {
+  await withTmpfs((mnt) => {
     const store = new CacheStore(join(mnt, 'state', 'network_info'));
     store.put(UUID, doc(1, 1));
-    try {
-      for (let i = 0; ; i++) writeFileSync(join(mnt, 'filler'), Buffer.alloc(4096), { flag: i === 0 ? 'w' : 'a' });
-    } catch (err) {
-      assert.is((err as NodeJS.ErrnoException).code, 'ENOSPC');
-    }
+    fillUp(mnt);
     const err = thrown(() => store.put(UUID, TWO_PORTS));
     assert.instance(err, SystemError);
     assert.is(err.message, `cannot write ${join(store.dir, `${UUID}.json`)}: ENOSPC (no space left on device)`);
     assert.is(store.get(UUID)?.text, doc(1, 1));
     assert.equal(readdirSync(store.dir), [`${UUID}.json`]);
-  } finally {
-    assert.is(spawnSync('umount', [mnt]).status, 0);
-  }
+  });
 });
 
 test('racing puts from several processes: every read parses, the last file is exactly one document', async () => {

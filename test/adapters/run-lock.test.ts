@@ -3,7 +3,7 @@
  * it, a SIGKILLed holder frees it at once, and separate state directories do not contend.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,6 +13,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { acquireRunLock, LOCK_FILE } from '../../src/adapters/run-lock';
 import { SystemError } from '../../src/errors';
+import { fillUp, withTmpfs } from '../support/tmpfs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'run-lock-'));
 let n = 0;
@@ -209,6 +210,24 @@ test('an untrusted state directory is refused before any lock is taken', async (
   const err = await rejection(acquireRunLock(dir, { waitMs: 0 }));
   assert.instance(err, SystemError);
   assert.is(err.message, `${dir}: writable by group or others (mode 0757); run chmod 0700 ${dir}`);
+});
+
+test('a full disk: the lock still locks and frees, the pid is just not written (reconcile needs no disk)', async () => {
+  await withTmpfs(async (mnt) => {
+    for (const existing of [true, false]) {
+      const dir = join(mnt, `state-${existing}`);
+      if (existing) await (await acquireRunLock(dir, { waitMs: 0 })).release();
+      else mkdirSync(dir, { mode: 0o700 });
+      fillUp(mnt);
+      const lock = await acquireRunLock(dir, { waitMs: 0 });
+      assert.is(readFileSync(lock.path, 'utf8'), '', 'no room for the pid');
+      const err = await rejection(acquireRunLock(dir, { waitMs: 0 }));
+      assert.is(err.message, `another reconcile holds the lock ${join(dir, LOCK_FILE)} (pid unknown)`);
+      await lock.release();
+      await (await acquireRunLock(dir, { waitMs: 0 })).release();
+      rmSync(join(mnt, 'filler'));
+    }
+  });
 });
 
 test.after(() => {

@@ -63,6 +63,25 @@ test('usage errors name the culprit', () => {
   assert.is(usage(['a', '--max-count', '']), '--max-count: expected a number, got ""');
   assert.is(usage(['a', '--flag=yes']), '--flag takes no value');
   assert.is(usage(['a', '--item', '--flag']), '--item needs a value (one that starts with a dash: --item=-X)');
+  assert.is(usage(['a', '--item=']), '--item: an empty value');
+  assert.is(usage(['a', '-i', 'x', '--item', '']), '--item: an empty value');
+  assert.is(usage(['a', '--level=']), '--level: an empty value');
+});
+
+test('an empty value only where the declaration gives it a meaning', () => {
+  const spec = { ...SPEC, options: { ...SPEC.options, dir: { type: 'string', allowEmpty: true, describe: 'empty: none' } } } as const satisfies CommandSpec;
+  assert.is(parseCommandLine(spec, ['a', '--dir=']).dir, '');
+});
+
+test('reconcile --domain= (empty) is a usage error, never a run over every domain; --check makes it UNKNOWN', async () => {
+  const state = mkdtempSync(join(tmpdir(), 'nova-ipmeta-parse-'));
+  const where = ['--connect', 'test:///default', '--state-dir', state];
+  for (const argv of [['reconcile', '--domain='], ['reconcile', '--domain', ''], ['reconcile', '--domain', 'test', '--domain=']]) {
+    assert.equal(await runInProcess([...argv, ...where]), { code: 2, stdout: '', stderr: 'nova-ipmeta: reconcile: --domain: an empty value (see nova-ipmeta reconcile --help)\n' });
+  }
+  const check = await runInProcess(['reconcile', '--check', '--domain=', ...where]);
+  assert.equal(check, { code: 3, stdout: 'NOVA-IPMETA UNKNOWN - --domain: an empty value\n', stderr: '' });
+  rmSync(state, { recursive: true, force: true });
 });
 
 test('runMain: unknown command, a group without its command, options before the name, --help anywhere', async () => {

@@ -10,7 +10,8 @@ import * as assert from 'uvu/assert';
 import { parseDomain } from '../../src/core/domain';
 import type { CacheEntry } from '../../src/adapters/cache-store';
 import { parseUuid, type Uuid } from '../../src/core/model';
-import { checkCache, checkHook, checkHookSeen, checkLibvirtVersion, checkNode, checkPrivateDir, checkServices, type CheckResult, type DirObservation } from '../../src/commands/doctor/checks';
+import { checkCache, checkConfig, checkHook, checkHookSeen, checkLibvirtVersion, checkNode, checkPrivateDir, checkServices, type CheckResult, type DirObservation } from '../../src/commands/doctor/checks';
+import { parseIni } from '../../src/core/ini';
 import { isExecutableFile } from '../../src/commands/doctor/observe';
 import { formatResults } from '../../src/commands/doctor/run';
 import { findHookFiles, runsQemuD, type HookFile } from '../../src/adapters/host/hook-files';
@@ -156,6 +157,22 @@ t('state and cache directories: missing, open to others, writable by others, pri
   assert.match(writable.detail, 'nova-ipmeta refuses it');
   chmodSync(base, 0o700);
   assert.is(checkPrivateDir('state dir', base, seen()).status, 'ok');
+});
+
+t('config: a file holding a Keystone secret that others can read is a warning; 0640, or no secret, is fine', () => {
+  const path = join(tmp, `conf${n++}`);
+  const seen = (): DirObservation => ({ kind: 'stat', stats: statSync(path) });
+  const withSecret = '[neutron]\nauth_type = password\nusername = nova\npassword = s3cret\n';
+  writeFileSync(path, withSecret);
+  chmodSync(path, 0o644);
+  const open = checkConfig(path, parseIni(withSecret, path), seen(), 'read');
+  assert.equal([open.status, open.detail, open.fix], ['warn', `${path} holds a secret ([neutron] password) and others can read it (mode 0644)`, `chmod 0640 ${path}`]);
+  const appCred = '[neutron]\napplication_credential_id = x\napplication_credential_secret = y\n';
+  assert.is(checkConfig(path, parseIni(appCred, path), seen(), 'read').status, 'warn');
+  chmodSync(path, 0o640);
+  assert.equal(checkConfig(path, parseIni(withSecret, path), seen(), 'read'), { check: 'config', status: 'ok', detail: 'read' });
+  chmodSync(path, 0o644);
+  assert.is(checkConfig(path, parseIni('[neutron]\nusername = nova\n#password = s3cret\npassword =\n', path), seen(), 'read').status, 'ok', 'no secret in it');
 });
 
 t('cache: instances without a file fail; invalid files fail; files of instances elsewhere warn', () => {

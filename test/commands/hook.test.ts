@@ -5,7 +5,7 @@
  * What must hold whatever happens: exit 0, and stdout empty unless the XML really changed.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -308,10 +308,10 @@ test('the built bundle runs no CLI or process code on the hook path (V8 coverage
 // ---------------------------------------------------------------------------------------------
 // hooks/qemu run as libvirt runs it
 
-function setup(novaIpmeta: string, cache: 'two-ports' | 'none' = 'two-ports'): HookPaths & { hook: string; dir: string; state: string } {
+function setup(novaIpmeta: string, cache: 'two-ports' | 'none' = 'two-ports', more: { filterTimeout?: number; log?: string } = {}): HookPaths & { hook: string; dir: string; state: string } {
   const { state, config } = stateWith(cache);
   const dir = freshDir('hook');
-  const paths = { novaIpmeta, config, log: join(state, 'hook.log') };
+  const paths = { novaIpmeta, config, log: more.log ?? join(state, 'hook.log'), ...(more.filterTimeout === undefined ? {} : { filterTimeout: more.filterTimeout }) };
   const hook = join(dir, 'nova-ipmeta');
   installHook(hook, paths);
   return { ...paths, hook, dir, state };
@@ -363,7 +363,7 @@ test('hooks/qemu: ignored operations exit 0, print nothing, run nothing, and dra
   assert.not.ok(existsSync(join(s.dir, 'argv')), 'nova-ipmeta was not run');
 });
 
-test('hooks/qemu: migrate/restore pass Node\'s output through only when it succeeded and printed something', () => {
+test('hooks/qemu: migrate/restore pass Node\'s output through only when it succeeded and printed something', async () => {
   const printing = stub('cat >"$d/stdin"; printf "<domain>rewritten</domain>\\n\\n"; echo "a warning" >&2');
   const silent = stub('exit 0'); // reads nothing: the hook drains
   const failing = stub('head -c 10 >/dev/null; printf "<domain>half"; echo "it broke" >&2; exit 1');
@@ -374,7 +374,7 @@ test('hooks/qemu: migrate/restore pass Node\'s output through only when it succe
     assert.equal([r.code, r.stdout, r.stderr, r.error], [0, '<domain>rewritten</domain>\n', '', undefined], op);
     assert.is(readFileSync(join(printing.dir, 'stdin'), 'utf8'), DOMAIN, 'the XML reached Node on stdin');
     assert.is(readFileSync(join(printing.dir, 'argv'), 'utf8'), `hook\nodd name 'q' $(touch x) -x\n${op}\nbegin\n-\n`);
-    assert.match(readLog(p), /^\S+ a warning$/m, 'Node\'s stderr goes to the log, time-stamped');
+    await until('Node\'s stderr in the log', () => /^\S+ a warning$/m.test(readLog(p)));
 
     const q = setup(silent.path);
     const s = runHookScript(q.hook, argvFor(op), big);
@@ -383,8 +383,58 @@ test('hooks/qemu: migrate/restore pass Node\'s output through only when it succe
     const f = setup(failing.path);
     const e = runHookScript(f.hook, argvFor(op), big);
     assert.equal([e.code, e.stdout, e.stderr, e.error], [0, '', '', undefined], `${op}: failing`);
+    await until('the failure in the log', () => new RegExp(`hook ${op} ${NAME}: .* exited 1; libvirt keeps its XML`).test(readLog(f)));
     assert.match(readLog(f), /it broke/);
-    assert.match(readLog(f), new RegExp(`hook ${op} ${NAME}: .* exited 1; libvirt keeps its XML`));
+  }
+});
+
+test('hooks/qemu: a Node that does not answer at migrate/restore is killed after NOVA_IPMETA_FILTER_TIMEOUT; nothing printed, exit 0, said in the log', async () => {
+  const stubs = {
+    // printed the XML, then hung: what it printed must not reach libvirt
+    'printed, then hung': stub('echo $$ >"$d/pid"; cat >/dev/null; echo "<domain>late</domain>"; exec sleep 600'),
+    'hung before reading': stub('echo $$ >"$d/pid"; exec sleep 600'),
+    // SIGTERM ignored: SIGKILL follows
+    'deaf to SIGTERM': stub('echo $$ >"$d/pid"; trap "" TERM; cat >/dev/null; while :; do sleep 0.2; done'),
+  };
+  for (const [label, s] of Object.entries(stubs)) {
+    for (const op of FILTER_OPS) {
+      rmSync(join(s.dir, 'pid'), { force: true });
+      const h = setup(s.path, 'two-ports', { filterTimeout: 1 });
+      const r = runHookScript(h.hook, argvFor(op), DOMAIN);
+      assert.equal([r.code, r.stdout, r.stderr, r.error], [0, '', '', undefined], `${label}, ${op}`);
+      const pid = Number(readFileSync(join(s.dir, 'pid'), 'utf8'));
+      assert.not.ok(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '), `${label}: the stub (pid ${pid}) is gone`);
+      const said = label === 'deaf to SIGTERM' ? 'exited 137' : 'exited 124: no answer within 1 s, killed';
+      await until(`${label}: the log`, () => readLog(h).includes(`hook ${op} ${NAME}: ${s.path} ${said}; libvirt keeps its XML`));
+    }
+  }
+});
+
+test('hooks/qemu: a log that blocks (a FIFO nobody reads) never holds migrate/restore', async () => {
+  const failing = stub('cat >/dev/null; echo "it broke" >&2; exit 1');
+  const fifo = join(freshDir('log'), 'hook.log');
+  assert.is(spawnSync('mkfifo', [fifo]).status, 0);
+  for (const op of FILTER_OPS) {
+    const h = setup(failing.path, 'two-ports', { log: fifo });
+    const r = runHookScript(h.hook, argvFor(op), DOMAIN);
+    assert.equal([r.code, r.stdout, r.stderr, r.error], [0, '', '', undefined], op);
+  }
+  // The log lines were waiting for a reader all along: read them, which also lets their writers end
+  // (read and write, so that one writer closing is no end of file while the other has yet to open).
+  const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+  let logged = '';
+  try {
+    const buffer = Buffer.alloc(4096);
+    await until('both failures through the FIFO', () => {
+      try {
+        logged += buffer.subarray(0, readSync(fd, buffer)).toString();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      }
+      return (logged.match(/it broke/g) ?? []).length === FILTER_OPS.length;
+    });
+  } finally {
+    closeSync(fd);
   }
 });
 
@@ -478,7 +528,7 @@ echo x >>"$d/runs"`);
 });
 
 for (const [label, node] of NODES) {
-  test(`${label}: hooks/qemu + bundle: migrate/restore rewrite the XML; no cache or a bad one: nothing`, () => {
+  test(`${label}: hooks/qemu + bundle: migrate/restore rewrite the XML; no cache or a bad one: nothing`, async () => {
     const wrapper = join(freshDir('wrapper'), 'nova-ipmeta');
     writeBundleWrapper(wrapper, node);
     const h = setup(wrapper);
@@ -490,14 +540,15 @@ for (const [label, node] of NODES) {
       assertRewritten(r.stdout, `${label} ${op}`);
       const n = runHookScript(none.hook, argvFor(op), DOMAIN);
       assert.equal([n.code, n.stdout, n.stderr], [0, '', ''], `${op} without cache`);
-      assert.match(readLog(none), new RegExp(`nova-ipmeta: hook ${op} "${NAME}": no cached network_info for ${UUID}; libvirt keeps its XML`));
+      const said = new RegExp(`nova-ipmeta: hook ${op} "${NAME}": no cached network_info for ${UUID}; libvirt keeps its XML`);
+      await until(`${op} without cache: the log`, () => said.test(readLog(none)));
     }
     rmSync(join(h.state, 'network_info'), { recursive: true });
     mkdirSync(join(h.state, 'network_info'), { mode: 0o700 });
     writeFileSync(join(h.state, 'network_info', `${UUID}.json`), 'not json', { mode: 0o600 });
     const c = runHookScript(h.hook, argvFor('migrate'), DOMAIN);
     assert.equal([c.code, c.stdout, c.stderr], [0, '', ''], 'corrupt cache');
-    assert.match(readLog(h), /nova-ipmeta: hook migrate .*network_info.*; libvirt keeps its XML/);
+    await until('corrupt cache: the log', () => /nova-ipmeta: hook migrate .*network_info.*; libvirt keeps its XML/.test(readLog(h)));
   });
 }
 

@@ -144,6 +144,24 @@ t('record and uninstall: files removed, an edited config kept unless --purge, a 
   assert.not.ok(existsSync(state));
 });
 
+t('check-config: a config file holding a Keystone secret that others can read is warned about, never changed', async () => {
+  const conf = join(root, 'secret.conf');
+  const check = async () => {
+    const io = captureIo();
+    const code = await runMain(['setup', 'check-config', '--config', conf, '--state-dir', state], io);
+    return { code, out: io.stdout, err: io.stderr };
+  };
+  writeFileSync(conf, '[neutron]\nauth_type = password\npassword = s3cret\n');
+  chmodSync(conf, 0o644);
+  assert.equal(await check(), { code: 0, out: `config: warning: ${conf} holds a secret ([neutron] password) and others can read it (mode 0644): chmod 0640 ${conf}\n`, err: '' });
+  assert.is(statSync(conf).mode & 0o777, 0o644, 'left as it is');
+  chmodSync(conf, 0o640);
+  assert.equal(await check(), { code: 0, out: '', err: '' });
+  writeFileSync(conf, '[neutron]\n#password = s3cret\nusername = nova\n');
+  chmodSync(conf, 0o644);
+  assert.equal(await check(), { code: 0, out: '', err: '' }, 'no secret in it');
+});
+
 t('an unknown action is bad input', async () => {
   const r = await setup(['frobnicate']);
   assert.is(r.code, 2);

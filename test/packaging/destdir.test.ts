@@ -5,7 +5,7 @@
  * directories (the real installs are in test/packaging/install.libvirt.test.ts, in a sandbox).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +54,7 @@ t('installs exactly the package files, with their modes, and nothing else', () =
     '755 etc/cron.d/',
     '644 etc/cron.d/nova-ipmeta',
     '755 etc/nova-ipmeta/',
-    '644 etc/nova-ipmeta/nova-ipmeta.conf',
+    '640 etc/nova-ipmeta/nova-ipmeta.conf',
     '755 usr/',
     '755 usr/lib/',
     '755 usr/lib/nova-ipmeta/',
@@ -158,6 +158,20 @@ t('an edited config file is kept', () => {
   spawnSync('sh', ['-c', 'echo "[libvirt]\nconnection_uri = qemu:///system" >"$1"', 'sh', conf]);
   assert.is(install({ DESTDIR: dest }).code, 0);
   assert.is(readFileSync(conf, 'utf8'), '[libvirt]\nconnection_uri = qemu:///system\n');
+});
+
+t("a temp directory whose name holds a quote and a semicolon: removed when a step fails, nothing else run", () => {
+  const dest = join(tmp, `d${n++}`);
+  const marker = join(tmp, `ran${n}`);
+  const odd = join(tmp, `tmp'; touch "$MARKER"; '`);
+  mkdirSync(odd);
+  // A file where a directory must go: the install fails half way, and its exit trap cleans up.
+  mkdirSync(dest);
+  writeFileSync(join(dest, 'usr'), '');
+  const r = install({ DESTDIR: dest, TMPDIR: odd, MARKER: marker });
+  assert.is(r.code, 1, r.stderr);
+  assert.not.ok(existsSync(marker), 'the trap ran what the name held');
+  assert.equal(readdirSync(odd), [], 'the temp directory is gone');
 });
 
 t('usage errors: one line, exit 2, nothing written', () => {

@@ -146,6 +146,9 @@ t('faults, round after round: each one followed by the full check', async () => 
     verified++;
 
     // 6. Disk full while a cache file is written: refused, the old file intact, no temp file left.
+    //    Then on that full disk, a reconcile and the watcher still do their work (the run lock's
+    //    pid cannot be written: it is only for a waiter's message).
+    p.bumpCaches(round * 10 + 5);
     const g = p.guests[0] as Guest;
     const old = readFileSync(p.cache.path(g.uuid), 'utf8');
     const filler = join(p.state, 'filler');
@@ -165,8 +168,28 @@ t('faults, round after round: each one followed by the full check', async () => 
     oneLine(full, 'disk full');
     assert.match(full.stderr, /ENOSPC|space/);
     assert.is(readFileSync(p.cache.path(g.uuid), 'utf8'), old, 'the old cache file is intact');
-    // A reconcile on a full disk still converges to the caches it has.
-    p.cli(['reconcile']);
+    const onFull = p.cli(['reconcile']);
+    injected('disk-full-under-reconcile');
+    assert.is(onFull.code, 0, `reconcile on a full disk: exit ${onFull.code}: ${onFull.stderr}`);
+    for (const x of p.guests) for (const got of await p.portsBoth(x)) assert.equal(got, p.expected(x), `${x.name}: ports written on a full disk`);
+    // The watcher on the full disk: it repairs a guest whose ports libvirt lost meanwhile.
+    const fullWatcher = p.spawnCli(['watch']);
+    let fullLog = '';
+    fullWatcher.stderr?.on('data', (b: Buffer) => (fullLog += b.toString()));
+    try {
+      await sleep(1500);
+      const stripped = g.nova.replace(/nova:/g, '').replace(/ xmlns:nova="[^"]*"/, '').replace(/\n\s*/g, ' ');
+      await p.d.virshOk('metadata', g.uuid, '--uri', g.ns, '--key', 'nova', '--set', stripped, '--live');
+      injected('disk-full-under-watch');
+      const deadline = Date.now() + 30_000;
+      while (JSON.stringify(await p.portsBoth(g)) !== JSON.stringify([p.expected(g), p.expected(g)]) && Date.now() < deadline) await sleep(100);
+      assert.equal(await p.portsBoth(g), [p.expected(g), p.expected(g)], `the watcher repaired ${g.name} on a full disk; log:\n${fullLog}`);
+    } finally {
+      fullWatcher.kill('SIGTERM');
+      await new Promise((resolve) => fullWatcher.once('exit', resolve));
+    }
+    assert.is(fullWatcher.exitCode, 0, fullLog);
+    assert.not.match(fullLog, /internal error/, fullLog);
     (await import('node:fs')).rmSync(filler);
     repairedAfter += await p.verify('disk full', starter);
     verified++;

@@ -17,6 +17,7 @@ import * as fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CacheStore } from '../../src/adapters/cache-store';
+import { decodeUtf8 } from '../../src/adapters/file-read';
 import { parseDomain } from '../../src/core/domain';
 import { injectPorts } from '../../src/core/inject';
 import type { Vif } from '../../src/core/model';
@@ -65,8 +66,8 @@ function judge(label: string, r: Result): boolean {
   return true;
 }
 
-/** What the commands read: the bytes decoded as UTF-8, as readInput does. */
-const text = (c: HostileCase) => c.bytes.toString('utf8');
+/** What the commands read: the bytes decoded as UTF-8, as readInput does (a byte order mark is no text). */
+const text = (c: HostileCase) => decodeUtf8(c.bytes, 'oracle');
 
 /** inject accepted: its output is in sync with the same network_info, and nothing else changed. */
 function checkInject(info: HostileCase, domain: HostileCase, stdout: string): void {

@@ -63,3 +63,36 @@ export function outsidePorts(xml: string): string[] {
   walk(doc, 0);
   return lines;
 }
+
+/**
+ * An element as a reader of its meaning sees it, node for node: names by namespace URI (a prefix
+ * is a spelling), no namespace declarations, no whitespace-only text among child elements (that
+ * is indentation, which libvirt rewrites); text, CDATA sections, comments and processing
+ * instructions as they are. `unqualifiedAs`: the namespace an element without one is read in, as
+ * libvirt's `virsh metadata --set` reads its payload.
+ */
+export function elementMeaning(el: Element, unqualifiedAs?: string): string[] {
+  const lines: string[] = [];
+  const walk = (e: Element, pad: string): void => {
+    lines.push(`${pad}<{${e.namespaceURI ?? unqualifiedAs ?? ''}}${e.localName}`);
+    const attrs = Array.from(e.attributes)
+      .filter((a) => a.namespaceURI !== 'http://www.w3.org/2000/xmlns/')
+      .map((a) => `${pad}  @{${a.namespaceURI ?? ''}}${a.localName}=${JSON.stringify(a.value)}`);
+    lines.push(...attrs.sort());
+    const kids = children(e);
+    const amongElements = kids.some((n) => n.nodeType === ELEMENT);
+    for (const n of kids) {
+      if (n.nodeType === ELEMENT) walk(n as Element, `${pad} `);
+      else if (n.nodeType === TEXT && n.nodeValue === '') continue;
+      else if ((n.nodeType === TEXT || n.nodeType === CDATA) && amongElements && /^[ \t\r\n]*$/.test(n.nodeValue ?? '')) continue;
+      else if (n.nodeType === TEXT) lines.push(`${pad} text ${JSON.stringify(n.nodeValue)}`);
+      else if (n.nodeType === CDATA) lines.push(`${pad} cdata ${JSON.stringify(n.nodeValue)}`);
+      else if (n.nodeType === COMMENT) lines.push(`${pad} comment ${JSON.stringify(n.nodeValue)}`);
+      else if (n.nodeType === PI) lines.push(`${pad} pi ${n.nodeName} ${JSON.stringify(n.nodeValue)}`);
+      else lines.push(`${pad} node ${n.nodeType}`);
+    }
+    lines.push(`${pad}>`);
+  };
+  walk(el, '');
+  return lines;
+}

@@ -16,9 +16,11 @@ export interface HookPaths {
   readonly config: string;
   /** Where the hook logs: the tests read it there, so syslog is never used, even where /dev/log exists. */
   readonly log: string;
+  /** Seconds a migrate/restore may wait on Node (the hook's own default when not given). */
+  readonly filterTimeout?: number;
 }
 
-/** Writes hooks/qemu to `target` (mode 0755) with its variable lines set, as install.sh does. */
+/** Writes hooks/qemu to `target` (mode 0755) with its variable lines set, as install.sh does (and the filter's time limit, for tests). */
 export function installHook(target: string, paths: HookPaths): void {
   let text = readFileSync(HOOK_SOURCE, 'utf8');
   for (const [name, value] of [
@@ -26,6 +28,7 @@ export function installHook(target: string, paths: HookPaths): void {
     ['NOVA_IPMETA_CONFIG', paths.config],
     ['NOVA_IPMETA_LOG', paths.log],
     ['NOVA_IPMETA_SYSLOG', 'no'],
+    ...(paths.filterTimeout === undefined ? [] : [['NOVA_IPMETA_FILTER_TIMEOUT', String(paths.filterTimeout)] as const]),
   ] as const) {
     const line = new RegExp(`^${name}=.*$`, 'gm');
     const found = text.match(line)?.length ?? 0;

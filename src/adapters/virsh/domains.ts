@@ -5,7 +5,6 @@
  */
 import { NotFoundError, SystemError, quote } from '../../errors';
 import { parseUuid, type Uuid } from '../../core/model';
-import { xmlOnOneLine } from './quote';
 import type { VirshSession } from './session';
 import { VirshError } from './virsh-error';
 
@@ -58,13 +57,14 @@ export function dumpXml(s: VirshSession, uuid: Uuid, opts: { inactive: boolean }
 
 /**
  * Replaces the metadata element of namespace `uri` (every element of it: docs/design.md, "Facts about libvirt") with
- * `payloadXml`, unprefixed XML to which libvirt gives the prefix `nova`.
+ * `payload`, one line of XML whose unqualified elements libvirt puts in `uri` under the prefix
+ * `nova` (core/metadata-payload.ts builds it).
  */
 export async function setNovaMetadata(
   s: VirshSession,
   uuid: Uuid,
   uri: string,
-  payloadXml: string,
+  payload: string,
   target: { live: boolean; persistent: boolean },
 ): Promise<void> {
   if (!target.live && !target.persistent) throw new Error('setNovaMetadata: neither the live nor the persistent definition asked for');
@@ -77,7 +77,7 @@ export async function setNovaMetadata(
     '--key',
     'nova',
     '--set',
-    xmlOnOneLine(payloadXml),
+    payload,
     ...(target.live ? ['--live'] : []),
     ...(target.persistent ? ['--config'] : []),
   ]);

@@ -11,7 +11,8 @@
  * What quoting cannot protect, and is therefore refused before anything is sent:
  * - a line feed or carriage return: virsh reads line by line, the rest would be a new command;
  * - any other control character (NUL, TAB, ESC, DEL...): readline reads them as editing keys
- *   (TAB completes, ^A moves to the start of the line, DEL deletes), not as text;
+ *   (TAB completes, ^A moves to the start of the line, DEL deletes), not as text (the XML the
+ *   tool sends carries them as character references: core/metadata-payload.ts);
  * - a lone UTF-16 surrogate: it has no UTF-8 form and would reach libvirt as U+FFFD;
  * - more than 128 KiB: the limit of one argument of a `virsh` started with argv (the kernel's
  *   MAX_ARG_STRLEN), kept so that every command the tool sends could also be run by hand. virsh
@@ -35,7 +36,7 @@ export function argProblem(arg: string): string | undefined {
   const control = CONTROL.exec(arg);
   if (control) {
     const code = control[0].charCodeAt(0);
-    if (code === 0x0a || code === 0x0d) return 'contains a line break (virsh reads commands line by line; encode it, e.g. &#10; in XML)';
+    if (code === 0x0a || code === 0x0d) return 'contains a line break (virsh reads commands line by line)';
     return `contains the control character U+${code.toString(16).padStart(4, '0').toUpperCase()}`;
   }
   if (LONE_SURROGATE.test(arg)) return 'contains a lone UTF-16 surrogate (not valid Unicode text)';
@@ -55,68 +56,4 @@ export function quoteArg(arg: string): string {
 export function commandLine(args: readonly string[]): string {
   if (args.length === 0 || args[0] === '') throw new InputError('virsh command', 'no command given');
   return args.map(quoteArg).join(' ');
-}
-
-/**
- * Serialized XML (as xmldom's XMLSerializer writes it) on one line with the same meaning, for
- * `virsh metadata --set`: parsing the result gives the same DOM text as parsing `xml`.
- *
- * An XML parser first turns every CR LF and lone CR into LF (XML 1.0 §2.11), so that is done
- * first. Then a line feed in text becomes `&#10;`; in a CDATA section the section is split around
- * that character reference, so the text is unchanged; inside a tag it becomes a space, which is
- * what the parser makes of a literal line feed in an attribute value (§3.3.3) and is insignificant
- * between attributes (xmldom itself writes line breaks in values as character references). A
- * comment or processing instruction has no escapes: there a line break becomes a space, the one
- * place where the result differs.
- */
-export function xmlOnOneLine(xml: string): string {
-  const text = xml.replace(/\r\n?/gu, '\n');
-  let out = '';
-  let i = 0;
-  while (i < text.length) {
-    let end: number;
-    if (text.startsWith('<!--', i)) {
-      end = closing(text, '-->', i + 4);
-      out += text.slice(i, end).replaceAll('\n', ' ');
-    } else if (text.startsWith('<![CDATA[', i)) {
-      end = closing(text, ']]>', i + 9);
-      out += text.slice(i, end).replaceAll('\n', ']]>&#10;<![CDATA[');
-    } else if (text.startsWith('<?', i)) {
-      end = closing(text, '?>', i + 2);
-      out += text.slice(i, end).replaceAll('\n', ' ');
-    } else if (text.startsWith('<!', i)) {
-      throw new InputError('XML for virsh', 'a DOCTYPE or other declaration is not accepted');
-    } else if (text[i] === '<') {
-      end = tagEnd(text, i);
-      out += text.slice(i, end).replaceAll('\n', ' ');
-    } else {
-      const next = text.indexOf('<', i);
-      end = next < 0 ? text.length : next;
-      out += text.slice(i, end).replaceAll('\n', '&#10;');
-    }
-    i = end;
-  }
-  return out;
-}
-
-/** Index just past `terminator`, searching from `from`; the end of the text when it is missing. */
-function closing(xml: string, terminator: string, from: number): number {
-  const at = xml.indexOf(terminator, from);
-  return at < 0 ? xml.length : at + terminator.length;
-}
-
-/** Index just past the `>` that ends the tag starting at `start`, skipping quoted attribute values. */
-function tagEnd(xml: string, start: number): number {
-  let quoteChar: string | undefined;
-  for (let i = start + 1; i < xml.length; i++) {
-    const c = xml[i];
-    if (quoteChar !== undefined) {
-      if (c === quoteChar) quoteChar = undefined;
-    } else if (c === '"' || c === "'") {
-      quoteChar = c;
-    } else if (c === '>') {
-      return i + 1;
-    }
-  }
-  return xml.length;
 }

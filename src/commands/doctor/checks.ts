@@ -5,10 +5,12 @@
  */
 import type { Stats } from 'node:fs';
 import type { Domain } from '../../core/domain';
+import type { Ini } from '../../core/ini';
 import type { CacheEntry } from '../../adapters/cache-store';
 import { daemonsBlindTo, HOOK_MARKER, runsQemuD, type HookFile } from '../../adapters/host/hook-files';
 import { restartCommand } from '../../adapters/host/libvirt-daemon';
 import type { HostProcess } from '../../adapters/host/processes';
+import { exposedSecrets } from '../../adapters/settings';
 import { trustProblem } from '../../adapters/state-dir';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -26,6 +28,12 @@ export const warn = (check: string, detail: string, fix: string): CheckResult =>
 export const fail = (check: string, detail: string, fix: string): CheckResult => ({ check, status: 'fail', detail, fix });
 
 const INSTALL = 'sudo ./install.sh from the nova-ipmeta checkout, or reinstall the nova-ipmeta package';
+
+/** The config file was read (`detail` says what it set); a Keystone secret in it must not be readable by others. */
+export function checkConfig(path: string, ini: Ini, seen: DirObservation, detail: string): CheckResult {
+  const exposed = exposedSecrets(path, ini, seen.kind === 'stat' ? seen.stats.mode : undefined);
+  return exposed === undefined ? ok('config', detail) : warn('config', exposed, `chmod 0640 ${path}`);
+}
 
 /** `18.19` as package.json's engines declares it, against the running Node's version. */
 export function checkNode(version: string, execPath: string, minimum: string | undefined): CheckResult {

@@ -41,6 +41,8 @@ export interface Observations {
   readonly daemonVersion: string | Error;
   /** libvirtd or virtqemud processes of this system (same mount namespace). */
   readonly daemons: readonly HostProcess[];
+  /** The config file (absent when the default one is not there). */
+  readonly configFile: DirObservation;
   readonly stateDir: DirObservation;
   readonly cacheDir: DirObservation;
   readonly domains: readonly Domain[] | Error;
@@ -60,6 +62,7 @@ export async function observe(settings: Settings, paths: DoctorPaths, io: Io): P
     qemuDHeldSince: qemuDHeldSince(paths.hooksDir),
     daemonVersion: await daemonVersion(settings.uri),
     daemons: libvirtDaemons(paths.procDir),
+    configFile: statDir(settings.configFile),
     stateDir: statDir(settings.stateDir),
     cacheDir: statDir(settings.cacheDir),
     domains: await attempt(async () => (await allDomains(settings, io)).map((e) => e.domain)),

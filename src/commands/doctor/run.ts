@@ -4,7 +4,7 @@ import { resolveSettings, type Settings } from '../../adapters/settings';
 import { BUILD } from '../../build-info';
 import { ExitCode } from '../../exit-code';
 import { jsonText } from '../../cli/output';
-import { checkCache, checkHook, checkHookSeen, checkLibvirtVersion, checkNode, checkPrivateDir, checkServices, fail, ok, watcherRuns, type CheckResult } from './checks';
+import { checkCache, checkConfig, checkHook, checkHookSeen, checkLibvirtVersion, checkNode, checkPrivateDir, checkServices, fail, watcherRuns, type CheckResult } from './checks';
 import { HOST_PATHS, isExecutableFile, observe, type DoctorPaths } from './observe';
 import type { Args } from './command';
 
@@ -28,7 +28,7 @@ export async function diagnose(flags: Args, paths: DoctorPaths, io: Io): Promise
   const seen = await observe(settings, paths, io);
   const ours = seen.hooks.find((h) => h.ours);
   return [
-    ok('config', describeConfig(settings)),
+    checkConfig(settings.configFile, settings.ini, seen.configFile, describeConfig(settings)),
     checkNode(process.versions.node, process.execPath, BUILD?.nodeMinimum),
     checkHook(paths.hooksDir, seen.hooks, isExecutableFile),
     checkLibvirtVersion(seen.daemonVersion, settings.uri, ours),

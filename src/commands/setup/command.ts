@@ -14,6 +14,7 @@ export const SETUP_ACTIONS = [
   'uninstall',
   'purge',
   'libvirt-version',
+  'check-config',
 ] as const;
 
 /**

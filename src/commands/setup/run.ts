@@ -10,7 +10,7 @@ import { InputError, NotFoundError, SystemError, quote } from '../../errors';
 import type { Io } from '../../io';
 import { ExitCode } from '../../exit-code';
 import { errnoCode, systemFailure } from '../../adapters/os-error';
-import { resolveSettings, type Settings } from '../../adapters/settings';
+import { exposedSecrets, resolveSettings, type Settings } from '../../adapters/settings';
 import { decodeUtf8 } from '../../adapters/file-read';
 import { daemonsBlindTo, findHookFiles, hookTarget, placeHook, qemuDHeldSince, removeEmptyDir, removeHooks } from '../../adapters/host/hook-files';
 import { InstallManifest, type ManifestEntry, type ManifestKind } from '../../adapters/host/install-manifest';
@@ -85,12 +85,25 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
       rmSync(settings.stateDir, { recursive: true, force: true });
       say(`state: removed ${settings.stateDir} and the network_info cache`);
       return ExitCode.ok;
+    case 'check-config': {
+      const exposed = exposedSecrets(settings.configFile, settings.ini, modeOf(settings.configFile));
+      if (exposed !== undefined) say(`config: warning: ${exposed}: chmod 0640 ${settings.configFile}`);
+      return ExitCode.ok;
+    }
     case 'libvirt-version': {
       const version = await libvirtVersion();
       if (version === undefined) throw new NotFoundError('no libvirt installed here (neither libvirtd, virtqemud nor virsh answers --version)');
       say(version);
       return ExitCode.ok;
     }
+  }
+}
+
+function modeOf(path: string): number | undefined {
+  try {
+    return statSync(path).mode;
+  } catch {
+    return undefined;
   }
 }
 

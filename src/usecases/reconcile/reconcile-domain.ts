@@ -9,9 +9,10 @@ import { elementFingerprint } from '../../core/element-fingerprint';
 import { comparePorts, injectPorts } from '../../core/inject';
 import { metadataPayload } from '../../core/metadata-payload';
 import type { Definition, Port, Vif } from '../../core/model';
-import { SystemError } from '../../errors';
+import { InputError, SystemError } from '../../errors';
 import type { CacheStore } from '../../adapters/cache-store';
 import { dumpXml, setNovaMetadata, type DomainRef } from '../../adapters/virsh/domains';
+import { argProblem } from '../../adapters/virsh/quote';
 import type { VirshSession } from '../../adapters/virsh/session';
 import { VirshError } from '../../adapters/virsh/virsh-error';
 import type { DomainIdentity, Outcome } from './outcome';
@@ -164,9 +165,21 @@ function plan(plans: readonly Plan[], vifs: readonly Vif[]): { changed: Write[];
     const result = injectPorts(p.domain, vifs);
     if (result.kind === 'not-nova') continue;
     desired ??= result.ports;
-    if (result.kind === 'changed') changed.push({ ...p, changes: result.changes, payload: metadataPayload(p.instance) });
+    if (result.kind === 'changed') changed.push({ ...p, changes: result.changes, payload: payloadFor(p) });
   }
   return { changed, desired: desired ?? [] };
+}
+
+/**
+ * The `virsh metadata --set` argument, checked before anything is written: an element that cannot
+ * be carried unchanged fails the whole domain (an `error` outcome), never one definition of two.
+ */
+function payloadFor(p: Plan): string {
+  const source = `${p.domain.name} (${p.definition})`;
+  const payload = metadataPayload(p.instance, source);
+  const problem = argProblem(payload);
+  if (problem !== undefined) throw new InputError(source, `nova's element cannot be sent to virsh: the payload ${problem}`);
+  return payload;
 }
 
 /** One `virsh metadata` call for both definitions when they end up identical, else one each. */

@@ -1,16 +1,12 @@
 /**
  * quote.ts without virsh: quoting checked against a model of virsh 9.0's tokenizer
  * (vshCommandStringGetArg; the real virsh round trip is in test/adapters/virsh/session.libvirt.test.ts),
- * refusal of what cannot be sent, and xmlOnOneLine keeping the parsed DOM.
+ * and refusal of what cannot be sent.
  */
-import { DOMImplementation, XMLSerializer, type Document, type Element, type Node } from '@xmldom/xmldom';
 import fc from 'fast-check';
-import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { commandLine, MAX_ARG_BYTES, quoteArg, xmlOnOneLine } from '../../../src/adapters/virsh/quote';
-import { metadataPayload } from '../../../src/core/metadata-payload';
-import { parseXml } from '../../../src/core/xml-document';
+import { commandLine, MAX_ARG_BYTES, quoteArg } from '../../../src/adapters/virsh/quote';
 import { InputError } from '../../../src/errors';
 
 /**
@@ -144,96 +140,6 @@ test('a command with any unsendable argument is refused as a whole; an empty com
   assert.throws(() => commandLine(['metadata', '--set', '<a>\n</a>']), (e: unknown) => e instanceof InputError);
   assert.throws(() => commandLine([]), (e: unknown) => e instanceof InputError);
   assert.throws(() => commandLine(['']), (e: unknown) => e instanceof InputError);
-});
-
-/** The parsed document as plain data: node kinds, names, namespaces, attributes, and text. */
-function dom(xml: string): unknown {
-  const walk = (n: Node): unknown => {
-    if (n.nodeType === 1) {
-      const el = n as Element;
-      const attrs = Array.from(el.attributes).map((a) => [a.namespaceURI, a.name, a.value]);
-      const kids: unknown[] = [];
-      for (let c = el.firstChild; c; c = c.nextSibling) kids.push(walk(c));
-      return [el.namespaceURI, el.tagName, attrs, kids];
-    }
-    return [n.nodeType, n.nodeName, n.nodeValue];
-  };
-  return walk(parseXml(xml, 'test').documentElement as Element);
-}
-
-/** Text content only: what survives when CDATA sections are split (node boundaries move, text does not). */
-function textOf(xml: string): string {
-  return parseXml(xml, 'test').documentElement?.textContent ?? '';
-}
-
-function serialized(build: (doc: Document, root: Element) => void): string {
-  const doc = new DOMImplementation().createDocument(null, 'instance', null);
-  const root = doc.documentElement as Element;
-  build(doc, root);
-  return new XMLSerializer().serializeToString(doc);
-}
-
-function assertOneLineSameDom(xml: string): string {
-  const line = xmlOnOneLine(xml);
-  assert.not.match(line, /[\n\r]/u, 'no line break left');
-  assert.equal(dom(line), dom(xml));
-  return line;
-}
-
-test('xmlOnOneLine: line breaks in text, indentation and attribute values keep the same DOM', () => {
-  const xml = serialized((doc, root) => {
-    root.appendChild(doc.createTextNode('\n  '));
-    const name = doc.createElement('name');
-    name.appendChild(doc.createTextNode('line one\nline two\r\nline three\rend'));
-    name.setAttribute('note', 'a\nb\r\nc\td "q" \'s\' <&>');
-    root.appendChild(name);
-    root.appendChild(doc.createTextNode('\n'));
-  });
-  assert.match(xml, /\n/u);
-  const line = assertOneLineSameDom(xml);
-  assert.match(line, 'line one&#10;line two&#10;line three&#10;end');
-  assert.is(parseXml(line, 'x').getElementsByTagName('name')[0]?.getAttribute('note'), 'a\nb\r\nc\td "q" \'s\' <&>');
-});
-
-test('xmlOnOneLine: a CDATA section is split around the break, its text unchanged', () => {
-  const xml = serialized((doc, root) => {
-    root.appendChild(doc.createCDATASection('first\nsecond <not markup> & more\n'));
-  });
-  const line = xmlOnOneLine(xml);
-  assert.not.match(line, /[\n\r]/u);
-  assert.is(textOf(line), textOf(xml));
-  assert.is(textOf(line), 'first\nsecond <not markup> & more\n');
-});
-
-test('xmlOnOneLine: in comments and processing instructions a break becomes a space (no escapes there)', () => {
-  const xml = serialized((doc, root) => {
-    root.appendChild(doc.createComment('a\nb'));
-    root.appendChild(doc.createProcessingInstruction('pi', 'x\ny'));
-    root.appendChild(doc.createTextNode('t\n'));
-  });
-  const line = xmlOnOneLine(xml);
-  assert.is(line, '<instance><!--a b--><?pi x y?>t&#10;</instance>');
-});
-
-test('xmlOnOneLine: a real nova payload (indented, with a > in an attribute value) keeps its DOM', () => {
-  const domain = parseXml(readFileSync(new URL('../../fixtures/domains/wallaby-nova-ports.xml', import.meta.url), 'utf8'), 'fixture');
-  const instance = domain.getElementsByTagNameNS('http://openstack.org/xmlns/libvirt/nova/1.1', 'instance')[0];
-  assert.ok(instance);
-  instance.setAttribute('odd', 'x > y\nz');
-  const name = instance.getElementsByTagNameNS('http://openstack.org/xmlns/libvirt/nova/1.1', 'name')[0];
-  name?.appendChild(domain.createTextNode(' <&> "\' ;#\\ ünï\n'));
-  const payload = metadataPayload(instance);
-  assert.match(payload, /\n/u);
-  assertOneLineSameDom(payload);
-});
-
-test('xmlOnOneLine: text with no line break is left byte for byte as it was', () => {
-  const xml = '<instance a="1"><b>x &amp; y</b><!--c--><![CDATA[d]]></instance>';
-  assert.is(xmlOnOneLine(xml), xml);
-});
-
-test('xmlOnOneLine refuses a DOCTYPE', () => {
-  assert.throws(() => xmlOnOneLine('<!DOCTYPE x><x/>'), (e: unknown) => e instanceof InputError);
 });
 
 test.run();

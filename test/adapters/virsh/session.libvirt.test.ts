@@ -10,11 +10,12 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DOMImplementation, XMLSerializer } from '@xmldom/xmldom';
+import { DOMImplementation, XMLSerializer, type Element } from '@xmldom/xmldom';
 import { dumpXml, listDomains, resolveDomain, setNovaMetadata } from '../../../src/adapters/virsh/domains';
 import { MAX_ARG_BYTES } from '../../../src/adapters/virsh/quote';
 import { VirshSession } from '../../../src/adapters/virsh/session';
 import { VirshError } from '../../../src/adapters/virsh/virsh-error';
+import { metadataPayload } from '../../../src/core/metadata-payload';
 import { parseUuid, type Uuid } from '../../../src/core/model';
 import { parseXml } from '../../../src/core/xml-document';
 import { InputError, NotFoundError, SystemError } from '../../../src/errors';
@@ -143,9 +144,10 @@ function testDomainXml(name: string, uuid: string): string {
   return new XMLSerializer().serializeToString(doc);
 }
 
-/** A nova-like payload whose text holds what quoting and xmlOnOneLine must carry. */
+/** A nova-like payload, built as reconcile builds it, whose text holds what quoting and the payload must carry. */
 function payload(name: string): string {
-  return `<instance>\n  <name>${escapeText(name)}</name>\n  <note a="x&#10;y">line one\nline two 'q' "dq" ;# \\ $(id) &lt;&amp;&gt;</note>\n</instance>`;
+  const doc = parseXml(`<nova:instance xmlns:nova="${NS}"><nova:name>${escapeText(name)}</nova:name><nova:note a="x&#10;y">line one\nline two\tthree 'q' "dq" ;# \\ $(id) &lt;&amp;&gt;</nova:note></nova:instance>`, 'payload');
+  return metadataPayload(doc.documentElement as Element, 'payload');
 }
 
 function escapeText(text: string): string {
@@ -165,7 +167,7 @@ const expectedContent = (name: string) => ({
   root: 'instance',
   kids: [
     ['name', name],
-    ['note', 'line one\nline two \'q\' "dq" ;# \\ $(id) <&>'],
+    ['note', 'line one\nline two\tthree \'q\' "dq" ;# \\ $(id) <&>'],
   ],
   a: 'x\ny',
 });

@@ -15,6 +15,9 @@ import { cleanupOnExit, guestXml, startPrivateLibvirt, type PrivateLibvirt } fro
 import { runBundle } from '../../support/cli';
 import { cachePut as putCache, makeVif, novaInstance, NS_1_0, NS_1_1, type TestVif } from '../../support/nova-guest';
 import { expectedPorts, portsOf } from '../../support/ports-of';
+import { elementMeaning } from '../../support/canonical-dom';
+import { parseDomain } from '../../../src/core/domain';
+import { childElements } from '../../../src/core/xml-document';
 
 interface Guest {
   name: string;
@@ -160,6 +163,74 @@ t('an unknown --domain is not found (exit 1), and names it', () => {
   const r = cli('reconcile', '--domain', 'no-such-domain');
   assert.is(r.code, 1);
   assert.match(r.stderr, /no-such-domain/);
+});
+
+/** nova's element without its <ports>, node for node, by namespace URI: what a write must leave as it was. */
+function novaOutsidePorts(xml: string): string[] {
+  const el = parseDomain(xml, 'dumpxml').nova?.element;
+  if (!el) return [];
+  for (const p of childElements(el, el.namespaceURI, 'ports')) el.removeChild(p);
+  return elementMeaning(el);
+}
+
+/** A running guest with this nova element (ports aside), its cache, reconciled alone; undefined afterwards. */
+async function withOddGuest(name: string, novaInner: string, body: (g: Guest) => Promise<void>): Promise<void> {
+  const g = guest(name, 1);
+  await define(g, `<nova:instance xmlns:nova="${NS_1_1}"><nova:name>${name}</nova:name>${novaInner}</nova:instance>`, true);
+  cachePut(g);
+  try {
+    await body(g);
+  } finally {
+    await d.virsh('destroy', g.uuid);
+    await d.virshOk('undefine', g.uuid);
+  }
+}
+
+t("nova's element with other namespaces, prefixed attributes, comments, PIs, CDATA and TABs: the ports written, the rest held exactly", async () => {
+  const inner = [
+    '<nova:owner><nova:user uuid="u1">bob\tthe\tbuilder</nova:user><nova:project uuid="p1">tab\there</nova:project></nova:owner>',
+    '<x:ports xmlns:x="urn:example:x"><x:port uuid="not-ours"/></x:ports>',
+    '<flavor xmlns="urn:example:d"><nova:memory>64</nova:memory></flavor>',
+    '<nova:root xmlns:a="urn:example:a" xmlns:z="urn:example:z" a:type="image" type="image" z:k="1" xml:lang="en" nova:odd="&#9;"/>',
+    '<!-- a comment --><?app some data?>',
+    '<nova:note><![CDATA[<raw> & text]]>\u0085\u007f &#13;</nova:note>',
+  ].join('');
+  await withOddGuest('instance-odd-carried', inner, async (g) => {
+    const before = [novaOutsidePorts(await live(g)), novaOutsidePorts(await config(g))];
+    assert.ok(before[0]?.some((l) => l.includes('{urn:example:x}ports')), 'the foreign <x:ports> is there to keep');
+    const r = cli('reconcile', '--domain', g.uuid, '--json');
+    assert.is(r.code, 0, r.stderr + r.stdout);
+    assert.is((JSON.parse(r.stdout) as { domains: { kind: string }[] }).domains[0]?.kind, 'repaired');
+    assert.equal(portsOf(await live(g)), expectedPorts(g.vifs));
+    assert.equal(portsOf(await config(g)), expectedPorts(g.vifs));
+    assert.equal([novaOutsidePorts(await live(g)), novaOutsidePorts(await config(g))], before, 'nothing else in the element changed');
+    assert.match(await live(g), '<nova:user uuid="u1">bob\tthe\tbuilder</nova:user>');
+    const again = cli('reconcile', '--domain', g.uuid, '--json');
+    assert.is((JSON.parse(again.stdout) as { domains: { kind: string }[] }).domains[0]?.kind, 'in-sync');
+  });
+});
+
+t('what virsh metadata cannot carry unchanged is refused per domain: error naming why, exit 3, nothing written', async () => {
+  const cases: [string, string, RegExp][] = [
+    ['instance-odd-plain', '<plain>no namespace</plain>', /<plain> has no namespace, and libvirt would put it in nova's/],
+    ['instance-odd-comment', '<!-- two\nlines -->', /a comment in <nova:instance> holds U\+000A/],
+    ['instance-odd-cdata', '<nova:note><![CDATA[tab\there]]></nova:note>', /a CDATA section in <nova:note> holds U\+0009/],
+    ['instance-odd-pi', '<?app line\nbreak?>', /processing instruction <\?app\?> in <nova:instance> holds U\+000A/],
+  ];
+  for (const [name, inner, why] of cases) {
+    await withOddGuest(name, inner, async (g) => {
+      const before = [await live(g), await config(g)];
+      const r = cli('reconcile', '--domain', g.uuid, '--domain', wallaby.uuid, '--json');
+      assert.is(r.code, 3, `${name}: ${r.stderr}`);
+      const report = JSON.parse(r.stdout) as { domains: { domain: string; kind: string; reason?: string }[] };
+      const mine = report.domains.find((o) => o.domain === name);
+      assert.is(mine?.kind, 'error', name);
+      assert.match(mine?.reason ?? '', why, name);
+      assert.match(mine?.reason ?? '', `${name} (live): nova's element cannot be written through virsh metadata unchanged`);
+      assert.is(report.domains.find((o) => o.domain === wallaby.name)?.kind, 'in-sync', 'the other domain of the run is reconciled');
+      assert.equal([await live(g), await config(g)], before, `${name}: nothing written`);
+    });
+  }
 });
 
 t('30 guests at once', async () => {
