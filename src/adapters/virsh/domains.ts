@@ -13,13 +13,16 @@ export interface DomainRef {
   name: string;
   /** Running or paused (has a live definition). */
   active: boolean;
+  /** Running without a persistent definition (`virsh create`): `dumpxml --inactive` gives the live one, `--config` fails. */
+  transient?: boolean;
 }
 
 /** Every domain, running or not, in virsh's order. */
 export async function listDomains(s: VirshSession): Promise<DomainRef[]> {
   const all = parseUuidNames(await s.run(['list', '--all', '--uuid', '--name']));
   const active = new Set(parseUuids(await s.run(['list', '--uuid'])));
-  return all.map(({ uuid, name }) => ({ uuid, name, active: active.has(uuid) }));
+  const transient = new Set(parseUuids(await s.run(['list', '--transient', '--uuid'])));
+  return all.map(({ uuid, name }) => ({ uuid, name, active: active.has(uuid), ...(transient.has(uuid) ? { transient: true } : {}) }));
 }
 
 /**

@@ -13,7 +13,7 @@ import { allDomains } from '../../adapters/domain-inventory';
 import { errnoCode } from '../../adapters/os-error';
 import type { Settings } from '../../adapters/settings';
 import { findHookFiles, HOOK_NAME, type HookFile } from '../../adapters/host/hook-files';
-import { processesOf, type HostProcess } from '../../adapters/host/processes';
+import { processesElsewhere, processesOf, type ContainedProcess, type HostProcess } from '../../adapters/host/processes';
 import { systemctl, systemdRuns } from '../../adapters/host/systemd';
 import { VirshSession } from '../../adapters/virsh/session';
 import { TIMER_UNIT, WATCH_UNIT, type DirObservation, type ServicesObservation } from './checks';
@@ -25,6 +25,8 @@ export interface DoctorPaths {
   /** Exists when systemd runs (sd_booted). */
   readonly systemdRunDir: string;
   readonly cronFile: string;
+  /** Exists when nova-ipmeta was installed without a hook (install.sh --no-hook writes it; the package's postinst honours it). */
+  readonly noHookFile: string;
 }
 
 export const HOST_PATHS: DoctorPaths = {
@@ -32,6 +34,7 @@ export const HOST_PATHS: DoctorPaths = {
   procDir: '/proc',
   systemdRunDir: '/run/systemd/system',
   cronFile: '/etc/cron.d/nova-ipmeta',
+  noHookFile: '/etc/nova-ipmeta/no-hook',
 };
 
 export interface Observations {
@@ -41,6 +44,10 @@ export interface Observations {
   readonly daemonVersion: string | Error;
   /** libvirtd or virtqemud processes of this system (same mount namespace). */
   readonly daemons: readonly HostProcess[];
+  /** Those of other mount namespaces: a containerized libvirt (kolla-ansible's nova_libvirt). */
+  readonly daemonsElsewhere: readonly ContainedProcess[];
+  /** Installed without a hook: the path of the file that says so. */
+  readonly noHookFile: string | undefined;
   readonly stateDir: DirObservation;
   readonly cacheDir: DirObservation;
   readonly domains: readonly Domain[] | Error;
@@ -59,6 +66,8 @@ export async function observe(settings: Settings, paths: DoctorPaths, io: Io): P
     qemuDHeldSince: oldestOtherEntry(join(paths.hooksDir, 'qemu.d')),
     daemonVersion: await daemonVersion(settings.uri),
     daemons: processesOf((comm) => DAEMONS.has(comm), paths.procDir),
+    daemonsElsewhere: processesElsewhere((comm) => DAEMONS.has(comm), paths.procDir),
+    noHookFile: existsSync(paths.noHookFile) ? paths.noHookFile : undefined,
     stateDir: statDir(settings.stateDir),
     cacheDir: statDir(settings.cacheDir),
     domains: await attempt(async () => (await allDomains(settings, io)).map((e) => e.domain)),

@@ -4,7 +4,21 @@ import { resolveSettings, type Settings } from '../../adapters/settings';
 import { BUILD } from '../../build-info';
 import { ExitCode } from '../../exit-code';
 import { jsonText } from '../../cli/output';
-import { checkCache, checkHook, checkHookSeen, checkLibvirtVersion, checkNode, checkPrivateDir, checkServices, fail, ok, watcherRuns, type CheckResult } from './checks';
+import {
+  checkCache,
+  checkDaemon,
+  checkHook,
+  checkHookSeen,
+  checkLibvirtVersion,
+  checkNode,
+  checkPrivateDir,
+  checkServices,
+  daemonAdvice,
+  fail,
+  ok,
+  watcherRuns,
+  type CheckResult,
+} from './checks';
 import { HOST_PATHS, isExecutableFile, observe, type DoctorPaths } from './observe';
 import type { Args } from './command';
 
@@ -27,15 +41,25 @@ export async function diagnose(flags: Args, paths: DoctorPaths, io: Io): Promise
   }
   const seen = await observe(settings, paths, io);
   const ours = seen.hooks.find((h) => h.ours);
+  // A daemon of this system comes first: a stray one in a container is then not the one asked.
+  const advice = daemonAdvice(seen.daemons.length > 0 ? [] : seen.daemonsElsewhere, seen.systemd);
   return [
     ok('config', describeConfig(settings)),
     checkNode(process.versions.node, process.execPath, BUILD?.nodeMinimum),
-    checkHook(paths.hooksDir, seen.hooks, isExecutableFile),
-    checkLibvirtVersion(seen.daemonVersion, settings.uri, ours),
-    checkHookSeen(ours, seen.daemons, watcherRuns(seen.services), seen.systemd, seen.qemuDHeldSince),
+    checkDaemon(seen.daemons, seen.daemonsElsewhere, seen.systemd),
+    checkHook(paths.hooksDir, seen.hooks, isExecutableFile, seen.noHookFile),
+    checkLibvirtVersion(seen.daemonVersion, settings.uri, ours, advice),
+    checkHookSeen(ours, {
+      daemons: seen.daemons,
+      elsewhere: seen.daemonsElsewhere,
+      watcherActive: watcherRuns(seen.services),
+      systemd: seen.systemd,
+      qemuDHeldSince: seen.qemuDHeldSince,
+      noHookFile: seen.noHookFile,
+    }),
     checkPrivateDir('state dir', settings.stateDir, seen.stateDir),
     checkPrivateDir('cache dir', settings.cacheDir, seen.cacheDir),
-    ...checkCache(seen.domains, seen.cache),
+    ...checkCache(seen.domains, seen.cache, advice),
     ...checkServices(seen.services),
   ];
 }

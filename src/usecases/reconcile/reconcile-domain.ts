@@ -70,7 +70,7 @@ async function attemptOnce(ctx: ReconcileContext, ref: DomainRef): Promise<Outco
 
 /** The nova element of each definition that has one: live first for a running guest, then persistent. */
 async function readDefinitions(virsh: VirshSession, ref: DomainRef): Promise<Plan[]> {
-  const definitions: Definition[] = ref.active ? ['live', 'persistent'] : ['persistent'];
+  const definitions: Definition[] = ref.active ? (ref.transient ? ['live'] : ['live', 'persistent']) : ['persistent'];
   const plans: Plan[] = [];
   for (const definition of definitions) {
     let xml: string;
