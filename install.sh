@@ -15,7 +15,12 @@ Installs nova-ipmeta from this checkout (it builds nothing: run `npm ci && npm r
   --uninstall           remove what install.sh installed (its manifest says what); the config file
                         stays if it was edited, the state directory and its cache stay
   --purge               with --uninstall: remove the config file and the state directory as well
-  --no-hook             install everything but the libvirt hook (see FOREIGN HOOK)
+  --no-hook             install everything but the libvirt hook: the containerized mode, for a
+                        libvirtd in a container (kolla-ansible's nova_libvirt), which never runs
+                        this host's hooks; the watcher then reconciles every guest start. Writes
+                        /etc/nova-ipmeta/no-hook (doctor and the package honour it) and removes a
+                        hook of ours; an install without it removes that file again. Also for a
+                        hook of your own that calls ours (see FOREIGN HOOK)
   --hooks-dir DIR       libvirt's hooks directory (default /etc/libvirt/hooks)
   --libvirt-version V   take libvirt to be version V instead of asking libvirtd, virtqemud or virsh
   -h, --help            this text
@@ -65,6 +70,7 @@ NODE_MIN=18.19
 STATE_DIR=/var/lib/nova-ipmeta
 MANIFEST=$STATE_DIR/install-manifest
 CONF=/etc/nova-ipmeta/nova-ipmeta.conf
+NO_HOOK=/etc/nova-ipmeta/no-hook
 CRON=/etc/cron.d/nova-ipmeta
 UNITS=(nova-ipmeta-reconcile.service nova-ipmeta-reconcile.timer nova-ipmeta-watch.service)
 
@@ -301,9 +307,21 @@ do_install() {
 	install_files
 	local setup=$LIBDIR/nova-ipmeta-setup
 	if [[ $hook == yes ]]; then
+		if [[ -e $NO_HOOK ]]; then
+			rm -f "$NO_HOOK"
+			say "removed $NO_HOOK"
+		fi
 		"$setup" place-hook "${setup_args[@]}" || exit $?
 	else
-		say "hook: not installed (--no-hook): call $LIBDIR/hooks/qemu from your own hook"
+		"$setup" remove-hook "${setup_args[@]}"
+		local work_no_hook
+		work_no_hook=$(mktemp)
+		printf '%s\n' "# nova-ipmeta was installed without a libvirt hook (install.sh --no-hook): the watcher" \
+			"# reconciles every guest start. The .deb's postinst honours this file too. Remove it and" \
+			"# install again to place the hook." >"$work_no_hook"
+		put "$work_no_hook" "$NO_HOOK" 0644
+		rm -f "$work_no_hook"
+		say "hook: not installed (--no-hook, the containerized mode): the watcher reconciles every guest start; a hook of your own may call $LIBDIR/hooks/qemu"
 	fi
 	"$setup" enable-services
 	if [[ $restart == yes ]]; then
