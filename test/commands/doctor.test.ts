@@ -161,13 +161,17 @@ t('a libvirtd in a container: named with its container, the hook never seen by i
 
 t('installed without a hook: the hook checks say "not used in this mode"; a hook of ours then is a leftover', () => {
   const none = hooksDir({});
-  const r = checkHook(none, findHookFiles(none), isExecutableFile, '/etc/nova-ipmeta/no-hook');
+  const missing = checkHook(none, findHookFiles(none), isExecutableFile, { containerized: true });
+  assert.is(missing.status, 'fail');
+  assert.match(missing.detail, 'and libvirt runs in a container');
+  assert.match(missing.fix ?? '', 'install.sh --no-hook');
+  const r = checkHook(none, findHookFiles(none), isExecutableFile, { noHookFile: '/etc/nova-ipmeta/no-hook' });
   assert.is(r.status, 'ok');
   assert.match(r.detail, 'not used in this mode: installed without a hook (/etc/nova-ipmeta/no-hook)');
   const seen = checkHookSeen(undefined, { daemons: [], elsewhere: [], watcherActive: true, systemd: true, noHookFile: '/etc/nova-ipmeta/no-hook' });
   assert.equal([seen.status, seen.detail], ['ok', 'not used in this mode (installed without a hook)']);
   const dir = hooksDir({ 'qemu.d/nova-ipmeta': { text: HOOK, mode: 0o755 } });
-  const leftover = checkHook(dir, findHookFiles(dir), isExecutableFile, '/etc/nova-ipmeta/no-hook');
+  const leftover = checkHook(dir, findHookFiles(dir), isExecutableFile, { noHookFile: '/etc/nova-ipmeta/no-hook' });
   assert.is(leftover.status, 'warn');
   assert.match(leftover.fix ?? '', `rm ${dir}/qemu.d/nova-ipmeta`);
 });

@@ -58,9 +58,15 @@ export function checkNode(version: string, execPath: string, minimum: string | u
  * file saying nova-ipmeta was installed without a hook (install.sh --no-hook, or for the
  * package /etc/nova-ipmeta/no-hook), when it exists: then no hook is what is expected.
  */
-export function checkHook(hooksDir: string, files: readonly HookFile[], isExecutable: (path: string) => boolean, noHookFile?: string): CheckResult {
+export function checkHook(
+  hooksDir: string,
+  files: readonly HookFile[],
+  isExecutable: (path: string) => boolean,
+  mode: { readonly noHookFile?: string | undefined; readonly containerized?: boolean } = {},
+): CheckResult {
   const ours = files.filter((f) => f.ours);
   const main = ours[0];
+  const { noHookFile } = mode;
   if (noHookFile !== undefined) {
     if (main) return warn('hook', `installed without a hook (${noHookFile}), yet ${main.path} is ours`, `rm ${main.path}, or rm ${noHookFile} and ${INSTALL}`);
     return ok('hook', `not used in this mode: installed without a hook (${noHookFile}); the watcher reconciles every guest start`);
@@ -68,7 +74,10 @@ export function checkHook(hooksDir: string, files: readonly HookFile[], isExecut
   if (!main) {
     const foreign = files.find((f) => f.place === 'qemu.d');
     if (foreign) return fail('hook', `${foreign.path} is not nova-ipmeta's (no "${HOOK_MARKER}" line)`, `rename it, then ${INSTALL}`);
-    return fail('hook', `no nova-ipmeta hook in ${hooksDir} (neither qemu.d/nova-ipmeta nor qemu is ours)`, INSTALL);
+    const none = `no nova-ipmeta hook in ${hooksDir} (neither qemu.d/nova-ipmeta nor qemu is ours)`;
+    // A containerized daemon would never run one here: the mode without it is the fix.
+    if (mode.containerized) return fail('hook', `${none}, and libvirt runs in a container`, NO_HOOK_MODE);
+    return fail('hook', none, INSTALL);
   }
   if (!main.executable) return fail('hook', `${main.path} is not executable: libvirt skips it`, `chmod 0755 ${main.path}`);
   if (main.command === undefined) return fail('hook', `${main.path} has no NOVA_IPMETA= line`, INSTALL);
@@ -130,7 +139,7 @@ export function checkHookSeen(hook: HookFile | undefined, ctx: HookSeenContext):
   const { daemons, watcherActive, systemd, qemuDHeldSince } = ctx;
   const contained = ctx.elsewhere?.[0];
   if (ctx.noHookFile !== undefined && !hook) return ok('hook seen', 'not used in this mode (installed without a hook)');
-  if (!hook) return warn('hook seen', 'not checked: no hook of ours', INSTALL);
+  if (!hook) return warn('hook seen', 'not checked: no hook of ours', daemons.length === 0 && contained ? NO_HOOK_MODE : INSTALL);
   if (daemons.length === 0 && contained) {
     const detail = `${contained.comm} (pid ${contained.pid}) runs in ${whereRuns(contained)}: it never runs ${hook.path}`;
     return watcherActive ? warn('hook seen', `${detail}; the watcher covers guest starts`, NO_HOOK_MODE) : fail('hook seen', `${detail}, and no watcher runs`, NO_HOOK_MODE);

@@ -47,7 +47,7 @@ export async function diagnose(flags: Args, paths: DoctorPaths, io: Io): Promise
     ok('config', describeConfig(settings)),
     checkNode(process.versions.node, process.execPath, BUILD?.nodeMinimum),
     checkDaemon(seen.daemons, seen.daemonsElsewhere, seen.systemd),
-    checkHook(paths.hooksDir, seen.hooks, isExecutableFile, seen.noHookFile),
+    checkHook(paths.hooksDir, seen.hooks, isExecutableFile, { noHookFile: seen.noHookFile, containerized: seen.daemons.length === 0 && seen.daemonsElsewhere.length > 0 }),
     checkLibvirtVersion(seen.daemonVersion, settings.uri, ours, advice),
     checkHookSeen(ours, {
       daemons: seen.daemons,
