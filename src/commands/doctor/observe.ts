@@ -42,9 +42,9 @@ export interface Observations {
   /** The oldest change time of an entry of hooks/qemu.d/ other than ours. */
   readonly qemuDHeldSince: Date | undefined;
   readonly daemonVersion: string | Error;
-  /** libvirtd or virtqemud processes of this system (same mount namespace). */
+  /** libvirtd or virtqemud processes that run the hooks in the hooks directory: this system's (same mount namespace), or sharing it. */
   readonly daemons: readonly HostProcess[];
-  /** Those of other mount namespaces: a containerized libvirt (kolla-ansible's nova_libvirt). */
+  /** Those of other mount namespaces that do not: a containerized libvirt (kolla-ansible's nova_libvirt). */
   readonly daemonsElsewhere: readonly ContainedProcess[];
   /** Installed without a hook: the path of the file that says so. */
   readonly noHookFile: string | undefined;
@@ -65,8 +65,7 @@ export async function observe(settings: Settings, paths: DoctorPaths, io: Io): P
     hooks: findHookFiles(paths.hooksDir),
     qemuDHeldSince: oldestOtherEntry(join(paths.hooksDir, 'qemu.d')),
     daemonVersion: await daemonVersion(settings.uri),
-    daemons: processesOf((comm) => DAEMONS.has(comm), paths.procDir),
-    daemonsElsewhere: processesElsewhere((comm) => DAEMONS.has(comm), paths.procDir),
+    ...daemonsByHooks(paths),
     noHookFile: existsSync(paths.noHookFile) ? paths.noHookFile : undefined,
     stateDir: statDir(settings.stateDir),
     cacheDir: statDir(settings.cacheDir),
@@ -75,6 +74,30 @@ export async function observe(settings: Settings, paths: DoctorPaths, io: Io): P
     services: systemd ? await systemdServices() : cronServices(paths),
     systemd,
   };
+}
+
+/**
+ * The libvirt daemons, split by whether they run the hooks in `paths.hooksDir`: those of this
+ * system, and those of another mount namespace whose own /etc/libvirt/hooks (seen through
+ * /proc/PID/root) is that very directory (a bind mount); the others, a container's, never do.
+ */
+function daemonsByHooks(paths: DoctorPaths): Pick<Observations, 'daemons' | 'daemonsElsewhere'> {
+  const hooks = identity(paths.hooksDir);
+  const sharing = (p: ContainedProcess) => hooks !== undefined && identity(join(paths.procDir, String(p.pid), 'root', 'etc/libvirt/hooks')) === hooks;
+  const elsewhere = processesElsewhere((comm) => DAEMONS.has(comm), paths.procDir);
+  return {
+    daemons: [...processesOf((comm) => DAEMONS.has(comm), paths.procDir), ...elsewhere.filter(sharing)],
+    daemonsElsewhere: elsewhere.filter((p) => !sharing(p)),
+  };
+}
+
+function identity(path: string): string | undefined {
+  try {
+    const s = statSync(path);
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 async function systemdServices(): Promise<ServicesObservation> {
