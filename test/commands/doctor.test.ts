@@ -112,28 +112,32 @@ t('hook seen: a daemon started before the hook appeared does not run it', () => 
   utimesSync(path, new Date('2026-11-24T10:00:00Z'), new Date('2026-11-24T10:00:00Z'));
   const hook = findHookFiles(dir)[0] as HookFile;
   const daemon = (startedAt: string): HostProcess => ({ pid: 42, comm: 'libvirtd', argv: ['libvirtd'], startedAt: new Date(startedAt) });
-  const seen = (h: HookFile | undefined, daemons: HostProcess[], watcherActive: boolean, systemd: boolean, qemuDHeldSince?: Date) =>
-    checkHookSeen(h, { daemons, watcherActive, systemd, qemuDHeldSince });
   const early = [daemon('2026-11-24T09:00:00Z')];
+  const SYSTEMD = { systemd: true, initScript: () => false };
+  const SYSV = { systemd: false, initScript: (d: string) => d === 'libvirtd' };
+  const BARE = { systemd: false, initScript: () => false };
+  const seen = (h: HookFile | undefined, daemons: HostProcess[], watcherActive: boolean, restart: { systemd: boolean; initScript: (d: string) => boolean }, qemuDHeldSince?: Date) =>
+    checkHookSeen(h, { daemons, watcherActive, systemd: restart.systemd, initScript: restart.initScript, qemuDHeldSince });
   // The watcher runs: a warning, with the one command that finishes it (what a fresh package install leaves).
-  const covered = seen(hook, early, true, true);
+  const covered = seen(hook, early, true, SYSTEMD);
   assert.is(covered.status, 'warn');
   assert.match(covered.detail, 'libvirtd (pid 42) started 2026-11-24T09:00:00.00Z, before the hook appeared (2026-11-24T10:00:00.00Z)');
   assert.match(covered.detail, 'the watcher covers guest starts meanwhile');
   assert.is(covered.fix, 'systemctl restart libvirtd (running guests keep running)');
   // No watcher: nothing reconciles a guest start, a failure.
-  const blind = seen(hook, early, false, true);
+  const blind = seen(hook, early, false, SYSTEMD);
   assert.is(blind.status, 'fail');
   assert.match(blind.detail, 'and no watcher runs');
-  assert.is(seen(hook, early, false, false).fix, 'service libvirtd restart (running guests keep running)');
-  assert.is(seen(hook, [daemon('2026-11-24T11:00:00Z')], true, true).status, 'ok');
+  assert.is(seen(hook, early, false, SYSV).fix, 'service libvirtd restart (running guests keep running)');
+  assert.is(seen(hook, early, false, BARE).fix, 'restart libvirtd (stop it and start it again) (running guests keep running)');
+  assert.is(seen(hook, [daemon('2026-11-24T11:00:00Z')], true, SYSTEMD).status, 'ok');
   // qemu.d/ held another script when the daemon started: libvirt reads the directory at every call.
-  const held = seen(hook, early, false, true, new Date('2026-11-24T08:00:00Z'));
+  const held = seen(hook, early, false, SYSTEMD, new Date('2026-11-24T08:00:00Z'));
   assert.is(held.status, 'ok');
   assert.match(held.detail, 'when hooks/qemu.d/ already held a script');
-  assert.is(seen(hook, early, false, true, new Date('2026-11-24T09:30:00Z')).status, 'fail', 'that script came after the start');
-  assert.is(seen(hook, [], true, true).status, 'warn');
-  assert.is(seen(undefined, [daemon('2026-11-24T11:00:00Z')], true, true).status, 'warn');
+  assert.is(seen(hook, early, false, SYSTEMD, new Date('2026-11-24T09:30:00Z')).status, 'fail', 'that script came after the start');
+  assert.is(seen(hook, [], true, SYSTEMD).status, 'warn');
+  assert.is(seen(undefined, [daemon('2026-11-24T11:00:00Z')], true, SYSTEMD).status, 'warn');
 });
 
 t('a libvirtd in a container: named with its container, the hook never seen by it, advice that fits', () => {

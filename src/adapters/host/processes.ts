@@ -28,6 +28,11 @@ export interface ContainedProcess extends HostProcess {
   readonly container: string | undefined;
 }
 
+/** Where a contained process runs, in words: `docker container 0123456789ab`, or `another mount namespace`. */
+export function whereRuns(p: ContainedProcess): string {
+  return p.container ?? 'another mount namespace';
+}
+
 /** Every process of this system whose comm satisfies `wanted`. */
 export function processesOf(wanted: (comm: string) => boolean, procDir = '/proc'): HostProcess[] {
   return scan(wanted, procDir, 'same').map(({ pid, comm, argv, startedAt }) => ({ pid, comm, argv, startedAt }));

@@ -6,8 +6,9 @@
 import type { Stats } from 'node:fs';
 import type { Domain } from '../../core/domain';
 import type { CacheEntry } from '../../adapters/cache-store';
-import { HOOK_MARKER, runsQemuD, type HookFile } from '../../adapters/host/hook-files';
-import type { ContainedProcess, HostProcess } from '../../adapters/host/processes';
+import { daemonsBlindTo, HOOK_MARKER, runsQemuD, type HookFile } from '../../adapters/host/hook-files';
+import { restartCommand } from '../../adapters/host/libvirt-daemon';
+import { whereRuns, type ContainedProcess, type HostProcess } from '../../adapters/host/processes';
 import { trustProblem } from '../../adapters/state-dir';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -27,11 +28,6 @@ export const fail = (check: string, detail: string, fix: string): CheckResult =>
 const INSTALL = 'sudo ./install.sh from the nova-ipmeta checkout, or reinstall the nova-ipmeta package';
 const NO_HOOK_MODE =
   'sudo ./install.sh --no-hook, or for the package: touch /etc/nova-ipmeta/no-hook, then dpkg-reconfigure nova-ipmeta (the containerized mode: the watcher covers every guest start; nova-ipmeta(8), CONTAINERIZED LIBVIRT)';
-
-/** Where a daemon of another mount namespace runs, in words: `docker container 0123456789ab` or `another mount namespace`. */
-export function whereRuns(p: ContainedProcess): string {
-  return p.container ?? 'another mount namespace';
-}
 
 /** What to check when libvirt cannot be asked: the service, or the container it runs in. */
 export function daemonAdvice(elsewhere: readonly ContainedProcess[], systemd: boolean): string {
@@ -119,6 +115,8 @@ export interface HookSeenContext {
   readonly elsewhere?: readonly ContainedProcess[];
   readonly watcherActive: boolean;
   readonly systemd: boolean;
+  /** Whether /etc/init.d has a script for this daemon (how it is restarted without systemd). */
+  readonly initScript?: (daemon: string) => boolean;
   /** The oldest change time of another entry of hooks/qemu.d/ (an entry's ctime is never older than its creation). */
   readonly qemuDHeldSince?: Date | undefined;
   /** Installed without a hook (see checkHook). */
@@ -126,14 +124,11 @@ export interface HookSeenContext {
 }
 
 /**
- * libvirt looks for hooks when it starts: a daemon started before the hook appeared does not run
- * it until it restarts, unless hooks/qemu.d/ already held a script then (libvirt then reads the
- * directory at every call, and a script added later runs at once). That is a warning, not a
- * failure, while the watcher runs: it reconciles every guest start meanwhile; the hook only makes
- * migrations and restores exact from the first moment. The hook's mtime is when it appeared:
- * updates keep it (the installer does), since a hook the daemon found at start runs in its new
- * version without a restart. A daemon in a container never runs this host's hook at all: the
- * containerized mode (no hook, the watcher) fits it, and restarting it would not help.
+ * libvirt looks for hooks when it starts (see daemonsBlindTo). A daemon that does not run the hook
+ * yet is a warning, not a failure, while the watcher runs: it reconciles every guest start
+ * meanwhile; the hook only makes migrations and restores exact from the first moment. A daemon
+ * in a container never runs this host's hook at all: the containerized mode (no hook, the
+ * watcher) fits it, and restarting it would not help.
  */
 export function checkHookSeen(hook: HookFile | undefined, ctx: HookSeenContext): CheckResult {
   const { daemons, watcherActive, systemd, qemuDHeldSince } = ctx;
@@ -146,18 +141,16 @@ export function checkHookSeen(hook: HookFile | undefined, ctx: HookSeenContext):
   }
   if (daemons.length === 0) return warn('hook seen', 'no libvirtd or virtqemud of this system runs', systemd ? 'systemctl start libvirtd' : 'start libvirtd');
   const appeared = hook.stats.mtime;
-  // Start times are known to a tick (10 ms): a hook this close to the start is given the benefit.
-  const sawDirectory = (d: HostProcess) => hook.place === 'qemu.d' && qemuDHeldSince !== undefined && qemuDHeldSince.getTime() < d.startedAt.getTime();
-  const blind = daemons.filter((d) => d.startedAt.getTime() + 50 < appeared.getTime() && !sawDirectory(d));
-  const first = blind[0];
+  const first = daemonsBlindTo(hook, daemons, qemuDHeldSince)[0];
   if (first) {
     const detail = `${first.comm} (pid ${first.pid}) started ${iso(first.startedAt)}, before the hook appeared (${iso(appeared)}): it runs the hook from its next start`;
-    const restart = systemd ? `systemctl restart ${first.comm}` : `service ${first.comm} restart`;
-    const fix = `${restart} (running guests keep running)`;
+    const fix = `${restartCommand(first.comm, { systemd, initScript: ctx.initScript?.(first.comm) ?? false }).join(' ')} (running guests keep running)`;
     return watcherActive ? warn('hook seen', `${detail}; the watcher covers guest starts meanwhile`, fix) : fail('hook seen', `${detail}, and no watcher runs`, fix);
   }
   const d = daemons.map((p) => `${p.comm} (pid ${p.pid}) started ${iso(p.startedAt)}`).join(', ');
-  if (daemons.some(sawDirectory)) return ok('hook seen', `${d}, when hooks/qemu.d/ already held a script: it reads the directory at every call`);
+  if (daemons.some((p) => p.startedAt.getTime() + 50 < appeared.getTime())) {
+    return ok('hook seen', `${d}, when hooks/qemu.d/ already held a script: it reads the directory at every call`);
+  }
   return ok('hook seen', `${d}, after the hook appeared (${iso(appeared)})`);
 }
 

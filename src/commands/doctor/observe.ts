@@ -3,8 +3,7 @@
  * verdicts of ./checks.ts. Every failure to look becomes part of the observation, never a throw,
  * unless it is a bug.
  */
-import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import { isExpectedFailure, SystemError } from '../../errors';
 import type { Io } from '../../io';
 import type { Domain } from '../../core/domain';
@@ -12,8 +11,9 @@ import { CacheStore, type CacheEntry } from '../../adapters/cache-store';
 import { allDomains } from '../../adapters/domain-inventory';
 import { errnoCode } from '../../adapters/os-error';
 import type { Settings } from '../../adapters/settings';
-import { findHookFiles, HOOK_NAME, type HookFile } from '../../adapters/host/hook-files';
-import { processesElsewhere, processesOf, type ContainedProcess, type HostProcess } from '../../adapters/host/processes';
+import { findHookFiles, qemuDHeldSince, type HookFile } from '../../adapters/host/hook-files';
+import { processesOf, type ContainedProcess, type HostProcess } from '../../adapters/host/processes';
+import { DAEMON_NAMES, libvirtDaemonsByHooks } from '../../adapters/host/libvirt-daemon';
 import { systemctl, systemdRuns } from '../../adapters/host/systemd';
 import { VirshSession } from '../../adapters/virsh/session';
 import { TIMER_UNIT, WATCH_UNIT, type DirObservation, type ServicesObservation } from './checks';
@@ -42,7 +42,7 @@ export interface Observations {
   /** The oldest change time of an entry of hooks/qemu.d/ other than ours. */
   readonly qemuDHeldSince: Date | undefined;
   readonly daemonVersion: string | Error;
-  /** libvirtd or virtqemud processes that run the hooks in the hooks directory: this system's (same mount namespace), or sharing it. */
+  /** libvirtd or virtqemud processes that run the hooks in the hooks directory: this system's, or sharing it. */
   readonly daemons: readonly HostProcess[];
   /** Those of other mount namespaces that do not: a containerized libvirt (kolla-ansible's nova_libvirt). */
   readonly daemonsElsewhere: readonly ContainedProcess[];
@@ -54,18 +54,21 @@ export interface Observations {
   readonly cache: readonly CacheEntry[] | Error;
   readonly services: ServicesObservation;
   readonly systemd: boolean;
+  /** The libvirt daemons with an init script (how to restart them without systemd). */
+  readonly initScripts: ReadonlySet<string>;
 }
 
-const DAEMONS = new Set(['libvirtd', 'virtqemud']);
 const VERSION_TIMEOUT_MS = 15_000;
 
 export async function observe(settings: Settings, paths: DoctorPaths, io: Io): Promise<Observations> {
   const systemd = systemdRuns(paths.systemdRunDir);
+  const daemons = libvirtDaemonsByHooks(paths.hooksDir, paths.procDir);
   return {
     hooks: findHookFiles(paths.hooksDir),
-    qemuDHeldSince: oldestOtherEntry(join(paths.hooksDir, 'qemu.d')),
+    qemuDHeldSince: qemuDHeldSince(paths.hooksDir),
     daemonVersion: await daemonVersion(settings.uri),
-    ...daemonsByHooks(paths),
+    daemons: daemons.here,
+    daemonsElsewhere: daemons.contained,
     noHookFile: existsSync(paths.noHookFile) ? paths.noHookFile : undefined,
     stateDir: statDir(settings.stateDir),
     cacheDir: statDir(settings.cacheDir),
@@ -73,31 +76,8 @@ export async function observe(settings: Settings, paths: DoctorPaths, io: Io): P
     cache: await attempt(() => Promise.resolve(new CacheStore(settings.cacheDir).list())),
     services: systemd ? await systemdServices() : cronServices(paths),
     systemd,
+    initScripts: new Set(DAEMON_NAMES.filter((d) => existsSync(`/etc/init.d/${d}`))),
   };
-}
-
-/**
- * The libvirt daemons, split by whether they run the hooks in `paths.hooksDir`: those of this
- * system, and those of another mount namespace whose own /etc/libvirt/hooks (seen through
- * /proc/PID/root) is that very directory (a bind mount); the others, a container's, never do.
- */
-function daemonsByHooks(paths: DoctorPaths): Pick<Observations, 'daemons' | 'daemonsElsewhere'> {
-  const hooks = identity(paths.hooksDir);
-  const sharing = (p: ContainedProcess) => hooks !== undefined && identity(join(paths.procDir, String(p.pid), 'root', 'etc/libvirt/hooks')) === hooks;
-  const elsewhere = processesElsewhere((comm) => DAEMONS.has(comm), paths.procDir);
-  return {
-    daemons: [...processesOf((comm) => DAEMONS.has(comm), paths.procDir), ...elsewhere.filter(sharing)],
-    daemonsElsewhere: elsewhere.filter((p) => !sharing(p)),
-  };
-}
-
-function identity(path: string): string | undefined {
-  try {
-    const s = statSync(path);
-    return `${s.dev}:${s.ino}`;
-  } catch {
-    return undefined;
-  }
 }
 
 async function systemdServices(): Promise<ServicesObservation> {
@@ -133,26 +113,6 @@ async function daemonVersion(uri: string | undefined): Promise<string | Error> {
   } finally {
     await virsh.close();
   }
-}
-
-function oldestOtherEntry(dir: string): Date | undefined {
-  let oldest: Date | undefined;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return undefined;
-  }
-  for (const name of names) {
-    if (name === HOOK_NAME) continue;
-    try {
-      const ctime = lstatSync(join(dir, name)).ctime;
-      if (oldest === undefined || ctime < oldest) oldest = ctime;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return oldest;
 }
 
 function statDir(path: string): DirObservation {

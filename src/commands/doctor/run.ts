@@ -54,6 +54,7 @@ export async function diagnose(flags: Args, paths: DoctorPaths, io: Io): Promise
       elsewhere: seen.daemonsElsewhere,
       watcherActive: watcherRuns(seen.services),
       systemd: seen.systemd,
+      initScript: (d) => seen.initScripts.has(d),
       qemuDHeldSince: seen.qemuDHeldSince,
       noHookFile: seen.noHookFile,
     }),
