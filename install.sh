@@ -15,7 +15,12 @@ Installs nova-ipmeta from this checkout (it builds nothing: run `npm ci && npm r
   --uninstall           remove what install.sh installed (its manifest says what); the config file
                         stays if it was edited, the state directory and its cache stay
   --purge               with --uninstall: remove the config file and the state directory as well
-  --no-hook             install everything but the libvirt hook (see FOREIGN HOOK)
+  --no-hook             install everything but the libvirt hook: the containerized mode, for a
+                        libvirtd in a container (kolla-ansible's nova_libvirt), which never runs
+                        this host's hooks; the watcher then reconciles every guest start. Writes
+                        /etc/nova-ipmeta/no-hook (doctor and the package honour it) and removes a
+                        hook of ours; an install without it removes that file again. Also for a
+                        hook of your own that calls ours (see FOREIGN HOOK)
   --hooks-dir DIR       libvirt's hooks directory (default /etc/libvirt/hooks)
   --libvirt-version V   take libvirt to be version V instead of asking libvirtd, virtqemud or virsh
   -h, --help            this text
@@ -65,6 +70,7 @@ MARKER='# managed-by: nova-ipmeta'
 # The Node minimum is declared once, in package.json's engines.node (">=18.19").
 NODE_MIN=$(sed -n 's/^ *"node": *">= *\([0-9][0-9]*\.[0-9][0-9]*\)".*/\1/p' "$HERE/package.json" 2>/dev/null || true)
 CONF=/etc/nova-ipmeta/nova-ipmeta.conf
+NO_HOOK=/etc/nova-ipmeta/no-hook
 CRON=/etc/cron.d/nova-ipmeta
 UNITS=(nova-ipmeta-reconcile.service nova-ipmeta-reconcile.timer nova-ipmeta-watch.service)
 
@@ -297,6 +303,18 @@ EOF
 	WORK=
 }
 
+# The file that says nova-ipmeta runs without a libvirt hook: doctor reports the hook as not used,
+# and the package's postinst places none while it exists.
+put_no_hook() {
+	local text
+	text=$(mktemp)
+	printf '%s\n' "# nova-ipmeta was installed without a libvirt hook (install.sh --no-hook): the watcher" \
+		"# reconciles every guest start. The .deb's postinst honours this file too. Remove it and" \
+		"# install again to place the hook." >"$text"
+	put "$text" "$NO_HOOK" 0644
+	rm -f "$text"
+}
+
 # -------------------------------------------------------------------------------------- install
 
 # V8's code cache beside the installed program, for the Node it runs on: only a faster start, so
@@ -329,16 +347,23 @@ do_install() {
 	setup state-dir || exit 1
 	install_files
 	code_cache
+	# The containerized mode's mark, recorded with the other files (install.sh --no-hook).
+	[[ $hook == yes ]] || put_no_hook
 	printf '%s' "$RECORDED" | setup record || exit 1
 	if [[ $hook == yes ]]; then
+		if [[ -e $NO_HOOK ]]; then
+			rm -f "$NO_HOOK"
+			say "removed $NO_HOOK"
+		fi
 		setup place-hook "${setup_args[@]}" || exit 4
 	else
-		say "hook: not installed (--no-hook): call $LIBDIR/hooks/qemu from your own hook"
+		setup remove-hook "${setup_args[@]}" || exit 1
+		say "hook: not installed (--no-hook, the containerized mode): the watcher reconciles every guest start; a hook of your own may call $LIBDIR/hooks/qemu"
 	fi
 	setup enable-services || exit 1
 	setup check-config || exit 1
 	if [[ $restart == yes ]]; then
-		setup restart-libvirt || exit 5
+		setup restart-libvirt "${setup_args[@]}" || exit 5
 	elif [[ $hook == yes ]]; then
 		local hint
 		hint=$(setup restart-hint "${setup_args[@]}")

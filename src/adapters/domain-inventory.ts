@@ -1,15 +1,22 @@
 /**
  * The domains on this host, for the read commands (`list`, `find`, `show`): from libvirt's own
- * XML files when they are this daemon's and readable (no libvirt call: cheap, and works while the
- * daemon is busy), otherwise from one `virsh` session.
+ * XML files where they can be seen (no libvirt call: cheap, and works while the daemon is busy),
+ * and from one `virsh` session for every domain the daemon has that the files do not cover
+ * (docs/design.md, "libvirt's own XML files").
  *
- * When the files are read: when the operator named either XML directory (flag or config file),
- * or when the URI is the local system daemon's (none given, `qemu:///system`,
+ * When the files are read at all: when the operator named either XML directory (flag or config
+ * file), or when the URI is the local system daemon's (none given, `qemu:///system`,
  * `qemu+unix:///system`): the default directories belong to that daemon only. Any other URI
- * (remote, `qemu:///session`, a private daemon's `?socket=`) goes to virsh. A directory that
- * cannot be listed (not root, missing: the daemon never ran) also goes to virsh, saying so in one
- * line on stderr, since the answer then costs a libvirt connection. The virsh adapter (and the process
- * with it) is imported only then: the file path must stay cheap.
+ * (remote, `qemu:///session`, a private daemon's `?socket=`) goes to virsh alone, and so do
+ * directories named empty (none to read).
+ *
+ * When the files answer alone: when they are provably the running daemon's (daemonKeepsDirs).
+ * Otherwise (a directory missing or empty, a daemon in another mount namespace such as
+ * kolla-ansible's nova_libvirt container, no daemon to prove it) the daemon's own listing decides
+ * which domains exist and which definition counts for each (live when it runs), a file is used
+ * where it gives that definition, and `dumpxml` fills in the rest: "not found" then means not
+ * found. The virsh adapter (and the process with it) is imported only then: the file path must
+ * stay cheap.
  */
 import { InputError, NotFoundError, quote } from '../errors';
 import type { Io } from '../io';
@@ -18,7 +25,9 @@ import { parseUuid } from '../core/model';
 import { parseDomain } from '../core/domain';
 import type { Definition } from '../core/model';
 import { DEFAULTS, type Settings } from './settings';
-import { scanDomainXmlDirs, type DomainXmlScan, type ScanOptions } from './domain-xml-files';
+import { daemonKeepsDirs, scanDomainXmlDirs, type DomainXmlScan, type ScanOptions } from './domain-xml-files';
+import type { VirshSession } from './virsh/session';
+import type { DomainRef } from './virsh/domains';
 
 export type { Definition } from '../core/model';
 
@@ -44,7 +53,7 @@ export function readsXmlFiles(settings: Pick<Settings, 'uri' | 'liveXmlDir' | 'p
  */
 export async function allDomains(settings: Settings, io: Io, options: ScanOptions = {}): Promise<InventoryEntry[]> {
   const files = fromFiles(settings, io, options);
-  const entries = files ?? (await fromVirsh(settings, io, options));
+  const entries = files?.complete ? files.entries : await withVirsh(settings, (session) => completed(session, files, io, options));
   return entries.sort((a, b) => compare(a.domain.name, b.domain.name));
 }
 
@@ -53,31 +62,28 @@ export async function allDomains(settings: Settings, io: Io, options: ScanOption
  * shows) when only one instance has it. Throws NotFoundError when there is none.
  */
 export async function oneDomain(settings: Settings, io: Io, nameOrUuid: string): Promise<InventoryEntry> {
-  if (readsXmlFiles(settings)) {
-    // A file that holds neither the text (a UUID in any case) nor an entity or character
-    // reference (`&amp;` in a name) cannot be the one.
-    const text = Buffer.from(nameOrUuid, 'utf8');
-    const uuid = parseUuid(nameOrUuid);
-    const uuidAnyCase = uuid === undefined ? undefined : new RegExp(uuid, 'i');
-    const mayMatch = (bytes: Buffer) =>
-      bytes.includes(text) || bytes.includes(AMPERSAND) || uuidAnyCase?.test(bytes.toString('latin1')) === true;
-    const entries = fromFiles(settings, io, { mayMatch });
-    if (entries) return pick(entries, nameOrUuid);
-  }
-  const { VirshSession } = await import('./virsh/session');
-  const { resolveDomain, dumpXml } = await import('./virsh/domains');
-  const session = new VirshSession({ uri: settings.uri });
-  try {
-    const ref = await resolveDomain(session, nameOrUuid);
-    const xml = await dumpXml(session, ref.uuid, { inactive: !ref.active });
-    return { domain: parseDomain(xml, `domain ${quote(ref.name)}`), definition: ref.active ? 'live' : 'persistent' };
-  } catch (err) {
+  // A file that holds neither the text (a UUID in any case) nor an entity or character
+  // reference (`&amp;` in a name) cannot be the one.
+  const text = Buffer.from(nameOrUuid, 'utf8');
+  const uuid = parseUuid(nameOrUuid);
+  const uuidAnyCase = uuid === undefined ? undefined : new RegExp(uuid, 'i');
+  const mayMatch = (bytes: Buffer) => bytes.includes(text) || bytes.includes(AMPERSAND) || uuidAnyCase?.test(bytes.toString('latin1')) === true;
+  const files = fromFiles(settings, io, { mayMatch });
+  if (files?.complete) return pick(files.entries, nameOrUuid);
+  return withVirsh(settings, async (session) => {
+    const { dumpXml } = await import('./virsh/domains');
+    const refs = await listed(session);
+    const byUuid = uuid && refs.find((r) => r.uuid === uuid);
+    const ref = byUuid || refs.find((r) => r.name === nameOrUuid);
+    if (ref) {
+      const fromFile = files?.entries.find((e) => e.domain.uuid === ref.uuid && e.definition === definitionOf(ref));
+      if (fromFile) return fromFile;
+      const xml = await dumpXml(session, ref.uuid, { inactive: !ref.active });
+      return { domain: parseDomain(xml, `domain ${quote(ref.name)}`), definition: definitionOf(ref) };
+    }
     // Not a domain name or UUID libvirt knows: perhaps nova's name for an instance.
-    if (!(err instanceof NotFoundError)) throw err;
-  } finally {
-    await session.close();
-  }
-  return pick(await fromVirsh(settings, io, {}), nameOrUuid);
+    return pick(await completed(session, files, io, {}, refs), nameOrUuid);
+  });
 }
 
 function pick(entries: InventoryEntry[], nameOrUuid: string): InventoryEntry {
@@ -92,47 +98,83 @@ function pick(entries: InventoryEntry[], nameOrUuid: string): InventoryEntry {
   return first;
 }
 
-/** The domains from the XML files; undefined when they are not to be read or cannot be. */
-function fromFiles(settings: Settings, io: Io, options: ScanOptions): InventoryEntry[] | undefined {
-  if (!readsXmlFiles(settings)) return undefined;
-  const scan: DomainXmlScan = scanDomainXmlDirs({ live: settings.liveXmlDir, persistent: settings.persistentXmlDir }, options);
-  if (scan.kind === 'unreadable') {
-    io.err(`nova-ipmeta: cannot read ${scan.dir} (${scan.code}): asking libvirt${settings.uri ? ` at ${settings.uri}` : ''} instead\n`);
-    return undefined;
-  }
-  for (const s of scan.skipped) io.err(`nova-ipmeta: warning: ${s.path}: ${s.problem}; skipped\n`);
-  return scan.domains.map(({ domain, definition }) => ({ domain, definition }));
+interface FromFiles {
+  readonly entries: InventoryEntry[];
+  readonly covered: DomainXmlScan['covered'];
+  /** The files are provably every domain of the daemon: no libvirt call is needed. */
+  readonly complete: boolean;
 }
 
-async function fromVirsh(settings: Settings, io: Io, options: ScanOptions): Promise<InventoryEntry[]> {
+/** The domains from the XML files; undefined when they are not to be read. */
+function fromFiles(settings: Settings, io: Io, options: ScanOptions): FromFiles | undefined {
+  if (!readsXmlFiles(settings)) return undefined;
+  const dirs = { live: settings.liveXmlDir, persistent: settings.persistentXmlDir };
+  const scan = scanDomainXmlDirs(dirs, options);
+  // Absent is what a containerized daemon looks like from the host: libvirt fills in without a
+  // word. Anything else (not root...) is worth one line, since the answer then costs a connection.
+  for (const u of scan.unreadable) {
+    if (u.code !== 'ENOENT') io.err(`nova-ipmeta: cannot read ${u.dir} (${u.code}): asking libvirt${settings.uri ? ` at ${settings.uri}` : ''} instead\n`);
+  }
+  for (const s of scan.skipped) io.err(`nova-ipmeta: warning: ${s.path}: ${s.problem}; skipped\n`);
+  return {
+    entries: scan.domains.map(({ domain, definition }) => ({ domain, definition })),
+    covered: scan.covered,
+    complete: scan.unreadable.length === 0 && daemonKeepsDirs(dirs),
+  };
+}
+
+/** The session's work, the session closed however it ends. */
+async function withVirsh<T>(settings: Settings, work: (session: VirshSession) => Promise<T>): Promise<T> {
   const { VirshSession } = await import('./virsh/session');
-  const { listDomains, dumpXml } = await import('./virsh/domains');
-  const { VirshError } = await import('./virsh/virsh-error');
   const session = new VirshSession({ uri: settings.uri });
   try {
-    const entries: InventoryEntry[] = [];
-    for (const ref of await listDomains(session)) {
-      let xml: string;
-      try {
-        xml = await dumpXml(session, ref.uuid, { inactive: !ref.active });
-      } catch (err) {
-        // Undefined (or a transient guest stopped) since the listing: it is not on the host any more.
-        if (err instanceof VirshError && /domain not found|failed to get domain/i.test(err.stderr)) continue;
-        throw err;
-      }
-      if (options.mayMatch && !options.mayMatch(Buffer.from(xml, 'utf8'))) continue;
-      const source = `domain ${quote(ref.name)}`;
-      try {
-        entries.push({ domain: parseDomain(xml, source), definition: ref.active ? 'live' : 'persistent' });
-      } catch (err) {
-        if (!(err instanceof InputError)) throw err;
-        io.err(`nova-ipmeta: warning: ${err.message}; skipped\n`);
-      }
-    }
-    return entries;
+    return await work(session);
   } finally {
     await session.close();
   }
+}
+
+async function listed(session: VirshSession): Promise<DomainRef[]> {
+  const { listDomains } = await import('./virsh/domains');
+  return listDomains(session);
+}
+
+const definitionOf = (ref: DomainRef): Definition => (ref.active ? 'live' : 'persistent');
+
+/**
+ * The daemon's domains: each from the files when they give the definition that counts for it,
+ * from `dumpxml` otherwise; files of domains the daemon does not have are left out.
+ */
+async function completed(session: VirshSession, files: FromFiles | undefined, io: Io, options: ScanOptions, refs?: DomainRef[]): Promise<InventoryEntry[]> {
+  const { dumpXml } = await import('./virsh/domains');
+  const { VirshError } = await import('./virsh/virsh-error');
+  const fileEntries = new Map(files?.entries.map((e) => [e.domain.uuid, e]));
+  const entries: InventoryEntry[] = [];
+  for (const ref of refs ?? (await listed(session))) {
+    const definition = definitionOf(ref);
+    if (files?.covered.get(ref.uuid) === definition) {
+      // Read from its file already; absent from the entries when the caller's filter passed it over.
+      const entry = fileEntries.get(ref.uuid);
+      if (entry) entries.push(entry);
+      continue;
+    }
+    let xml: string;
+    try {
+      xml = await dumpXml(session, ref.uuid, { inactive: !ref.active });
+    } catch (err) {
+      // Undefined (or a transient guest stopped) since the listing: it is not on the host any more.
+      if (err instanceof VirshError && /domain not found|failed to get domain/i.test(err.stderr)) continue;
+      throw err;
+    }
+    if (options.mayMatch && !options.mayMatch(Buffer.from(xml, 'utf8'))) continue;
+    try {
+      entries.push({ domain: parseDomain(xml, `domain ${quote(ref.name)}`), definition });
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      io.err(`nova-ipmeta: warning: ${err.message}; skipped\n`);
+    }
+  }
+  return entries;
 }
 
 /** Plain code-unit order: the same on every host and locale. */

@@ -12,9 +12,9 @@
  * is an `*.xml` regular file. An `*.xml` whose root is neither `<domain>` nor `<domstatus>` is
  * ignored silently; one that cannot be read or parsed is reported and skipped.
  */
-import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { InputError, messageOf } from '../errors';
-import { decodeUtf8 } from './file-read';
+import { decodeUtf8, readRegularFile } from './file-read';
 import { errnoCode } from './os-error';
 import { readDomain, type Domain } from '../core/domain';
 import { parseUuid, type Definition, type Uuid } from '../core/model';
@@ -39,10 +39,18 @@ export interface SkippedFile {
   readonly problem: string;
 }
 
-export type DomainXmlScan =
-  | { readonly kind: 'scanned'; readonly domains: DomainFromFile[]; readonly skipped: SkippedFile[] }
-  /** A directory could not be listed (not root, daemon never ran...): the caller asks libvirt. */
-  | { readonly kind: 'unreadable'; readonly dir: string; readonly code: string };
+export interface DomainXmlScan {
+  /** The domains the caller wants (see ScanOptions.mayMatch). */
+  readonly domains: DomainFromFile[];
+  readonly skipped: SkippedFile[];
+  /**
+   * Every domain the files hold, wanted or not, by UUID, with the definition a file gives for it
+   * (`live` when it runs): what the files cover, so that a caller asks libvirt for the rest only.
+   */
+  readonly covered: ReadonlyMap<Uuid, Definition>;
+  /** A directory that could not be listed (absent: a daemon in a container; not root...): it counts as empty. */
+  readonly unreadable: readonly { readonly dir: string; readonly code: string }[];
+}
 
 export interface ScanOptions {
   /**
@@ -55,24 +63,84 @@ export interface ScanOptions {
 }
 
 export function scanDomainXmlDirs(dirs: DomainXmlDirs, options: ScanOptions = {}): DomainXmlScan {
-  const live = listXmlFiles(dirs.live);
-  if (live.kind === 'unreadable') return live;
-  const persistent = listXmlFiles(dirs.persistent);
-  if (persistent.kind === 'unreadable') return persistent;
   const scan = new Scan(options.mayMatch);
+  const unreadable: { dir: string; code: string }[] = [];
   // The running guests first: a guest that runs is reported from its live file (what is true
   // now), and its persistent file is then passed over: by file name, which spares reading it at
   // all (libvirt names both files after the domain and keeps names unique among its domains),
   // and by UUID.
-  scan.dir(dirs.live, live.files, 'live');
-  scan.dir(dirs.persistent, persistent.files, 'persistent');
-  return { kind: 'scanned', domains: scan.domains, skipped: scan.skipped };
+  for (const [dir, definition] of [
+    [dirs.live, 'live'],
+    [dirs.persistent, 'persistent'],
+  ] as const) {
+    const listed = listXmlFiles(dir);
+    if (listed.kind === 'unreadable') unreadable.push({ dir, code: listed.code });
+    else scan.dir(dir, listed.files, definition);
+  }
+  return { domains: scan.domains, skipped: scan.skipped, covered: scan.covered, unreadable };
+}
+
+/** Where a system daemon keeps them, as it sees its own files (libvirt's compiled-in paths). */
+const DAEMON_DIRS: DomainXmlDirs = { live: '/run/libvirt/qemu', persistent: '/etc/libvirt/qemu' };
+const DAEMON_COMMS = new Set(['libvirtd', 'virtqemud']);
+
+/**
+ * Whether the files in `dirs` are all the domains of a running daemon, so that they answer alone
+ * (docs/design.md, "libvirt's own XML files"): the qemu driver's `driver.pid` in the live
+ * directory names a running libvirtd or virtqemud, and that daemon either sees the same files as
+ * this process (same mount namespace: the directory holding its own pid file is its live
+ * directory, and the directories named are taken as its own) or, seen through
+ * `/proc/PID/root`, keeps its live and persistent XML in the very directories named (a daemon in
+ * a container whose volumes were pointed at, the test harness's private daemon). Anything else
+ * (no pid file, a daemon in another PID namespace, the host's own empty `/etc/libvirt/qemu` beside
+ * a containerized daemon) is not proof: the caller then asks libvirt for what the files lack.
+ */
+export function daemonKeepsDirs(dirs: DomainXmlDirs, procDir = '/proc'): boolean {
+  let pid: number;
+  try {
+    const text = readRegularFile(inDir(dirs.live, 'driver.pid'), { maxBytes: 32 }).toString('latin1').trim();
+    if (!/^[1-9]\d{0,9}$/.test(text)) return false;
+    pid = Number(text);
+  } catch {
+    return false;
+  }
+  const proc = `${procDir}/${pid}`;
+  if (!DAEMON_COMMS.has(readSmall(`${proc}/comm`)?.trim() ?? '')) return false;
+  const ownNs = readLinkOrUndefined(`${procDir}/self/ns/mnt`);
+  if (ownNs !== undefined && readLinkOrUndefined(`${proc}/ns/mnt`) === ownNs) return true;
+  return sameDirectory(`${proc}/root${DAEMON_DIRS.live}`, dirs.live) && sameDirectory(`${proc}/root${DAEMON_DIRS.persistent}`, dirs.persistent);
+}
+
+function sameDirectory(a: string, b: string): boolean {
+  try {
+    const [x, y] = [statSync(a), statSync(b)];
+    return x.isDirectory() && x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+function readSmall(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'latin1');
+  } catch {
+    return undefined;
+  }
+}
+
+function readLinkOrUndefined(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** One pass over the two directories, remembering which domains were seen in which. */
 class Scan {
   readonly domains: DomainFromFile[] = [];
   readonly skipped: SkippedFile[] = [];
+  readonly covered = new Map<Uuid, Definition>();
   private readonly reader = new FileReader();
   private readonly uuids: Record<Definition, Set<Uuid>> = { live: new Set(), persistent: new Set() };
   private readonly runningFiles = new Set<string>();
@@ -92,12 +160,14 @@ class Scan {
       }
       const wanted = !this.mayMatch || this.mayMatch(bytes.data);
       if (!wanted) {
-        // Not parsed; a live file still marks its guest as running, so its persistent file is passed over.
-        const uuid = definition === 'live' ? cheapUuid(bytes.data) : undefined;
-        if (uuid) {
+        // Not parsed, but covered; a live file still marks its guest as running, so its persistent file is passed over.
+        const uuid = cheapUuid(bytes.data);
+        if (uuid && definition === 'live') {
           running.add(uuid);
           this.runningFiles.add(file.name);
         }
+        if (uuid && !this.covered.has(uuid)) this.covered.set(uuid, definition);
+        // Without a UUID read cheaply, it counts as not covered: the caller may ask libvirt.
         if (uuid || definition === 'persistent') continue;
       }
       if (definition === 'persistent') {
@@ -117,6 +187,7 @@ class Scan {
         continue;
       }
       this.uuids[definition].add(domain.uuid);
+      if (!this.covered.has(domain.uuid)) this.covered.set(domain.uuid, definition);
       if (definition === 'live') this.runningFiles.add(file.name);
       if (wanted) this.domains.push({ domain, definition, path });
     }

@@ -10,12 +10,25 @@ import * as assert from 'uvu/assert';
 import { parseDomain } from '../../src/core/domain';
 import type { CacheEntry } from '../../src/adapters/cache-store';
 import { parseUuid, type Uuid } from '../../src/core/model';
-import { checkCache, checkConfig, checkHook, checkHookSeen, checkLibvirtVersion, checkNode, checkPrivateDir, checkServices, type CheckResult, type DirObservation } from '../../src/commands/doctor/checks';
+import {
+  checkCache,
+  checkConfig,
+  checkDaemon,
+  checkHook,
+  checkHookSeen,
+  checkLibvirtVersion,
+  checkNode,
+  checkPrivateDir,
+  checkServices,
+  daemonAdvice,
+  type CheckResult,
+  type DirObservation,
+} from '../../src/commands/doctor/checks';
 import { parseIni } from '../../src/core/ini';
 import { isExecutableFile } from '../../src/commands/doctor/observe';
 import { formatResults } from '../../src/commands/doctor/run';
 import { findHookFiles, runsQemuD, type HookFile } from '../../src/adapters/host/hook-files';
-import { processesOf, type HostProcess } from '../../src/adapters/host/processes';
+import { containerOf, processesElsewhere, processesOf, type ContainedProcess, type HostProcess } from '../../src/adapters/host/processes';
 import { fixturePath } from '../support/cli';
 
 const tmp = mkdtempSync(join(tmpdir(), 'nova-ipmeta-doctor-'));
@@ -105,26 +118,83 @@ t('hook seen: a daemon started before the hook appeared does not run it', () => 
   const SYSTEMD = { systemd: true, initScript: () => false };
   const SYSV = { systemd: false, initScript: (d: string) => d === 'libvirtd' };
   const BARE = { systemd: false, initScript: () => false };
+  const seen = (h: HookFile | undefined, daemons: HostProcess[], watcherActive: boolean, restart: { systemd: boolean; initScript: (d: string) => boolean }, qemuDHeldSince?: Date) =>
+    checkHookSeen(h, { daemons, watcherActive, systemd: restart.systemd, initScript: restart.initScript, qemuDHeldSince });
   // The watcher runs: a warning, with the one command that finishes it (what a fresh package install leaves).
-  const covered = checkHookSeen(hook, early, true, SYSTEMD);
+  const covered = seen(hook, early, true, SYSTEMD);
   assert.is(covered.status, 'warn');
   assert.match(covered.detail, 'libvirtd (pid 42) started 2026-11-24T09:00:00.00Z, before the hook appeared (2026-11-24T10:00:00.00Z)');
   assert.match(covered.detail, 'the watcher covers guest starts meanwhile');
   assert.is(covered.fix, 'systemctl restart libvirtd (running guests keep running)');
   // No watcher: nothing reconciles a guest start, a failure.
-  const blind = checkHookSeen(hook, early, false, SYSTEMD);
+  const blind = seen(hook, early, false, SYSTEMD);
   assert.is(blind.status, 'fail');
   assert.match(blind.detail, 'and no watcher runs');
-  assert.is(checkHookSeen(hook, early, false, SYSV).fix, 'service libvirtd restart (running guests keep running)');
-  assert.is(checkHookSeen(hook, early, false, BARE).fix, 'restart libvirtd (stop it and start it again) (running guests keep running)');
-  assert.is(checkHookSeen(hook, [daemon('2026-11-24T11:00:00Z')], true, SYSTEMD).status, 'ok');
+  assert.is(seen(hook, early, false, SYSV).fix, 'service libvirtd restart (running guests keep running)');
+  assert.is(seen(hook, early, false, BARE).fix, 'restart libvirtd (stop it and start it again) (running guests keep running)');
+  assert.is(seen(hook, [daemon('2026-11-24T11:00:00Z')], true, SYSTEMD).status, 'ok');
   // qemu.d/ held another script when the daemon started: libvirt reads the directory at every call.
-  const held = checkHookSeen(hook, early, false, SYSTEMD, new Date('2026-11-24T08:00:00Z'));
+  const held = seen(hook, early, false, SYSTEMD, new Date('2026-11-24T08:00:00Z'));
   assert.is(held.status, 'ok');
   assert.match(held.detail, 'when hooks/qemu.d/ already held a script');
-  assert.is(checkHookSeen(hook, early, false, SYSTEMD, new Date('2026-11-24T09:30:00Z')).status, 'fail', 'that script came after the start');
-  assert.is(checkHookSeen(hook, [], true, SYSTEMD).status, 'warn');
-  assert.is(checkHookSeen(undefined, [daemon('2026-11-24T11:00:00Z')], true, SYSTEMD).status, 'warn');
+  assert.is(seen(hook, early, false, SYSTEMD, new Date('2026-11-24T09:30:00Z')).status, 'fail', 'that script came after the start');
+  assert.is(seen(hook, [], true, SYSTEMD).status, 'warn');
+  assert.is(seen(undefined, [daemon('2026-11-24T11:00:00Z')], true, SYSTEMD).status, 'warn');
+});
+
+t('a libvirtd in a container: named with its container, the hook never seen by it, advice that fits', () => {
+  const dir = hooksDir({ 'qemu.d/nova-ipmeta': { text: HOOK, mode: 0o755 } });
+  const hook = findHookFiles(dir)[0] as HookFile;
+  const kolla: ContainedProcess = { pid: 4242, comm: 'libvirtd', argv: ['/usr/sbin/libvirtd'], startedAt: new Date(), container: 'docker container 0123456789ab' };
+  const daemon = checkDaemon([], [kolla], true);
+  assert.is(daemon.status, 'ok');
+  assert.match(daemon.detail, 'libvirtd (pid 4242) in docker container 0123456789ab: containerized libvirt');
+  // The host's hook is never run: the containerized mode is the advice, never a restart.
+  const blind = checkHookSeen(hook, { daemons: [], elsewhere: [kolla], watcherActive: true, systemd: true });
+  assert.is(blind.status, 'warn');
+  assert.match(blind.detail, `runs in docker container 0123456789ab: it never runs ${hook.path}; the watcher covers guest starts`);
+  assert.match(blind.fix ?? '', 'install.sh --no-hook');
+  assert.not.match(blind.fix ?? '', 'systemctl');
+  assert.is(checkHookSeen(hook, { daemons: [], elsewhere: [kolla], watcherActive: false, systemd: true }).status, 'fail');
+  // Down or unreachable: look at the container, not at a service of this host.
+  const down = checkLibvirtVersion(new Error('failed to connect to the hypervisor'), undefined, hook, daemonAdvice([kolla], true));
+  assert.match(down.fix ?? '', 'is libvirtd in docker container 0123456789ab up');
+  assert.match(down.fix ?? '', 'docker ps');
+  assert.not.match(down.fix ?? '', 'systemctl');
+  assert.match(checkCache(new Error('no daemon'), [], daemonAdvice([{ ...kolla, container: undefined }], true))[0]?.fix ?? '', 'in another mount namespace up');
+  assert.is(checkDaemon([], [], true).status, 'warn');
+});
+
+t('installed without a hook: the hook checks say "not used in this mode"; a hook of ours then is a leftover', () => {
+  const none = hooksDir({});
+  const missing = checkHook(none, findHookFiles(none), isExecutableFile, { containerized: true });
+  assert.is(missing.status, 'fail');
+  assert.match(missing.detail, 'and libvirt runs in a container');
+  assert.match(missing.fix ?? '', 'install.sh --no-hook');
+  const r = checkHook(none, findHookFiles(none), isExecutableFile, { noHookFile: '/etc/nova-ipmeta/no-hook' });
+  assert.is(r.status, 'ok');
+  assert.match(r.detail, 'not used in this mode: installed without a hook (/etc/nova-ipmeta/no-hook)');
+  const seen = checkHookSeen(undefined, { daemons: [], elsewhere: [], watcherActive: true, systemd: true, noHookFile: '/etc/nova-ipmeta/no-hook' });
+  assert.equal([seen.status, seen.detail], ['ok', 'not used in this mode (installed without a hook)']);
+  const dir = hooksDir({ 'qemu.d/nova-ipmeta': { text: HOOK, mode: 0o755 } });
+  const leftover = checkHook(dir, findHookFiles(dir), isExecutableFile, { noHookFile: '/etc/nova-ipmeta/no-hook' });
+  assert.is(leftover.status, 'warn');
+  assert.match(leftover.fix ?? '', `rm ${dir}/qemu.d/nova-ipmeta`);
+});
+
+t('containerOf: the container runtime and id from /proc/PID/cgroup, cgroup v1 and v2', () => {
+  const id = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+  assert.is(containerOf(`0::/system.slice/docker-${id}.scope\n`), 'docker container 0123456789ab');
+  assert.is(containerOf(`12:pids:/docker/${id}\n11:cpu:/docker/${id}\n`), 'docker container 0123456789ab');
+  assert.is(containerOf(`0::/machine.slice/libpod-${id}.scope/container\n`), 'podman container 0123456789ab');
+  assert.is(containerOf(`0::/kubepods.slice/kubepods-besteffort.slice/cri-containerd-${id}.scope\n`), 'containerd container 0123456789ab');
+  assert.is(containerOf('0::/lxc.payload.compute-1/init.scope\n'), 'lxc container compute-1');
+  assert.is(containerOf('0::/system.slice/libvirtd.service\n'), undefined);
+  assert.is(containerOf('0::/user.slice/user-0.slice/session-1.scope\n'), undefined);
+});
+
+t('processesElsewhere: none of this mount namespace; this very process is not among them', () => {
+  assert.not.ok(processesElsewhere(() => true).some((p) => p.pid === process.pid));
 });
 
 t('processesOf: this very process, with its start time, from the real /proc', () => {

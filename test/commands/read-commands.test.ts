@@ -2,7 +2,8 @@
  * `list`, `find` and `show` reading libvirt's XML directories, through runMain as the operator
  * runs them: real files in temporary directories laid out as libvirt lays them out.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -11,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { runInProcess } from '../support/cli';
 import { parseIp } from '../../src/core/ip';
 import { readsXmlFiles } from '../../src/adapters/domain-inventory';
+import { daemonKeepsDirs } from '../../src/adapters/domain-xml-files';
 import { DEFAULTS } from '../../src/adapters/settings';
 import { mayHoldAddress } from '../../src/commands/find/may-hold';
 
@@ -45,8 +47,13 @@ let root: string;
 let live: string;
 let persistent: string;
 let config: string;
+/**
+ * A process named libvirtd in this mount namespace (a copy of sleep): its pid in the live
+ * directory's driver.pid makes the files provably the daemon's, so they answer alone.
+ */
+let daemon: ChildProcess;
 
-test.before(() => {
+test.before(async () => {
   root = mkdtempSync(join(tmpdir(), 'read-commands-'));
   live = join(root, 'run-libvirt-qemu');
   persistent = join(root, 'etc-libvirt-qemu');
@@ -58,7 +65,10 @@ test.before(() => {
   writeFileSync(config, '');
   writeFileSync(join(live, 'instance-0000002b.xml'), domstatus(dbLive));
   writeFileSync(join(live, 'instance-0000002b.pid'), '4242');
-  writeFileSync(join(live, 'driver.pid'), '1');
+  copyFileSync('/bin/sleep', join(root, 'libvirtd'));
+  daemon = spawn(join(root, 'libvirtd'), ['600'], { stdio: 'ignore' });
+  await new Promise((resolve, reject) => daemon.once('spawn', resolve).once('error', reject));
+  writeFileSync(join(live, 'driver.pid'), `${daemon.pid}\n`);
   // Not a domain: ignored without a word.
   writeFileSync(join(live, 'capabilities.xml'), '<capabilities><host/></capabilities>\n');
   writeFileSync(join(persistent, 'instance-0000002b.xml'), dbPersistent);
@@ -74,6 +84,7 @@ test.before(() => {
 });
 
 test.after(() => {
+  daemon.kill();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -274,14 +285,42 @@ test('show: a domain and --xml together, or neither → exit 2; --xml alone stil
   assert.not.match(file.out, 'definition');
 });
 
-test('a directory that cannot be read: one line says so, then virsh is asked (here: no daemon → exit 3)', async () => {
-  const missing = join(root, 'no-such-dir');
+test("files not provably the daemon's: libvirt is asked for the rest (here: no daemon → exit 3), never 'not found'", async () => {
   const uri = `qemu:///system?socket=${join(root, 'no-daemon-sock')}`;
-  const { code, stderr: err } = await runInProcess(['find', '10.0.0.7', '--live-xml-dir', missing, '--persistent-xml-dir', persistent, '--connect', uri, '--config', config]);
-  assert.is(code, 3);
-  const lines = err.trimEnd().split('\n');
-  assert.is(lines[0], `nova-ipmeta: cannot read ${missing} (ENOENT): asking libvirt at ${uri} instead`);
-  assert.is(lines.length, 2, err);
+  const ask = (liveDir: string, ...argv: string[]) =>
+    runInProcess([...argv, '--live-xml-dir', liveDir, '--persistent-xml-dir', persistent, '--connect', uri, '--config', config]);
+  // Absent (a containerized daemon's directory): libvirt fills in without a word.
+  const missing = await ask(join(root, 'no-such-dir'), 'find', '10.9.9.9');
+  assert.is(missing.code, 3);
+  assert.equal(missing.stderr.trimEnd().split('\n').filter((l) => !l.includes('warning')).length, 1, missing.stderr);
+  assert.match(missing.stderr, 'no-daemon-sock');
+  // A live directory without the daemon's pid file: the same, for find, list and show.
+  const noPid = mkdtempSync(join(root, 'no-pid-'));
+  writeFileSync(join(noPid, 'instance-0000002b.xml'), domstatus(dbLive));
+  for (const argv of [['find', '192.168.1.1'], ['list'], ['show', 'instance-0000002b']]) {
+    const r = await ask(noPid, ...argv);
+    assert.is(r.code, 3, `${argv.join(' ')}: ${r.stderr}`);
+  }
+  // A directory that exists but cannot be listed says so in one line.
+  const file = join(root, 'not-a-directory');
+  writeFileSync(file, '');
+  const notDir = await ask(file, 'list');
+  assert.is(notDir.code, 3);
+  assert.match(notDir.stderr, `nova-ipmeta: cannot read ${file} (ENOTDIR): asking libvirt at ${uri} instead\n`);
+});
+
+test('daemonKeepsDirs: a libvirtd or virtqemud of this mount namespace named by driver.pid, nothing else', () => {
+  const dirs = { live, persistent };
+  assert.ok(daemonKeepsDirs(dirs));
+  const other = mkdtempSync(join(root, 'pid-'));
+  const at = (pid: string) => {
+    writeFileSync(join(other, 'driver.pid'), pid);
+    return daemonKeepsDirs({ live: other, persistent });
+  };
+  assert.not.ok(at(`${process.pid}\n`), 'not a libvirt daemon');
+  assert.not.ok(at('4194305\n'), 'no such process');
+  assert.not.ok(at('x\n'), 'not a pid');
+  assert.not.ok(daemonKeepsDirs({ live: join(root, 'no-such-dir'), persistent }), 'no pid file');
 });
 
 test('files are read for the local system daemon or named directories, virsh otherwise', () => {
@@ -301,6 +340,7 @@ test('files are read for the local system daemon or named directories, virsh oth
 test('status files: the <domain> child is found whatever comes before it', async () => {
   const dir = mkdtempSync(join(root, 'status-'));
   const empty = mkdtempSync(join(root, 'empty-'));
+  writeFileSync(join(dir, 'driver.pid'), `${daemon.pid}\n`);
   const fake = "<domain type='kvm'><name>fake</name><uuid>99999999-9999-4999-8999-999999999999</uuid></domain>";
   const variant = (i: number, before: string, rootAttributes = '', domainXml = dbLive) =>
     `<!-- <domstatus> ${fake} -->\n<domstatus state='running'${rootAttributes}>\n${before}\n${domainXml

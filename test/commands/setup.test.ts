@@ -42,7 +42,9 @@ t('place-hook: qemu.d for libvirt >= 6.5, the directories it made recorded, 0755
   const first = await setup(['place-hook', '--libvirt-version', '9.0.0']);
   assert.is(first.code, 0, first.err);
   const target = join(hooks, 'qemu.d/nova-ipmeta');
-  assert.equal(first.out.split('\n'), [`state: ${state} (0700, root)`, `hook: ${target} (installed)`, '']);
+  // A libvirtd of another mount namespace (another test's private daemon) adds a suggestion line: not this test's business.
+  const own = first.out.split('\n').filter((l) => !l.includes("never runs this host's hook"));
+  assert.equal(own, [`state: ${state} (0700, root)`, `hook: ${target} (installed)`, '']);
   assert.is(readFileSync(target, 'utf8'), HOOK);
   assert.is(statSync(target).mode & 0o777, 0o755);
   assert.is(statSync(state).mode & 0o777, 0o700);

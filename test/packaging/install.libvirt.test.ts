@@ -320,6 +320,49 @@ t('with the daemon: the hook is seen after a restart, and a guest start fills it
   s.down();
 });
 
+t('the containerized mode: a daemon in another mount namespace; install.sh suggests --no-hook, which places no hook, and doctor agrees', () => {
+  const s = new Sandbox('no-hook');
+  const before = s.tree();
+  // A daemon the sandbox cannot see the files of, as kolla-ansible's nova_libvirt container is to the host.
+  const root = join(tmp, 'libvirt-elsewhere');
+  ok(['bash', LIBVIRTD_SH, 'init', root]);
+  daemons.add(root);
+  const uri = ok(['bash', LIBVIRTD_SH, 'start', root]).trim();
+
+  const hooked = s.install('--restart-libvirtd');
+  assert.is(hooked.code, 0, hooked.stderr);
+  assert.match(hooked.stdout, /hook: libvirtd \(pid \d+\) in another mount namespace never runs this host's hook: install without it \(install\.sh --no-hook/);
+  assert.match(hooked.stdout, /libvirt: not restarted: libvirtd \(pid \d+\) in another mount namespace, not on this system/);
+
+  const r = s.install('--no-hook');
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, 'hook: removed /etc/libvirt/hooks/qemu.d/nova-ipmeta');
+  assert.match(r.stdout, 'hook: not installed (--no-hook, the containerized mode)');
+  assert.is(s.exec(['test', '-e', '/etc/libvirt/hooks/qemu.d/nova-ipmeta']).code, 1, 'no hook');
+  assert.match(s.exec(['cat', '/etc/nova-ipmeta/no-hook']).stdout, 'install.sh --no-hook');
+
+  const doctor = s.exec(['nova-ipmeta', 'doctor', '--json', '--connect', uri]);
+  const report = JSON.parse(doctor.stdout) as { checks: { check: string; status: string; detail: string }[] };
+  const check = (name: string) => report.checks.find((c) => c.check === name);
+  assert.equal([check('hook')?.status, check('hook')?.detail], ['ok', 'not used in this mode: installed without a hook (/etc/nova-ipmeta/no-hook); the watcher reconciles every guest start']);
+  assert.is(check('hook seen')?.status, 'ok');
+  assert.match(check('daemon')?.detail ?? '', /libvirtd \(pid \d+\) in another mount namespace: containerized libvirt/);
+  assert.is(check('libvirt')?.status, 'ok', doctor.stdout);
+
+  // Back to a hooked install: the file goes; --uninstall --purge leaves the tree as it was.
+  const again = s.install();
+  assert.is(again.code, 0, again.stderr);
+  assert.match(again.stdout, 'removed /etc/nova-ipmeta/no-hook');
+  assert.is(s.exec(['test', '-e', '/etc/nova-ipmeta/no-hook']).code, 1);
+  assert.is(s.install('--no-hook').code, 0);
+  const purged = s.install('--uninstall', '--purge');
+  assert.is(purged.code, 0, purged.stderr);
+  assert.equal(s.tree(), before);
+  ok(['bash', LIBVIRTD_SH, 'stop', root]);
+  daemons.delete(root);
+  s.down();
+});
+
 t('the .deb: builds, installs with dpkg -i, works, and dpkg --purge leaves nothing behind', () => {
   const built = ok(['node', join(REPO, 'scripts/package.mjs')]).trim();
   const deb = join(REPO, built);
@@ -371,6 +414,18 @@ t('the .deb: builds, installs with dpkg -i, works, and dpkg --purge leaves nothi
   );
   assert.equal(
     changes.filter((p) => p.includes('nova-ipmeta')),
+    [],
+  );
+
+  // The containerized mode for the package, without debconf: /etc/nova-ipmeta/no-hook before installing.
+  ok(['bash', SANDBOX_SH, 'exec', s.dir, 'sh', '-c', 'mkdir -p /etc/nova-ipmeta && touch /etc/nova-ipmeta/no-hook']);
+  const bare = s.exec(['dpkg', '-i', deb]);
+  assert.is(bare.code, 0, bare.stderr);
+  assert.match(bare.stdout, 'nova-ipmeta: no libvirt hook installed (/etc/nova-ipmeta/no-hook)');
+  assert.is(s.exec(['test', '-e', '/etc/libvirt/hooks/qemu.d/nova-ipmeta']).code, 1, 'no hook');
+  assert.is(s.exec(['dpkg', '--purge', 'nova-ipmeta']).code, 0);
+  assert.equal(
+    s.changes().filter((p) => p.includes('nova-ipmeta')),
     [],
   );
   s.down();

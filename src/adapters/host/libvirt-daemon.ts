@@ -2,10 +2,11 @@
  * The libvirt daemon of this system (the monolithic libvirtd, or the modular virtqemud): which
  * runs, which version is installed, and how it is restarted, by systemd or an init script.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { SystemError, messageOf } from '../../errors';
 import { runProcess } from '../process';
-import { processesOf, type HostProcess } from './processes';
+import { processesElsewhere, processesOf, type ContainedProcess, type HostProcess } from './processes';
 import { systemctl, systemdRuns } from './systemd';
 
 export const DAEMON_NAMES = ['libvirtd', 'virtqemud'] as const;
@@ -13,6 +14,34 @@ export const DAEMON_NAMES = ['libvirtd', 'virtqemud'] as const;
 /** The libvirt daemons that run in this system's mount namespace (a container's are not this system's). */
 export function libvirtDaemons(procDir = '/proc'): HostProcess[] {
   return processesOf((comm) => (DAEMON_NAMES as readonly string[]).includes(comm), procDir);
+}
+
+/**
+ * The libvirt daemons, split by whether they run the hooks in `hooksDir`: `here`, those of this
+ * system and those of another mount namespace whose own /etc/libvirt/hooks (seen through
+ * /proc/PID/root) is that very directory (a bind mount); `contained`, the others, a container's
+ * (kolla-ansible's nova_libvirt), which never run a hook placed there.
+ */
+export function libvirtDaemonsByHooks(hooksDir: string, procDir = '/proc'): { here: HostProcess[]; contained: ContainedProcess[] } {
+  const hooks = identity(hooksDir);
+  const sharing = (p: ContainedProcess) => hooks !== undefined && identity(join(procDir, String(p.pid), 'root', 'etc/libvirt/hooks')) === hooks;
+  const elsewhere = processesElsewhere((comm) => (DAEMON_NAMES as readonly string[]).includes(comm), procDir);
+  return { here: [...libvirtDaemons(procDir), ...elsewhere.filter(sharing)], contained: elsewhere.filter((p) => !sharing(p)) };
+}
+
+/** A daemon in a container and none here: it is that daemon's container that matters, not a service of this host. */
+export function containerizedDaemons(hooksDir: string, procDir = '/proc'): ContainedProcess[] {
+  const { here, contained } = libvirtDaemonsByHooks(hooksDir, procDir);
+  return here.length > 0 ? [] : contained;
+}
+
+function identity(path: string): string | undefined {
+  try {
+    const s = statSync(path);
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The version of the libvirt installed here: a daemon's own word first, the client's when no daemon is installed. */

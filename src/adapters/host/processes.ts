@@ -1,7 +1,9 @@
 /**
  * The processes of this system, from /proc: those in the same mount namespace as this one, so
  * that a container's (or a private test daemon's) are not taken for the host's, with their start
- * times. `procDir` is a parameter so that a test can point it at a made-up /proc.
+ * times; and, apart, those in other mount namespaces (a libvirtd in kolla-ansible's nova_libvirt
+ * container), with the container they run in when their cgroup names one. `procDir` is a
+ * parameter so that a test can point it at a made-up /proc.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,27 +22,76 @@ export interface HostProcess {
  */
 const USER_HZ = 100;
 
+/** A process that sees other files than this one: a container's, or another private namespace's. */
+export interface ContainedProcess extends HostProcess {
+  /** `docker container 0123456789ab`, `podman container ...`, `lxc container NAME`...; undefined when the cgroup names none. */
+  readonly container: string | undefined;
+}
+
+/** Where a contained process runs, in words: `docker container 0123456789ab`, or `another mount namespace`. */
+export function whereRuns(p: ContainedProcess): string {
+  return p.container ?? 'another mount namespace';
+}
+
 /** Every process of this system whose comm satisfies `wanted`. */
 export function processesOf(wanted: (comm: string) => boolean, procDir = '/proc'): HostProcess[] {
+  return scan(wanted, procDir, 'same').map(({ pid, comm, argv, startedAt }) => ({ pid, comm, argv, startedAt }));
+}
+
+/** The processes whose comm satisfies `wanted` that live in another mount namespace than this one. */
+export function processesElsewhere(wanted: (comm: string) => boolean, procDir = '/proc'): ContainedProcess[] {
+  return scan(wanted, procDir, 'other');
+}
+
+function scan(wanted: (comm: string) => boolean, procDir: string, which: 'same' | 'other'): ContainedProcess[] {
   const ownNs = readLink(join(procDir, 'self', 'ns', 'mnt'));
+  // Without our own namespace to compare with, every process counts as this system's.
+  if (ownNs === undefined && which === 'other') return [];
   const now = Date.now();
   const uptimeMs = readUptimeMs(procDir);
-  const found: HostProcess[] = [];
+  const found: ContainedProcess[] = [];
   for (const entry of readdirSync(procDir)) {
     if (!/^\d+$/.test(entry)) continue;
     const dir = join(procDir, entry);
     const comm = readText(join(dir, 'comm'))?.trim();
     if (comm === undefined || !wanted(comm)) continue;
-    if (ownNs !== undefined && readLink(join(dir, 'ns', 'mnt')) !== ownNs) continue;
+    const same = ownNs === undefined || readLink(join(dir, 'ns', 'mnt')) === ownNs;
+    if (same !== (which === 'same')) continue;
     const startTicks = startTimeTicks(readText(join(dir, 'stat')));
     if (startTicks === undefined || uptimeMs === undefined) continue;
     const argv = (readText(join(dir, 'cmdline')) ?? '').split('\0').filter((a) => a !== '');
     // Start times count from boot; /proc/uptime, read at about the same moment as the clock,
     // turns them into wall-clock time to the tick.
     const startedAt = new Date(now - (uptimeMs - (startTicks * 1000) / USER_HZ));
-    found.push({ pid: Number(entry), comm, argv, startedAt });
+    const container = same ? undefined : containerOf(readText(join(dir, 'cgroup')) ?? '');
+    found.push({ pid: Number(entry), comm, argv, startedAt, container });
   }
   return found.sort((a, b) => a.pid - b.pid);
+}
+
+/**
+ * The container a process runs in, from the paths of /proc/PID/cgroup (cgroup v1 or v2, systemd
+ * or cgroupfs driver): `docker-ID.scope` or `/docker/ID`, `libpod-ID.scope` (podman),
+ * `cri-containerd-ID.scope`, `crio-ID.scope`, `/lxc/NAME` or `lxc.payload.NAME`. IDs are shortened
+ * to 12 characters, as `docker ps` shows them.
+ */
+export function containerOf(cgroup: string): string | undefined {
+  const paths = cgroup.split('\n').map((l) => l.slice(l.indexOf(':', l.indexOf(':') + 1) + 1));
+  const patterns: [RegExp, string][] = [
+    [/(?:^|\/)docker[-/]([0-9a-f]{12,64})(?:\.scope)?(?:\/|$)/, 'docker'],
+    [/(?:^|\/)libpod-(?!conmon-)([0-9a-f]{12,64})(?:\.scope)?(?:\/|$)/, 'podman'],
+    [/(?:^|\/)cri-containerd-([0-9a-f]{12,64})(?:\.scope)?(?:\/|$)/, 'containerd'],
+    [/(?:^|\/)crio-([0-9a-f]{12,64})(?:\.scope)?(?:\/|$)/, 'cri-o'],
+  ];
+  for (const path of paths) {
+    for (const [re, runtime] of patterns) {
+      const id = re.exec(path)?.[1];
+      if (id) return `${runtime} container ${id.slice(0, 12)}`;
+    }
+    const lxc = /(?:^|\/)(?:lxc\/|lxc\.payload\.)([^/]+)/.exec(path)?.[1];
+    if (lxc) return `lxc container ${lxc}`;
+  }
+  return undefined;
 }
 
 /** Field 22 of /proc/PID/stat (the process's start, in ticks since boot); comm may hold anything. */

@@ -18,24 +18,30 @@ export interface DomainRef {
    * guest's current run carries the same `<domain id=...>` (the read from libvirt's files checks it).
    */
   id?: number;
+  /** Running without a persistent definition (`virsh create`): `dumpxml --inactive` gives the live one, `--config` fails. */
+  transient?: boolean;
 }
 
 /**
  * Every domain, running or not, in virsh's order: one command, `list --all --uuid --id --name`
  * (`UUID ID NAME` per line, `-` for the ID of an inactive domain: exactly that format, names as they are).
- * A virsh without `--id` gets the two listings it always had.
+ * A virsh without `--id` gets the two listings it always had. With guests running, one more
+ * command names the transient ones.
  */
 export async function listDomains(s: VirshSession): Promise<DomainRef[]> {
-  let out: string;
+  let all: DomainRef[];
   try {
-    out = await s.run(['list', '--all', '--uuid', '--id', '--name']);
+    all = parseUuidIdNames(await s.run(['list', '--all', '--uuid', '--id', '--name']));
   } catch (err) {
     if (!(err instanceof VirshError && /--id|doesn't support option/i.test(err.stderr))) throw err;
-    const all = parseUuidNames(await s.run(['list', '--all', '--uuid', '--name']));
+    const named = parseUuidNames(await s.run(['list', '--all', '--uuid', '--name']));
     const active = new Set(parseUuids(await s.run(['list', '--uuid'])));
-    return all.map(({ uuid, name }) => ({ uuid, name, active: active.has(uuid) }));
+    all = named.map(({ uuid, name }) => ({ uuid, name, active: active.has(uuid) }));
   }
-  return parseUuidIdNames(out);
+  // Only a running guest can be transient: no second command on a host with none running.
+  if (!all.some((d) => d.active)) return all;
+  const transient = new Set(parseUuids(await s.run(['list', '--transient', '--uuid'])));
+  return all.map((d) => (transient.has(d.uuid) ? { ...d, transient: true } : d));
 }
 
 /**

@@ -9,8 +9,8 @@ import type { Ini } from '../../core/ini';
 import type { CacheEntry } from '../../adapters/cache-store';
 import { daemonsBlindTo, HOOK_MARKER, runsQemuD, type HookFile } from '../../adapters/host/hook-files';
 import { restartCommand } from '../../adapters/host/libvirt-daemon';
-import type { HostProcess } from '../../adapters/host/processes';
 import { exposedSecrets } from '../../adapters/settings';
+import { whereRuns, type ContainedProcess, type HostProcess } from '../../adapters/host/processes';
 import { trustProblem } from '../../adapters/state-dir';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -28,6 +28,19 @@ export const warn = (check: string, detail: string, fix: string): CheckResult =>
 export const fail = (check: string, detail: string, fix: string): CheckResult => ({ check, status: 'fail', detail, fix });
 
 const INSTALL = 'sudo ./install.sh from the nova-ipmeta checkout, or reinstall the nova-ipmeta package';
+const NO_HOOK_MODE =
+  'sudo ./install.sh --no-hook, or for the package: touch /etc/nova-ipmeta/no-hook, then dpkg-reconfigure nova-ipmeta (the containerized mode: the watcher covers every guest start; nova-ipmeta(8), CONTAINERIZED LIBVIRT)';
+
+/** What to check when libvirt cannot be asked: the service, or the container it runs in. */
+export function daemonAdvice(elsewhere: readonly ContainedProcess[], systemd: boolean): string {
+  const contained = elsewhere[0];
+  if (contained) {
+    const runtime = contained.container?.split(' ')[0];
+    const ps = runtime === 'docker' || runtime === 'podman' ? `${runtime} ps` : 'its container tool';
+    return `is ${contained.comm} in ${whereRuns(contained)} up, and its socket shared with this host? (${ps}; --connect or [libvirt] connection_uri names the socket)`;
+  }
+  return systemd ? 'is libvirt running? systemctl status libvirtd (or virtqemud)' : 'is libvirt running? service libvirtd status';
+}
 
 /** The config file was read (`detail` says what it set); a Keystone secret in it must not be readable by others. */
 export function checkConfig(path: string, ini: Ini, seen: DirObservation, detail: string): CheckResult {
@@ -44,14 +57,31 @@ export function checkNode(version: string, execPath: string, minimum: string | u
   return fail('node', `v${version} (${execPath}) is older than ${minimum}`, 'apt-get install nodejs (Debian 12, Ubuntu 24.04), then reinstall nova-ipmeta');
 }
 
-/** The hook libvirt will run: ours, executable, and what it runs is there. */
-export function checkHook(hooksDir: string, files: readonly HookFile[], isExecutable: (path: string) => boolean): CheckResult {
+/**
+ * The hook libvirt will run: ours, executable, and what it runs is there. `noHookFile`: the
+ * file saying nova-ipmeta was installed without a hook (install.sh --no-hook, or for the
+ * package /etc/nova-ipmeta/no-hook), when it exists: then no hook is what is expected.
+ */
+export function checkHook(
+  hooksDir: string,
+  files: readonly HookFile[],
+  isExecutable: (path: string) => boolean,
+  mode: { readonly noHookFile?: string | undefined; readonly containerized?: boolean } = {},
+): CheckResult {
   const ours = files.filter((f) => f.ours);
   const main = ours[0];
+  const { noHookFile } = mode;
+  if (noHookFile !== undefined) {
+    if (main) return warn('hook', `installed without a hook (${noHookFile}), yet ${main.path} is ours`, `rm ${main.path}, or rm ${noHookFile} and ${INSTALL}`);
+    return ok('hook', `not used in this mode: installed without a hook (${noHookFile}); the watcher reconciles every guest start`);
+  }
   if (!main) {
     const foreign = files.find((f) => f.place === 'qemu.d');
     if (foreign) return fail('hook', `${foreign.path} is not nova-ipmeta's (no "${HOOK_MARKER}" line)`, `rename it, then ${INSTALL}`);
-    return fail('hook', `no nova-ipmeta hook in ${hooksDir} (neither qemu.d/nova-ipmeta nor qemu is ours)`, INSTALL);
+    const none = `no nova-ipmeta hook in ${hooksDir} (neither qemu.d/nova-ipmeta nor qemu is ours)`;
+    // A containerized daemon would never run one here: the mode without it is the fix.
+    if (mode.containerized) return fail('hook', `${none}, and libvirt runs in a container`, NO_HOOK_MODE);
+    return fail('hook', none, INSTALL);
   }
   if (!main.executable) return fail('hook', `${main.path} is not executable: libvirt skips it`, `chmod 0755 ${main.path}`);
   if (main.command === undefined) return fail('hook', `${main.path} has no NOVA_IPMETA= line`, INSTALL);
@@ -62,9 +92,9 @@ export function checkHook(hooksDir: string, files: readonly HookFile[], isExecut
 }
 
 /** Whether the daemon's libvirt runs the hook where it is. */
-export function checkLibvirtVersion(version: string | Error, uri: string | undefined, hook: HookFile | undefined): CheckResult {
+export function checkLibvirtVersion(version: string | Error, uri: string | undefined, hook: HookFile | undefined, advice = daemonAdvice([], true)): CheckResult {
   if (version instanceof Error) {
-    return fail('libvirt', `cannot ask the daemon${uri ? ` at ${uri}` : ''}: ${version.message}`, 'is libvirt running? systemctl status libvirtd (or virtqemud)');
+    return fail('libvirt', `cannot ask the daemon${uri ? ` at ${uri}` : ''}: ${version.message}`, advice);
   }
   const qemuD = runsQemuD(version);
   if (hook?.place === 'qemu.d' && !qemuD) {
@@ -73,25 +103,56 @@ export function checkLibvirtVersion(version: string | Error, uri: string | undef
   return ok('libvirt', `libvirt ${version}: ${qemuD ? 'runs hooks/qemu.d/ scripts (>= 6.5)' : 'runs hooks/qemu only (< 6.5)'}`);
 }
 
+/** The libvirt daemons: of this system, or of another mount namespace (a container). */
+export function checkDaemon(here: readonly HostProcess[], elsewhere: readonly ContainedProcess[], systemd: boolean): CheckResult {
+  if (here.length > 0) return ok('daemon', here.map((d) => `${d.comm} (pid ${d.pid})`).join(', '));
+  const contained = elsewhere[0];
+  if (contained) {
+    return ok(
+      'daemon',
+      `${elsewhere.map((d) => `${d.comm} (pid ${d.pid}) in ${whereRuns(d)}`).join(', ')}: containerized libvirt, reached through its socket; it runs hooks from its own /etc/libvirt/hooks, never this host's`,
+    );
+  }
+  return warn('daemon', 'no libvirtd or virtqemud runs, on this system or in a container', systemd ? 'systemctl start libvirtd (or start the container that runs it)' : 'start libvirtd (or the container that runs it)');
+}
+
+export interface HookSeenContext {
+  /** libvirtd or virtqemud of this system. */
+  readonly daemons: readonly HostProcess[];
+  /** Those of other mount namespaces (containers). */
+  readonly elsewhere?: readonly ContainedProcess[];
+  readonly watcherActive: boolean;
+  readonly systemd: boolean;
+  /** Whether /etc/init.d has a script for this daemon (how it is restarted without systemd). */
+  readonly initScript?: (daemon: string) => boolean;
+  /** The oldest change time of another entry of hooks/qemu.d/ (an entry's ctime is never older than its creation). */
+  readonly qemuDHeldSince?: Date | undefined;
+  /** Installed without a hook (see checkHook). */
+  readonly noHookFile?: string | undefined;
+}
+
 /**
  * libvirt looks for hooks when it starts (see daemonsBlindTo). A daemon that does not run the hook
  * yet is a warning, not a failure, while the watcher runs: it reconciles every guest start
- * meanwhile; the hook only makes migrations and restores exact from the first moment.
+ * meanwhile; the hook only makes migrations and restores exact from the first moment. A daemon
+ * in a container never runs this host's hook at all: the containerized mode (no hook, the
+ * watcher) fits it, and restarting it would not help.
  */
-export function checkHookSeen(
-  hook: HookFile | undefined,
-  daemons: readonly HostProcess[],
-  watcherActive: boolean,
-  restart: { readonly systemd: boolean; readonly initScript: (daemon: string) => boolean },
-  qemuDHeldSince?: Date,
-): CheckResult {
-  if (!hook) return warn('hook seen', 'not checked: no hook of ours', INSTALL);
-  if (daemons.length === 0) return warn('hook seen', 'no libvirtd or virtqemud of this system runs', restart.systemd ? 'systemctl start libvirtd' : 'start libvirtd');
+export function checkHookSeen(hook: HookFile | undefined, ctx: HookSeenContext): CheckResult {
+  const { daemons, watcherActive, systemd, qemuDHeldSince } = ctx;
+  const contained = ctx.elsewhere?.[0];
+  if (ctx.noHookFile !== undefined && !hook) return ok('hook seen', 'not used in this mode (installed without a hook)');
+  if (!hook) return warn('hook seen', 'not checked: no hook of ours', daemons.length === 0 && contained ? NO_HOOK_MODE : INSTALL);
+  if (daemons.length === 0 && contained) {
+    const detail = `${contained.comm} (pid ${contained.pid}) runs in ${whereRuns(contained)}: it never runs ${hook.path}`;
+    return watcherActive ? warn('hook seen', `${detail}; the watcher covers guest starts`, NO_HOOK_MODE) : fail('hook seen', `${detail}, and no watcher runs`, NO_HOOK_MODE);
+  }
+  if (daemons.length === 0) return warn('hook seen', 'no libvirtd or virtqemud of this system runs', systemd ? 'systemctl start libvirtd' : 'start libvirtd');
   const appeared = hook.stats.mtime;
   const first = daemonsBlindTo(hook, daemons, qemuDHeldSince)[0];
   if (first) {
     const detail = `${first.comm} (pid ${first.pid}) started ${iso(first.startedAt)}, before the hook appeared (${iso(appeared)}): it runs the hook from its next start`;
-    const fix = `${restartCommand(first.comm, { systemd: restart.systemd, initScript: restart.initScript(first.comm) }).join(' ')} (running guests keep running)`;
+    const fix = `${restartCommand(first.comm, { systemd, initScript: ctx.initScript?.(first.comm) ?? false }).join(' ')} (running guests keep running)`;
     return watcherActive ? warn('hook seen', `${detail}; the watcher covers guest starts meanwhile`, fix) : fail('hook seen', `${detail}, and no watcher runs`, fix);
   }
   const d = daemons.map((p) => `${p.comm} (pid ${p.pid}) started ${iso(p.startedAt)}`).join(', ');
@@ -118,8 +179,8 @@ export function checkPrivateDir(check: string, path: string, seen: DirObservatio
 }
 
 /** Every instance has a cache file (else nothing can be written for it); every file is valid. */
-export function checkCache(domains: readonly Domain[] | Error, cache: readonly CacheEntry[] | Error): CheckResult[] {
-  if (domains instanceof Error) return [fail('cache', `cannot list the domains: ${domains.message}`, 'is libvirt running? systemctl status libvirtd')];
+export function checkCache(domains: readonly Domain[] | Error, cache: readonly CacheEntry[] | Error, advice = daemonAdvice([], true)): CheckResult[] {
+  if (domains instanceof Error) return [fail('cache', `cannot list the domains: ${domains.message}`, advice)];
   if (cache instanceof Error) return [fail('cache', `cannot read the cache: ${cache.message}`, 'fix the state directory (see above)')];
   const instances = domains.filter((d) => d.nova !== undefined);
   const cached = new Set(cache.map((e) => e.uuid));

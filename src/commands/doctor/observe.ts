@@ -12,8 +12,8 @@ import { allDomains } from '../../adapters/domain-inventory';
 import { errnoCode } from '../../adapters/os-error';
 import type { Settings } from '../../adapters/settings';
 import { findHookFiles, qemuDHeldSince, type HookFile } from '../../adapters/host/hook-files';
-import { processesOf, type HostProcess } from '../../adapters/host/processes';
-import { DAEMON_NAMES, libvirtDaemons } from '../../adapters/host/libvirt-daemon';
+import { processesOf, type ContainedProcess, type HostProcess } from '../../adapters/host/processes';
+import { DAEMON_NAMES, libvirtDaemonsByHooks } from '../../adapters/host/libvirt-daemon';
 import { systemctl, systemdRuns } from '../../adapters/host/systemd';
 import { VirshSession } from '../../adapters/virsh/session';
 import { TIMER_UNIT, WATCH_UNIT, type DirObservation, type ServicesObservation } from './checks';
@@ -25,6 +25,8 @@ export interface DoctorPaths {
   /** Exists when systemd runs (sd_booted). */
   readonly systemdRunDir: string;
   readonly cronFile: string;
+  /** Exists when nova-ipmeta was installed without a hook (install.sh --no-hook writes it; the package's postinst honours it). */
+  readonly noHookFile: string;
 }
 
 export const HOST_PATHS: DoctorPaths = {
@@ -32,6 +34,7 @@ export const HOST_PATHS: DoctorPaths = {
   procDir: '/proc',
   systemdRunDir: '/run/systemd/system',
   cronFile: '/etc/cron.d/nova-ipmeta',
+  noHookFile: '/etc/nova-ipmeta/no-hook',
 };
 
 export interface Observations {
@@ -39,8 +42,12 @@ export interface Observations {
   /** The oldest change time of an entry of hooks/qemu.d/ other than ours. */
   readonly qemuDHeldSince: Date | undefined;
   readonly daemonVersion: string | Error;
-  /** libvirtd or virtqemud processes of this system (same mount namespace). */
+  /** libvirtd or virtqemud processes that run the hooks in the hooks directory: this system's, or sharing it. */
   readonly daemons: readonly HostProcess[];
+  /** Those of other mount namespaces that do not: a containerized libvirt (kolla-ansible's nova_libvirt). */
+  readonly daemonsElsewhere: readonly ContainedProcess[];
+  /** Installed without a hook: the path of the file that says so. */
+  readonly noHookFile: string | undefined;
   /** The config file (absent when the default one is not there). */
   readonly configFile: DirObservation;
   readonly stateDir: DirObservation;
@@ -57,11 +64,14 @@ const VERSION_TIMEOUT_MS = 15_000;
 
 export async function observe(settings: Settings, paths: DoctorPaths, io: Io): Promise<Observations> {
   const systemd = systemdRuns(paths.systemdRunDir);
+  const daemons = libvirtDaemonsByHooks(paths.hooksDir, paths.procDir);
   return {
     hooks: findHookFiles(paths.hooksDir),
     qemuDHeldSince: qemuDHeldSince(paths.hooksDir),
     daemonVersion: await daemonVersion(settings.uri),
-    daemons: libvirtDaemons(paths.procDir),
+    daemons: daemons.here,
+    daemonsElsewhere: daemons.contained,
+    noHookFile: existsSync(paths.noHookFile) ? paths.noHookFile : undefined,
     configFile: statDir(settings.configFile),
     stateDir: statDir(settings.stateDir),
     cacheDir: statDir(settings.cacheDir),

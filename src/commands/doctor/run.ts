@@ -4,7 +4,21 @@ import { resolveSettings, type Settings } from '../../adapters/settings';
 import { BUILD } from '../../build-info';
 import { ExitCode } from '../../exit-code';
 import { jsonText } from '../../cli/output';
-import { checkCache, checkConfig, checkHook, checkHookSeen, checkLibvirtVersion, checkNode, checkPrivateDir, checkServices, fail, watcherRuns, type CheckResult } from './checks';
+import {
+  checkCache,
+  checkConfig,
+  checkDaemon,
+  checkHook,
+  checkHookSeen,
+  checkLibvirtVersion,
+  checkNode,
+  checkPrivateDir,
+  checkServices,
+  daemonAdvice,
+  fail,
+  watcherRuns,
+  type CheckResult,
+} from './checks';
 import { HOST_PATHS, isExecutableFile, observe, type DoctorPaths } from './observe';
 import type { Args } from './command';
 
@@ -27,15 +41,26 @@ export async function diagnose(flags: Args, paths: DoctorPaths, io: Io): Promise
   }
   const seen = await observe(settings, paths, io);
   const ours = seen.hooks.find((h) => h.ours);
+  // A daemon of this system comes first: a stray one in a container is then not the one asked.
+  const advice = daemonAdvice(seen.daemons.length > 0 ? [] : seen.daemonsElsewhere, seen.systemd);
   return [
     checkConfig(settings.configFile, settings.ini, seen.configFile, describeConfig(settings)),
     checkNode(process.versions.node, process.execPath, BUILD?.nodeMinimum),
-    checkHook(paths.hooksDir, seen.hooks, isExecutableFile),
-    checkLibvirtVersion(seen.daemonVersion, settings.uri, ours),
-    checkHookSeen(ours, seen.daemons, watcherRuns(seen.services), { systemd: seen.systemd, initScript: (d) => seen.initScripts.has(d) }, seen.qemuDHeldSince),
+    checkDaemon(seen.daemons, seen.daemonsElsewhere, seen.systemd),
+    checkHook(paths.hooksDir, seen.hooks, isExecutableFile, { noHookFile: seen.noHookFile, containerized: seen.daemons.length === 0 && seen.daemonsElsewhere.length > 0 }),
+    checkLibvirtVersion(seen.daemonVersion, settings.uri, ours, advice),
+    checkHookSeen(ours, {
+      daemons: seen.daemons,
+      elsewhere: seen.daemonsElsewhere,
+      watcherActive: watcherRuns(seen.services),
+      systemd: seen.systemd,
+      initScript: (d) => seen.initScripts.has(d),
+      qemuDHeldSince: seen.qemuDHeldSince,
+      noHookFile: seen.noHookFile,
+    }),
     checkPrivateDir('state dir', settings.stateDir, seen.stateDir),
     checkPrivateDir('cache dir', settings.cacheDir, seen.cacheDir),
-    ...checkCache(seen.domains, seen.cache),
+    ...checkCache(seen.domains, seen.cache, advice),
     ...checkServices(seen.services),
   ];
 }

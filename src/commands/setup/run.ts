@@ -14,8 +14,8 @@ import { exposedSecrets, resolveSettings, type Settings } from '../../adapters/s
 import { decodeUtf8 } from '../../adapters/file-read';
 import { daemonsBlindTo, findHookFiles, hookTarget, placeHook, qemuDHeldSince, removeEmptyDir, removeHooks } from '../../adapters/host/hook-files';
 import { InstallManifest, type ManifestEntry, type ManifestKind } from '../../adapters/host/install-manifest';
-import { installedLibvirtVersion, libvirtDaemons, restartCommandHere, restartLibvirt } from '../../adapters/host/libvirt-daemon';
-import { processesOf } from '../../adapters/host/processes';
+import { containerizedDaemons, installedLibvirtVersion, libvirtDaemons, restartCommandHere, restartLibvirt } from '../../adapters/host/libvirt-daemon';
+import { processesOf, whereRuns } from '../../adapters/host/processes';
 import { systemctlDo, systemdRuns } from '../../adapters/host/systemd';
 import { SETUP_ACTIONS, type Args } from './command';
 
@@ -55,6 +55,12 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
         manifest.remove('hook', other);
         say(`hook: removed our older ${other}`);
       }
+      const contained = containerizedDaemons(hooksDir)[0];
+      if (contained) {
+        say(
+          `hook: ${contained.comm} (pid ${contained.pid}) in ${whereRuns(contained)} never runs this host's hook: install without it (install.sh --no-hook, or for the package /etc/nova-ipmeta/no-hook), the watcher covers every guest start (nova-ipmeta(8), CONTAINERIZED LIBVIRT)`,
+        );
+      }
       return ExitCode.ok;
     }
     case 'remove-hook':
@@ -69,9 +75,16 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
     case 'disable-services':
       await disableServices(say);
       return ExitCode.ok;
-    case 'restart-libvirt':
+    case 'restart-libvirt': {
+      // A containerized daemon is not this host's to restart, and would not run this host's hook anyway.
+      const contained = containerizedDaemons(hooksDir)[0];
+      if (contained) {
+        say(`libvirt: not restarted: ${contained.comm} (pid ${contained.pid}) in ${whereRuns(contained)}, not on this system; it never runs this host's hook (install.sh --no-hook is the mode for it)`);
+        return ExitCode.ok;
+      }
       say(await restartLibvirt());
       return ExitCode.ok;
+    }
     case 'restart-hint':
       restartHint(hooksDir, say);
       return ExitCode.ok;

@@ -61,18 +61,18 @@ async function attemptOnce(ctx: ReconcileContext, ref: DomainRef, planned: Write
     const nowElement = findNovaElement(nowDomain.element);
     if (!nowElement || elementFingerprint(nowElement) !== w.before) return 'changed-under-us';
     // Planned from a file: libvirt's read must call for this very write (its interfaces too).
-    if (planned && !callsFor(nowDomain, w, decision.vifs)) return 'changed-under-us';
+    if (planned && !callsFor(nowDomain, w, decision.vifs, `${ref.name} (${w.definition})`)) return 'changed-under-us';
   }
   await write(ctx.virsh, ref, writes.changed);
   return { ...identity, kind: 'repaired', changes, ports: desired };
 }
 
 /** Whether `domain`, as libvirt holds it now, needs exactly the write `w` planned elsewhere. */
-function callsFor(domain: Domain, w: Write, vifs: readonly Vif[]): boolean {
+function callsFor(domain: Domain, w: Write, vifs: readonly Vif[], source: string): boolean {
   const p = planOf(w.definition, domain);
   if (!p || p.instance.namespaceURI !== w.instance.namespaceURI) return false;
   const result = injectPorts(domain, vifs);
-  return result.kind === 'changed' && metadataPayload(p.instance) === w.payload;
+  return result.kind === 'changed' && metadataPayload(p.instance, source) === w.payload;
 }
 
 /** What the definitions as read call for: an outcome, or writes (the caller guards and makes them). */
@@ -127,7 +127,7 @@ function decideOr(ctx: Pick<ReconcileContext, 'cache' | 'dryRun'>, ref: DomainRe
 
 /** The nova element of each definition that has one: live first for a running guest, then persistent. */
 async function readDefinitions(virsh: VirshSession, ref: DomainRef): Promise<Plan[]> {
-  const definitions: Definition[] = ref.active ? ['live', 'persistent'] : ['persistent'];
+  const definitions: Definition[] = ref.active ? (ref.transient ? ['live'] : ['live', 'persistent']) : ['persistent'];
   const plans: Plan[] = [];
   for (const definition of definitions) {
     let xml: string;

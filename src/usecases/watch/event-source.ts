@@ -5,7 +5,12 @@
  * virsh says nothing once it has connected; a stream still alive after `settleMs` has (one that
  * cannot connect exits at once), and only then does the backoff start over. Every (re)connection
  * is reported through `onConnected`, since events were missed until then.
+ *
+ * A local daemon's socket appearing cuts a backoff short: a daemon restart is caught up with as
+ * soon as the new daemon listens, not when a backoff that has grown meanwhile ends.
  */
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SystemError } from '../../errors';
 import { openEventStream, type EventStream, type EventStreamEnd } from '../../adapters/virsh/events';
@@ -39,6 +44,7 @@ export async function superviseEvents(options: EventSourceOptions): Promise<void
       );
   });
   const delay = (ms: number) => sleep(ms, undefined, { signal }).catch(() => undefined);
+  const socket = daemonSocketOf(options.uri);
   let backoff = options.backoffMinMs;
   let connections = 0;
   let stream: EventStream | undefined;
@@ -57,11 +63,53 @@ export async function superviseEvents(options: EventSourceOptions): Promise<void
       if (aborted()) break;
       options.log(`${what} (${describeEnd(await stream.ended)}); reconnecting in ${formatSeconds(backoff)}`);
       stream = undefined;
-      await delay(backoff);
+      await untilSocketOr(socket, delay(backoff));
       backoff = Math.min(backoff * 2, options.backoffMaxMs);
     }
   } finally {
     await stream?.stop();
+  }
+}
+
+/** The sockets of the system daemon: the monolithic libvirtd's and the modular virtqemud's. */
+const SYSTEM_SOCKETS = { dir: '/run/libvirt', names: ['libvirt-sock', 'virtqemud-sock'] };
+
+/**
+ * Where a local daemon named by the URI listens (undefined: virsh's default, root's system
+ * daemon); undefined for a remote or session URI.
+ */
+export function daemonSocketOf(uri: string | undefined): { readonly dir: string; readonly names: readonly string[] } | undefined {
+  if (uri === undefined) return SYSTEM_SOCKETS;
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return undefined;
+  }
+  if (url.host !== '' || (url.protocol !== 'qemu:' && url.protocol !== 'qemu+unix:')) return undefined;
+  const socket = url.searchParams.get('socket');
+  if (socket) return { dir: dirname(socket), names: [basename(socket)] };
+  return url.pathname.replace(/\/$/, '') === '/system' ? SYSTEM_SOCKETS : undefined;
+}
+
+/** `wait`, or less when one of the sockets is created meanwhile (a directory that cannot be watched: `wait`). */
+async function untilSocketOr(socket: ReturnType<typeof daemonSocketOf>, wait: Promise<void>): Promise<void> {
+  let watcher: FSWatcher | undefined;
+  const appeared = new Promise<void>((resolve) => {
+    if (!socket) return;
+    try {
+      watcher = watch(socket.dir, { persistent: false }, (_event, name) => {
+        if (name !== null && socket.names.includes(name)) resolve();
+      });
+      watcher.on('error', () => undefined);
+    } catch {
+      // No such directory yet (no daemon ever ran): the backoff alone.
+    }
+  });
+  try {
+    await Promise.race([wait, appeared]);
+  } finally {
+    watcher?.close();
   }
 }
 

@@ -7,7 +7,7 @@ import { parseUuid, type Uuid } from '../../core/model';
 import { lifecycleOf, metadataChangeOf, type VirshEvent } from '../../adapters/virsh/event-line';
 
 /** Why a domain is reconciled; shown in the log line (`instance-00000001: repaired (device-added)`). */
-export type Reason = 'device-added' | 'device-removed' | 'metadata-change' | 'defined' | 'started' | 'cache';
+export type Reason = 'device-added' | 'device-removed' | 'metadata-change' | 'defined' | 'started' | 'migrated' | 'cache';
 
 /**
  * The reason an event gives to reconcile its domain, or undefined. A metadata change in another
@@ -27,9 +27,14 @@ export function eventReason(e: VirshEvent): Reason | undefined {
       return change.kind === 'element' && change.uri !== undefined && isNovaNamespace(change.uri) ? 'metadata-change' : undefined;
     }
     case 'lifecycle': {
-      const event = lifecycleOf(e)?.event;
-      if (event === 'Defined') return 'defined';
-      if (event === 'Started') return 'started';
+      const lifecycle = lifecycleOf(e);
+      if (lifecycle?.event === 'Defined') return 'defined';
+      // An incoming migration starts the guest paused inside the migration's job, which every
+      // write waits for (a long one would hold up the watcher's queue for the whole migration):
+      // its `Resumed Migrated` at the end is when it runs here. Any other start (boot, restore,
+      // snapshot, wakeup) is done when it is reported.
+      if (lifecycle?.event === 'Started') return lifecycle.detail === 'Migrated' ? undefined : 'started';
+      if (lifecycle?.event === 'Resumed' && lifecycle.detail === 'Migrated') return 'migrated';
       return undefined;
     }
     default:

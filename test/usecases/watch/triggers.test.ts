@@ -19,6 +19,13 @@ test('device events, nova metadata changes, defined and started reconcile', () =
   assert.is(reason("'lifecycle' for domain 'i': Defined Updated"), 'defined');
   assert.is(reason("'lifecycle' for domain 'i': Started Booted"), 'started');
   assert.is(reason("'lifecycle' for domain 'i': Started Restored"), 'started');
+  assert.is(reason("'lifecycle' for domain 'i': Started Snapshot"), 'started');
+});
+
+test('an incoming migration counts when it has finished (Resumed Migrated), not while it runs (Started Migrated)', () => {
+  assert.is(reason("'lifecycle' for domain 'i': Started Migrated"), undefined);
+  assert.is(reason("'lifecycle' for domain 'i': Resumed Migrated"), 'migrated');
+  assert.is(reason("'lifecycle' for domain 'i': Resumed Unpaused"), undefined);
 });
 
 test('everything else is ignored: other namespaces, title, stop, reboot, other event types', () => {
