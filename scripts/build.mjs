@@ -29,8 +29,28 @@ export const xmlEntitiesOnly = {
   },
 };
 
+// prom-client's index loads every metric type, the default process metrics, the cluster
+// aggregator and the Pushgateway client (with its HTTP stack) at require time; the metrics need
+// its registry, gauges and counters only (src/usecases/reconcile/metrics.ts).
+export const promClientCore = {
+  name: 'prom-client-core',
+  setup(b) {
+    b.onResolve({ filter: /^prom-client$/ }, () => ({ path: 'prom-client-core', namespace: 'prom-client-shim' }));
+    b.onLoad({ filter: /.*/, namespace: 'prom-client-shim' }, () => ({
+      contents: `exports.Registry = require('prom-client/lib/registry');
+        exports.Gauge = require('prom-client/lib/gauge');
+        exports.Counter = require('prom-client/lib/counter');`,
+      loader: 'js',
+      resolveDir: new URL('..', import.meta.url).pathname,
+    }));
+  },
+};
+
+/** Every build of the bundle (here, the package's licence list) uses these. */
+export const plugins = [xmlEntitiesOnly, promClientCore];
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const outfile = 'dist/nova-ipmeta.cjs';
-  await build({ ...common, entryPoints: ['src/bin.ts'], outfile, define, plugins: [xmlEntitiesOnly] });
+  await build({ ...common, entryPoints: ['src/bin.ts'], outfile, define, plugins });
   chmodSync(outfile, 0o755);
 }

@@ -36,6 +36,8 @@ export interface JobsOptions {
   readonly lockSliceMs: number;
   /** A bug in a job (not an expected failure): the watcher stops with it. */
   readonly onBug: (err: unknown) => void;
+  /** Every domain's outcome (the watcher's metrics). */
+  readonly onOutcome?: (o: Outcome) => void;
 }
 
 export class Jobs {
@@ -137,6 +139,7 @@ export class Jobs {
   }
 
   private report(o: Outcome, label: string): void {
+    this.options.onOutcome?.(o);
     if (o.kind === 'repaired') this.options.log(`${show(o.domain)}: repaired (${label})`);
     else if (o.kind === 'error') this.options.log(`${show(o.domain)}: error (${label}): ${o.reason}`);
     else if (this.options.verbose) this.options.log(`${show(o.domain)}: ${o.kind} (${label})`);
