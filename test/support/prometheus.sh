@@ -5,8 +5,7 @@
 # installed package runs its postinst, which creates a system user, enables and (where systemd
 # runs, as on a fresh Debian 12) starts system services on the default ports 9090 and 9100; the
 # tests start their own on free ports of 127.0.0.1 and must not leave any service behind. When
-# the packages are installed already, their binaries are used as they are. Also installs curl,
-# which the administrator's guide uses, when it is missing.
+# the packages are installed already, their binaries are used as they are.
 #
 # Usage: prometheus.sh OUTDIR    prints three lines: the paths of prometheus, promtool and
 #                                prometheus-node-exporter
@@ -38,11 +37,6 @@ apt() {
 mkdir -p "$OUT"
 exec {lockfd}>"$OUT/.lock"
 flock "$lockfd"
-
-if ! command -v curl >/dev/null; then
-  [[ $(id -u) == 0 ]] || die 'must run as root to install curl'
-  apt env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends curl
-fi
 
 if installed prometheus && installed prometheus-node-exporter; then
   printf '%s\n' /usr/bin/prometheus /usr/bin/promtool /usr/bin/prometheus-node-exporter
