@@ -34,7 +34,7 @@ import { BUNDLE, fixturePath } from '../support/cli';
 import { cleanupOnExit, guestXml, startPrivateLibvirt, type PrivateLibvirt } from '../support/libvirt';
 import { networkInfo, type TestVif } from '../support/nova-guest';
 import { checkStep, fencedBlocks, steps, type Ran } from '../support/guide-blocks';
-import { installGuideTools, prometheusBinaries } from '../support/prometheus';
+import { prometheusBinaries } from '../support/prometheus';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const GUIDE = join(REPO, 'docs/admin-guide.md');
@@ -74,7 +74,6 @@ function interfacesOf(fixture: string): { mac: string; dev: string }[] {
 }
 
 t.before(async () => {
-  installGuideTools();
   work = mkdtempSync(join(tmpdir(), 'nova-ipmeta-docs-'));
   d = await startPrivateLibvirt();
   cleanupOnExit(d);

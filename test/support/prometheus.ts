@@ -14,9 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const PROMETHEUS_SH = join(HERE, 'prometheus.sh');
-const GUIDE_TOOLS_SH = join(HERE, 'guide-tools.sh');
+const PROMETHEUS_SH = join(dirname(fileURLToPath(import.meta.url)), 'prometheus.sh');
 /** Where prometheus.sh keeps the unpacked packages between runs. */
 const PACKAGE_DIR = process.env['NOVA_IPMETA_TEST_PROMETHEUS_DIR'] || '/var/tmp/nova-ipmeta-prometheus';
 const START_TIMEOUT_MS = 60_000;
@@ -29,11 +27,6 @@ export interface PrometheusBinaries {
 
 let binaries: PrometheusBinaries | undefined;
 
-/** xmllint and curl, which the administrator's guide uses, installed when missing (guide-tools.sh). */
-export function installGuideTools(): void {
-  const r = spawnSync('bash', [GUIDE_TOOLS_SH], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
-  if (r.status !== 0) throw new Error(`guide-tools.sh exited ${r.status ?? r.signal}`);
-}
 
 /** Unpacks Debian's packages on first use (a download of about 25 MB), then returns their binaries. */
 export function prometheusBinaries(): PrometheusBinaries {

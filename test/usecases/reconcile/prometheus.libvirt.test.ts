@@ -21,7 +21,7 @@ import { freePort } from '../../support/free-port';
 import { checkStep, fencedBlocks, steps } from '../../support/guide-blocks';
 import { cleanupOnExit, guestXml, startPrivateLibvirt, type PrivateLibvirt } from '../../support/libvirt';
 import { cachePut, makeVif, novaInstance, NS_1_1, type TestVif } from '../../support/nova-guest';
-import { installGuideTools, prometheusBinaries, startNodeExporter, startPrometheus, type NodeExporter, type RealPrometheus, type Series } from '../../support/prometheus';
+import { prometheusBinaries, startNodeExporter, startPrometheus, type NodeExporter, type RealPrometheus, type Series } from '../../support/prometheus';
 
 const GUIDE = fileURLToPath(new URL('../../../docs/admin-guide.md', import.meta.url));
 const ADDRESS = '203.0.113.25';
@@ -81,7 +81,6 @@ const holders = (series: Series[]) => series.map((s) => `${s.metric.instance ?? 
 
 t.before(async () => {
   prometheusBinaries();
-  installGuideTools();
   const [d1, d2] = [await startPrivateLibvirt(), await startPrivateLibvirt()];
   cleanupOnExit(d1);
   cleanupOnExit(d2);
