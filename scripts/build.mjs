@@ -47,6 +47,26 @@ export const xmlEntitiesOnly = {
   },
 };
 
+// prom-client's index loads every metric type, the default process metrics, the cluster
+// aggregator and the Pushgateway client (with its HTTP stack) at require time; the metrics need
+// its registry, gauges and counters only (src/usecases/reconcile/metrics.ts).
+export const promClientCore = {
+  name: 'prom-client-core',
+  setup(b) {
+    b.onResolve({ filter: /^prom-client$/ }, () => ({ path: 'prom-client-core', namespace: 'prom-client-shim' }));
+    b.onLoad({ filter: /.*/, namespace: 'prom-client-shim' }, () => ({
+      contents: `exports.Registry = require('prom-client/lib/registry');
+        exports.Gauge = require('prom-client/lib/gauge');
+        exports.Counter = require('prom-client/lib/counter');`,
+      loader: 'js',
+      resolveDir: new URL('..', import.meta.url).pathname,
+    }));
+  },
+};
+
+/** Every build of the bundle (here, the package's licence list) uses these. */
+export const plugins = [xmlEntitiesOnly, xmldomEndTagOnce, promClientCore];
+
 /**
  * The bundle: scripts/bundle-loader.cjs, then the program as one string it compiles, with V8's
  * code cache when one was made for it (`node nova-ipmeta.cjs --write-code-cache`: the installer
@@ -54,7 +74,7 @@ export const xmlEntitiesOnly = {
  * is compiled once either way.
  */
 export async function writeBundle(outfile, options = {}) {
-  const out = await build({ ...common, entryPoints: ['src/bin.ts'], write: false, outfile, define, plugins: [xmlEntitiesOnly, xmldomEndTagOnce], ...options });
+  const out = await build({ ...common, entryPoints: ['src/bin.ts'], write: false, outfile, define, plugins, ...options });
   const program = out.outputFiles[0].text.replace(/^#!.*\n/, '');
   const buildId = createHash('sha256').update(program).digest('hex').slice(0, 16);
   const loader = await transform(readFileSync(new URL('bundle-loader.cjs', import.meta.url), 'utf8'), {

@@ -10,7 +10,7 @@
 // the copyright's Source; none by default), SOURCE_DATE_EPOCH
 // (reproducible timestamps; default: the last commit's time).
 import { build } from 'esbuild';
-import { common, define, nodeMinimum, xmlEntitiesOnly } from './build.mjs';
+import { common, define, nodeMinimum, plugins } from './build.mjs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -122,7 +122,7 @@ function walk(dir) {
 
 /** The npm packages esbuild puts into the bundle, with version and licence, for the copyright file. */
 async function bundledPackages() {
-  const result = await build({ ...common, entryPoints: [join(repo, 'src/bin.ts')], write: false, metafile: true, logLevel: 'silent', define, plugins: [xmlEntitiesOnly] });
+  const result = await build({ ...common, entryPoints: [join(repo, 'src/bin.ts')], write: false, metafile: true, logLevel: 'silent', define, plugins });
   const packages = new Set();
   for (const input of Object.keys(result.metafile.inputs)) {
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);

@@ -11,9 +11,11 @@
  *   ```sh test-install  the same, as root inside test/support/sandbox.sh (a copy-on-write /etc,
  *                       /usr, /var), from the repository's root, `sudo ` dropped.
  *   ```sh not-run       shown only (systemctl, apt, mysql on a real host): counted, kept few.
+ *   ```sh test-prometheus  PromQL against two compute hosts' series in a real Prometheus: run
+ *                       by test/usecases/reconcile/prometheus.libvirt.test.ts, which builds them.
  *   ```yaml test-rules  Prometheus alerting rules: `promtool check rules`, then unit-tested
- *                       against series like those `reconcile --textfile` wrote (promtool from
- *                       Debian's prometheus package, fetched with apt-get download).
+ *                       against series like those `reconcile --textfile` writes (promtool from
+ *                       Debian's prometheus package: test/support/prometheus.sh).
  * Any other `sh` block fails the test. The host paths the guide names (/run/libvirt/qemu,
  * /etc/libvirt/qemu, /var/lib/nova-ipmeta, node_exporter's textfile directory) are mapped to the
  * private daemon's and this test's directories; the environment (LIBVIRT_DEFAULT_URI,
@@ -22,7 +24,7 @@
  * DOCS_DUMP=1 prints what each command printed, for writing the guide.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,74 +33,14 @@ import * as assert from 'uvu/assert';
 import { BUNDLE, fixturePath } from '../support/cli';
 import { cleanupOnExit, guestXml, startPrivateLibvirt, type PrivateLibvirt } from '../support/libvirt';
 import { networkInfo, type TestVif } from '../support/nova-guest';
+import { checkStep, fencedBlocks, steps, type Ran } from '../support/guide-blocks';
+import { prometheusBinaries } from '../support/prometheus';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const GUIDE = join(REPO, 'docs/admin-guide.md');
 const SANDBOX_SH = join(REPO, 'test/support/sandbox.sh');
-const DUMP = process.env.DOCS_DUMP === '1';
 /** Blocks that cannot run here; more than this means the guide is drifting away from its test. */
 const MAX_NOT_RUN = 8;
-
-interface Block {
-  readonly info: string;
-  readonly body: string;
-  /** 1-based line of the opening fence. */
-  readonly line: number;
-}
-
-export function fencedBlocks(markdown: string): Block[] {
-  const blocks: Block[] = [];
-  const lines = markdown.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    // A block may be indented (inside a list item): its lines lose that indentation.
-    const open = /^( *)```(\S.*)?$/.exec(lines[i] ?? '');
-    if (!open) continue;
-    const indent = open[1] ?? '';
-    const start = i;
-    const body: string[] = [];
-    for (i++; i < lines.length && lines[i] !== `${indent}\`\`\``; i++) body.push((lines[i] ?? '').slice(indent.length));
-    assert.ok(i < lines.length, `guide line ${start + 1}: unclosed code block`);
-    blocks.push({ info: (open[2] ?? '').trim(), body: body.join('\n'), line: start + 1 });
-  }
-  return blocks;
-}
-
-interface Step {
-  readonly command: string;
-  readonly expected: readonly string[];
-  readonly line: number;
-}
-
-export function steps(block: Block): Step[] {
-  const out: { command: string; expected: string[]; line: number }[] = [];
-  const lines = block.body.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i] ?? '';
-    if (l.startsWith('$ ')) {
-      let command = l.slice(2);
-      const line = block.line + 1 + i;
-      while (command.endsWith('\\') && i + 1 < lines.length) command = `${command.slice(0, -1)}\n${lines[++i] ?? ''}`;
-      out.push({ command, expected: [], line });
-    } else {
-      const last = out.at(-1);
-      assert.ok(last, `guide line ${block.line + 1 + i}: output before any "$ " command`);
-      last.expected.push(l);
-    }
-  }
-  assert.ok(out.length > 0, `guide line ${block.line}: a test block without a command`);
-  return out;
-}
-
-/** The expected output as a regular expression: `<...>` any text in a line, a line `...` any lines. */
-export function outputPattern(expected: readonly string[]): RegExp {
-  const trimmed = [...expected];
-  while (trimmed.length && trimmed.at(-1)?.trim() === '') trimmed.pop();
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const body = trimmed
-    .map((l) => (l === '...' ? '(?:[^\\n]*\\n)*?' : `${escape(l.trimEnd()).replace(/<\\.\\.\\.>/g, '[^\\n]*?')}[ \\t]*\\n`))
-    .join('');
-  return new RegExp(`^${body}$`);
-}
 
 const t = suite('the admin guide, executed');
 let d: PrivateLibvirt;
@@ -181,11 +123,6 @@ function hostPaths(command: string): string {
   return out;
 }
 
-interface Ran {
-  readonly code: number;
-  readonly output: string;
-}
-
 function bash(argv: readonly string[], command: string, cwd: string, extraEnv: Record<string, string>): Ran {
   const full = [...argv, 'bash', '-o', 'pipefail', '-c', `exec 2>&1\n${command}`];
   const r = spawnSync(full[0] ?? 'bash', full.slice(1), {
@@ -198,18 +135,6 @@ function bash(argv: readonly string[], command: string, cwd: string, extraEnv: R
   return { code: r.status ?? -1, output: r.stdout + (r.error ? String(r.error) : '') };
 }
 
-function check(step: Step, ran: Ran): void {
-  if (DUMP) {
-    process.stderr.write(`\n--- line ${step.line}: $ ${step.command} [exit ${ran.code}]\n${ran.output}`);
-    return;
-  }
-  assert.is(ran.code, 0, `guide line ${step.line}: \`${step.command}\` exited ${ran.code}:\n${ran.output}`);
-  if (step.expected.some((l) => l.trim() !== '')) {
-    // Trailing blanks and blank lines aside (virsh ends some output with an empty line).
-    const output = `${ran.output.split('\n').map((l) => l.trimEnd()).join('\n').replace(/\n+$/, '')}\n`;
-    assert.ok(outputPattern(step.expected).test(output), `guide line ${step.line}: \`${step.command}\` printed:\n${ran.output}\nwhich the guide does not show:\n${step.expected.join('\n')}`);
-  }
-}
 
 /** One sandbox for every test-install block, brought up on first use. */
 const sandbox = {
@@ -227,18 +152,6 @@ const sandbox = {
     this.dir = undefined;
   },
 };
-
-/** promtool from Debian's prometheus package, unpacked here (1 s, 19 MB), nothing installed. */
-function promtool(): string {
-  const dir = join(work, 'prometheus');
-  mkdirSync(dir, { recursive: true });
-  const dl = spawnSync('apt-get', ['download', '-q', 'prometheus'], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
-  const deb = readdirSync(dir).find((f) => f.endsWith('.deb'));
-  assert.ok(deb, `apt-get download prometheus: ${dl.stderr}`);
-  const x = spawnSync('dpkg-deb', ['-x', join(dir, deb), join(dir, 'root')], { encoding: 'utf8' });
-  assert.is(x.status, 0, x.stderr);
-  return join(dir, 'root/usr/bin/promtool');
-}
 
 /** The YAML without its `annotations:` mappings (each up to the next line indented no deeper). */
 function withoutAnnotations(yaml: string): string {
@@ -259,17 +172,10 @@ function withoutAnnotations(yaml: string): string {
 
 t('every sh block says how it is tested, and few are not run', () => {
   const sh = blocks.filter((b) => /^(sh|bash|shell|console)\b/.test(b.info));
-  for (const b of sh) assert.ok(['sh test', 'sh test-install', 'sh not-run'].includes(b.info), `guide line ${b.line}: \`\`\`${b.info} must be "sh test", "sh test-install" or "sh not-run"`);
+  for (const b of sh) assert.ok(['sh test', 'sh test-install', 'sh test-prometheus', 'sh not-run'].includes(b.info), `guide line ${b.line}: \`\`\`${b.info} must be "sh test", "sh test-install", "sh test-prometheus" or "sh not-run"`);
   assert.ok(sh.filter((b) => b.info === 'sh test').length >= 8, 'the guide runs its examples');
   const notRun = sh.filter((b) => b.info === 'sh not-run').length;
   assert.ok(notRun <= MAX_NOT_RUN, `${notRun} blocks not run (at most ${MAX_NOT_RUN})`);
-});
-
-t('the output pattern: placeholders match, anything else does not', () => {
-  assert.ok(outputPattern(['a <...> c', '...', 'end']).test('a b c\nx\ny\nend\n'));
-  assert.ok(outputPattern(['a <...> c', '...', 'end']).test('a  c\nend\n'));
-  assert.not.ok(outputPattern(['a <...> c', 'end']).test('a b c\nextra\nend\n'));
-  assert.not.ok(outputPattern(['1 domain']).test('2 domains\n'));
 });
 
 t("every example of the guide, in the guide's order", () => {
@@ -277,12 +183,12 @@ t("every example of the guide, in the guide's order", () => {
   for (const b of blocks) {
     if (b.info === 'sh test') {
       for (const s of steps(b)) {
-        check(s, bash([], hostPaths(s.command), work, env));
+        checkStep(s, bash([], hostPaths(s.command), work, env));
         ran++;
       }
     } else if (b.info === 'sh test-install') {
       for (const s of steps(b)) {
-        check(s, sandbox.exec(s.command.replace(/^sudo /, '')));
+        checkStep(s, sandbox.exec(s.command.replace(/^sudo /, '')));
         ran++;
       }
     }
@@ -293,7 +199,7 @@ t("every example of the guide, in the guide's order", () => {
 t('the alert rules pass promtool and fire when they should', () => {
   const rules = blocks.filter((b) => b.info === 'yaml test-rules');
   assert.is(rules.length, 1, 'one block of alerting rules');
-  const tool = promtool();
+  const tool = prometheusBinaries().promtool;
   const file = join(work, 'nova-ipmeta.rules.yml');
   writeFileSync(file, `${rules[0]?.body ?? ''}\n`);
   const checked = spawnSync(tool, ['check', 'rules', file], { encoding: 'utf8' });
@@ -306,31 +212,83 @@ t('the alert rules pass promtool and fire when they should', () => {
   // were checked above).
   const bare = join(work, 'nova-ipmeta.bare.rules.yml');
   writeFileSync(bare, withoutAnnotations(rules[0]?.body ?? ''));
-  // Series as reconcile writes them, every 5 minutes: drift at minute 10; success stops after minute 20.
+  // Series as reconcile writes them, every 5 minutes. cn1: routine repairs at 5 and 10 minutes,
+  // drift that came back at 10; its last success at 20 minutes, its sync's at 15. cn2: neither its
+  // reconcile nor its sync ever succeeded. Then a Prometheus where no host reports anything.
+  const host = (n: number) => `instance="cn${n}:9100",job="node"`;
+  const alerts = (...hosts: number[]) => hosts.map((n) => `          - exp_labels: { severity: warning, instance: 'cn${n}:9100', job: node }`).join('\n');
   const tests = `rule_files: [${bare}]
 evaluation_interval: 1m
 tests:
   - interval: 5m
     input_series:
-      - series: 'nova_ipmeta_reconcile_domains{instance="cn1:9100",job="node",outcome="repaired"}'
+      - series: 'nova_ipmeta_reconcile_domains{${host(1)},outcome="repaired"}'
+        values: '0 1 1 0 0 0 0 0 0 0 0 0 0 0'
+      - series: 'nova_ipmeta_reconcile_domains_drifted_again{${host(1)}}'
         values: '0 0 1 0 0 0 0 0 0 0 0 0 0 0'
-      - series: 'nova_ipmeta_reconcile_last_success_timestamp_seconds{instance="cn1:9100",job="node"}'
+      - series: 'nova_ipmeta_reconcile_success{${host(1)}}'
+        values: '1 1 1 1 1 0 0 0 0 0 0 0 0 0'
+      - series: 'nova_ipmeta_reconcile_last_success_timestamp_seconds{${host(1)}}'
         values: '0 300 600 900 1200 1200 1200 1200 1200 1200 1200 1200 1200 1200'
+      - series: 'nova_ipmeta_reconcile_last_run_timestamp_seconds{${host(1)}}'
+        values: '0+300x13'
+      - series: 'nova_ipmeta_sync_success{${host(1)}}'
+        values: '1 1 1 1 0 0 0 0 0 0 0 0 0 0'
+      - series: 'nova_ipmeta_sync_last_success_timestamp_seconds{${host(1)}}'
+        values: '0 300 600 900 900 900 900 900 900 900 900 900 900 900'
+      - series: 'nova_ipmeta_reconcile_success{${host(2)}}'
+        values: '0x13'
+      - series: 'nova_ipmeta_reconcile_last_run_timestamp_seconds{${host(2)}}'
+        values: '0+300x13'
+      - series: 'nova_ipmeta_sync_success{${host(2)}}'
+        values: '0x13'
     alert_rule_test:
       - eval_time: 5m
-        alertname: NovaIpmetaDriftFound
+        alertname: NovaIpmetaDriftPersists
         exp_alerts: []
       - eval_time: 10m
-        alertname: NovaIpmetaDriftFound
+        alertname: NovaIpmetaDriftPersists
         exp_alerts:
-          - exp_labels: { severity: warning, instance: 'cn1:9100', job: node, outcome: repaired }
-      - eval_time: 45m
+${alerts(1)}
+      - eval_time: 15m
+        alertname: NovaIpmetaDriftPersists
+        exp_alerts: []
+      - eval_time: 25m
         alertname: NovaIpmetaReconcileNotSucceeding
         exp_alerts: []
-      - eval_time: 60m
+      - eval_time: 35m
         alertname: NovaIpmetaReconcileNotSucceeding
         exp_alerts:
-          - exp_labels: { severity: warning, instance: 'cn1:9100', job: node }
+${alerts(2)}
+      - eval_time: 55m
+        alertname: NovaIpmetaReconcileNotSucceeding
+        exp_alerts:
+${alerts(1, 2)}
+      - eval_time: 25m
+        alertname: NovaIpmetaSyncNotSucceeding
+        exp_alerts: []
+      - eval_time: 50m
+        alertname: NovaIpmetaSyncNotSucceeding
+        exp_alerts:
+${alerts(1, 2)}
+      - eval_time: 60m
+        alertname: NovaIpmetaNoRun
+        exp_alerts: []
+  - interval: 5m
+    input_series:
+      - series: 'up{${host(1)}}'
+        values: '1x13'
+    alert_rule_test:
+      - eval_time: 10m
+        alertname: NovaIpmetaNoRun
+        exp_alerts: []
+      - eval_time: 20m
+        alertname: NovaIpmetaNoRun
+        exp_alerts:
+          - exp_labels: { severity: warning }
+      - eval_time: 20m
+        alertname: NovaIpmetaReconcileNotSucceeding
+        exp_alerts: []
 `;
   const testFile = join(work, 'rules.test.yml');
   writeFileSync(testFile, tests);

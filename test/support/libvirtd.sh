@@ -24,8 +24,9 @@
 set -eu
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
-# libxml2-utils: xmllint, which the admin guide's examples use (test/docs/admin-guide.libvirt.test.ts runs them).
-PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 libxml2-utils)
+# libxml2-utils and curl: xmllint and curl, which the admin guide's examples use
+# (test/docs/admin-guide.libvirt.test.ts and test/usecases/reconcile/prometheus.libvirt.test.ts run them).
+PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 libxml2-utils curl)
 KERNEL_PACKAGES=(busybox-static linux-image-cloud-amd64)
 PYTHON_PACKAGES=(python3-libvirt)
 DAEMON_ENV_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

@@ -1,16 +1,18 @@
 /**
  * `reconcile --check` as a monitoring plugin (Monitoring Plugins guidelines): one line,
- * `NOVA-IPMETA STATUS - text | perfdata`, and the status as the exit code. Drifted instances
- * (a dry run found the XML wrong) are WARNING from `warning` of them, CRITICAL from `critical`;
- * a domain that could not be checked at all is CRITICAL: its XML is unknown.
+ * `NOVA-IPMETA STATUS - text | perfdata`, and the status as the exit code. The number of drifted
+ * instances (a dry run found their XML wrong) is held against the `--warning` and `--critical`
+ * ranges, in the guidelines' range syntax; a domain that could not be checked at all is
+ * CRITICAL: its XML is unknown.
  */
 import { PluginStatus } from '../../exit-code';
+import { alerts, type PluginRange } from '../../core/plugin-range';
 import { drifted, type Outcome } from '../../usecases/reconcile/outcome';
 import type { RunReport } from '../../usecases/reconcile/reconcile-run';
 
 export interface Thresholds {
-  readonly warning: number;
-  readonly critical: number | undefined;
+  readonly warning: PluginRange;
+  readonly critical: PluginRange | undefined;
 }
 
 const NAMES: Readonly<Record<PluginStatus, string>> = { 0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN' };
@@ -18,8 +20,8 @@ const NAMES: Readonly<Record<PluginStatus, string>> = { 0: 'OK', 1: 'WARNING', 2
 export function checkStatus(report: RunReport, t: Thresholds): PluginStatus {
   const c = counts(report.outcomes);
   if (c.errors > 0) return PluginStatus.critical;
-  if (t.critical !== undefined && c.drifted >= t.critical) return PluginStatus.critical;
-  if (c.drifted >= t.warning && c.drifted > 0) return PluginStatus.warning;
+  if (t.critical !== undefined && alerts(t.critical, c.drifted)) return PluginStatus.critical;
+  if (alerts(t.warning, c.drifted)) return PluginStatus.warning;
   return PluginStatus.ok;
 }
 
@@ -33,7 +35,7 @@ export function checkLine(report: RunReport, status: PluginStatus, t: Thresholds
         : `${c.instances} instances in sync`;
   const perf = [
     `in_sync=${c.inSync}`,
-    `drifted=${c.drifted};${t.warning};${t.critical ?? ''};0;${c.instances}`,
+    `drifted=${c.drifted};${t.warning.text};${t.critical?.text ?? ''};0;${c.instances}`,
     `no_cache=${c.noCache}`,
     `errors=${c.errors}`,
     `not_nova=${c.notNova}`,

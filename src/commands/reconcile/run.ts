@@ -1,13 +1,15 @@
 import { lstatSync, type Stats } from 'node:fs';
-import { InputError, isExpectedFailure, messageOf } from '../../errors';
+import { InputError, UsageError, isExpectedFailure, messageOf } from '../../errors';
 import type { Io } from '../../io';
 import { writeFileAtomic } from '../../adapters/atomic-file';
-import { readRegularFile } from '../../adapters/file-read';
+import { CacheStore } from '../../adapters/cache-store';
 import { errnoCode, systemFailure } from '../../adapters/os-error';
 import { resolveSettings, type Settings } from '../../adapters/settings';
+import { readStateFile, writeStateFile } from '../../adapters/state-file';
+import { parsePluginRange, type PluginRange } from '../../core/plugin-range';
 import { ExitCode } from '../../exit-code';
-import { formatMetrics, previousSuccess, runSucceeded } from '../../usecases/reconcile/metrics';
-import { checkLine, checkStatus } from './check';
+import { LAST_RUN_FILE, formatMetrics, parseRunRecord, recordRun, runSucceeded, type RunFacts, type SyncFacts } from '../../usecases/reconcile/metrics';
+import { checkLine, checkStatus, type Thresholds } from './check';
 import { formatReport, reportJson } from './report';
 import { reconcileRun, type RunReport } from '../../usecases/reconcile/reconcile-run';
 import { syncCache } from '../../usecases/sync/sync-cache';
@@ -16,48 +18,138 @@ import type { Args } from './command';
 const DEFAULT_WAIT_S = 300;
 /** A check finishes within its caller's timeout (NRPE's default is 10 s): a short wait for the lock. */
 const CHECK_WAIT_S = 5;
-/** Far more than the metrics of any host (one line per address); what is larger is not ours. */
-const PREVIOUS_METRICS_MAX_BYTES = 16 * 1024 * 1024;
+/** Far more than the record of any host (one entry per address); what is larger is not ours. */
+const LAST_RUN_MAX_BYTES = 64 * 1024 * 1024;
 
 export async function run(args: Args, io: Io): Promise<ExitCode> {
+  const thresholds = args.check ? checkOptions(args) : undefined;
   const waitS = args.wait ?? (args.check ? CHECK_WAIT_S : DEFAULT_WAIT_S);
   if (!(waitS >= 0)) throw new InputError('--wait', 'must be a number of seconds, 0 or more');
+  // The metrics describe the whole host: a run over some domains (the hook's) records nothing.
+  if (args.textfile !== undefined && args.domain.length > 0) throw new UsageError('--textfile describes every domain: not with --domain', 'reconcile');
   const settings = resolveSettings(args);
   if (args.textfile !== undefined) checkTextfileTarget(args.textfile);
+  const started = Date.now();
   // Outside the run lock: a slow Neutron must never keep the domains from being reconciled.
-  const syncFailed = args.sync ? await syncFirst(settings, args, io) : false;
-  const report = await reconcileRun({
-    settings,
-    domains: args.domain,
-    dryRun: args.dryRun || args.check,
-    lockWaitMs: waitS * 1000,
-    progress: (done, total, last) => {
-      if (io.interactive && !args.check) io.err(`\rreconcile ${done}/${total} ${last.domain} ${last.kind}\x1b[K${done === total ? '\n' : ''}`);
-    },
-  });
-  if (args.textfile) writeMetrics(args.textfile, report);
-  if (args.check) {
-    const status = checkStatus(report, { warning: args.warning, critical: args.critical });
-    io.out(`${checkLine(report, status, { warning: args.warning, critical: args.critical })}\n`);
+  const sync = args.sync ? await syncFirst(settings, args, io) : undefined;
+  let report: RunReport;
+  try {
+    report = await reconcileRun({
+      settings,
+      domains: args.domain,
+      dryRun: args.dryRun || args.check,
+      lockWaitMs: waitS * 1000,
+      progress: (done, total, last) => {
+        if (io.interactive && !args.check) io.err(`\rreconcile ${done}/${total} ${last.domain} ${last.kind}\x1b[K${done === total ? '\n' : ''}`);
+      },
+    });
+  } catch (err) {
+    // Libvirt down, the lock busy: the metrics say so too, then the error is reported as usual.
+    if (recordsMetrics(args)) {
+      try {
+        await writeMetrics(settings, args, { finishedAt: now(), durationSeconds: (Date.now() - started) / 1000, ...(sync ? { sync } : {}) }, io);
+      } catch (metricsErr) {
+        if (!isExpectedFailure(metricsErr)) throw metricsErr;
+        io.err(`nova-ipmeta: ${messageOf(metricsErr)}\n`);
+      }
+    }
+    throw err;
+  }
+  if (thresholds) {
+    const status = checkStatus(report, thresholds);
+    io.out(`${checkLine(report, status, thresholds)}\n`);
     return status;
   }
+  if (recordsMetrics(args)) {
+    await writeMetrics(settings, args, {
+      finishedAt: now(),
+      durationSeconds: report.durationSeconds,
+      outcomes: report.outcomes,
+      orphanCaches: report.orphanCaches.length,
+      ...oldestCacheWrite(settings, report),
+      ...(sync ? { sync } : {}),
+    }, io);
+  }
   io.out(args.json ? `${JSON.stringify(reportJson(report), null, 2)}\n` : formatReport(report));
-  return !runSucceeded(report.outcomes) || syncFailed ? ExitCode.failure : ExitCode.ok;
+  return !runSucceeded(report.outcomes) || (sync !== undefined && !sync.success) ? ExitCode.failure : ExitCode.ok;
 }
 
-/** `cache sync`; true when it failed (said on stderr). */
-async function syncFirst(settings: Settings, args: Args, io: Io): Promise<boolean> {
+/**
+ * A check writes nothing and prints one line (Monitoring Plugins guidelines): the options that
+ * would write or print something else are refused (UNKNOWN, as every usage error of a check).
+ */
+function checkOptions(args: Args): Thresholds {
+  for (const [given, name] of [
+    [args.textfile !== undefined, '--textfile'],
+    [args.sync, '--sync'],
+    [args.json, '--json'],
+  ] as const) {
+    if (given) throw new UsageError(`--check writes nothing and prints one line: not with ${name}`, 'reconcile');
+  }
+  const range = (name: string, text: string): PluginRange => {
+    const r = parsePluginRange(text);
+    if (typeof r === 'string') throw new UsageError(`--${name}: ${r}`, 'reconcile');
+    return r;
+  };
+  return { warning: range('warning', args.warning), critical: args.critical === undefined ? undefined : range('critical', args.critical) };
+}
+
+/** Only a run over every domain that writes (not a check, not a dry run) is the host's last run; a dry run writes its textfile only when asked. */
+function recordsMetrics(args: Args): boolean {
+  return !args.check && args.domain.length === 0 && (!args.dryRun || args.textfile !== undefined);
+}
+
+const now = () => Math.round(Date.now() / 1000);
+
+/** `cache sync`: what it told (failures are said on stderr). */
+async function syncFirst(settings: Settings, args: Args, io: Io): Promise<SyncFacts> {
   const dryRun = args.dryRun || args.check;
   try {
     const r = await syncCache(settings, args, io, { dryRun });
     if (!args.json && !args.check) io.err(`nova-ipmeta: cache sync: ${r.written.length} ${dryRun ? 'would be written' : 'written'}, ${r.unchanged} unchanged, ${r.failed.length} failed\n`);
     for (const f of r.failed) io.err(`nova-ipmeta: cache sync: ${f.uuid}: ${f.error}\n`);
-    return r.failed.length > 0;
+    return { success: r.failed.length === 0, finishedAt: now(), instances: { written: r.written.length, unchanged: r.unchanged, failed: r.failed.length } };
   } catch (err) {
     if (!isExpectedFailure(err)) throw err;
     io.err(`nova-ipmeta: ${messageOf(err)}\n`);
-    return true;
+    return { success: false, finishedAt: now() };
   }
+}
+
+/** When the cache file of an instance on this host was last written, the oldest of them. */
+function oldestCacheWrite(settings: Settings, report: RunReport): Pick<RunFacts, 'oldestCacheWrite'> {
+  const here = new Set(report.outcomes.filter((o) => o.kind !== 'not-nova').map((o) => o.uuid));
+  let oldest: number | undefined;
+  for (const e of new CacheStore(settings.cacheDir).list()) {
+    if (!here.has(e.uuid) || e.mtime === undefined) continue;
+    const t = e.mtime.getTime() / 1000;
+    if (oldest === undefined || t < oldest) oldest = t;
+  }
+  return oldest === undefined ? {} : { oldestCacheWrite: oldest };
+}
+
+/**
+ * The run's record, from what it knew and the previous record (for the last successes), kept in
+ * the state directory unless this is a dry run, and written to the textfile when asked. Losing
+ * the record (a read-only state directory) costs only the carry-over: said, not fatal.
+ */
+async function writeMetrics(settings: Settings, args: Args, facts: RunFacts, io: Io): Promise<void> {
+  let previousText: string | undefined;
+  try {
+    previousText = readStateFile(settings.stateDir, LAST_RUN_FILE, LAST_RUN_MAX_BYTES);
+  } catch {
+    // unreadable or untrusted: nothing to carry over; writing a new one replaces it
+  }
+  const record = recordRun(facts, previousText === undefined ? undefined : parseRunRecord(previousText));
+  if (!args.dryRun) {
+    try {
+      writeStateFile(settings.stateDir, LAST_RUN_FILE, `${JSON.stringify(record)}\n`);
+    } catch (err) {
+      if (!isExpectedFailure(err)) throw err;
+      io.err(`nova-ipmeta: the last run's record not kept: ${messageOf(err)}\n`);
+    }
+  }
+  if (args.textfile !== undefined) writeFileAtomic(args.textfile, await formatMetrics(record), { mode: 0o644 });
 }
 
 /**
@@ -73,22 +165,4 @@ function checkTextfileTarget(path: string): void {
     throw systemFailure('check', path, err);
   }
   if (!stats.isFile()) throw new InputError('--textfile', `${path} exists and is not a regular file (a ${stats.isSymbolicLink() ? 'symbolic link' : 'special file'}): it would be replaced`);
-}
-
-function writeMetrics(path: string, report: RunReport): void {
-  let before: string | undefined;
-  try {
-    // The file the last run wrote: a regular file of ours, never through a link, a FIFO or a device.
-    before = readRegularFile(path, { maxBytes: PREVIOUS_METRICS_MAX_BYTES, noFollow: true }).toString('utf8');
-  } catch {
-    // first run, or unreadable: no earlier success to carry over
-  }
-  const text = formatMetrics({
-    outcomes: report.outcomes,
-    durationSeconds: report.durationSeconds,
-    finishedAt: Math.round(Date.now() / 1000),
-    previousSuccess: before === undefined ? undefined : previousSuccess(before),
-    orphanCaches: report.orphanCaches.length,
-  });
-  writeFileAtomic(path, text, { mode: 0o644 });
 }

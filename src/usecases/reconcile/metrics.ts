@@ -1,58 +1,118 @@
 /**
- * node_exporter textfile metrics for a reconcile run (Prometheus text format 0.0.4). One
- * `nova_ipmeta_instance_ip_info` series per address, labelled the way monitoring already joins
- * (instance_id, project_id), so a dashboard can show instance IPs without any API.
+ * The metrics of the periodic reconcile (docs/design.md, "Metrics"), in the Prometheus text
+ * format, built with prom-client: node_exporter's textfile (`reconcile --textfile`) and the
+ * watcher's `/metrics` render the same record the same way.
+ *
+ * Every full run ends in a `RunRecord`, failures included (libvirt down, the lock busy, the sync
+ * failed): what the run knew is written, what it did not know is left out (no outcome counts and
+ * no addresses when no domain was reached), and a last-success timestamp moves only on success;
+ * otherwise it is carried over from the previous record. The record is kept in the state
+ * directory (`last-run.json`) for the next run and for the watcher to serve.
+ *
+ * One `nova_ipmeta_instance_ip_info` series per address, labelled the way monitoring joins
+ * (instance_id, project_id): with the `instance` label Prometheus adds, it answers "which host and
+ * instance holds this address" now and at any past time.
  */
-import { OUTCOME_KINDS, type Outcome } from './outcome';
+import { Gauge, Registry } from 'prom-client';
+import { OUTCOME_KINDS, drifted, type Outcome, type OutcomeKind } from './outcome';
 
-export interface RunSummary {
-  readonly outcomes: readonly Outcome[];
-  readonly durationSeconds: number;
-  /** Unix seconds when the run ended. */
+/** What a sync that ran before the reconcile told. */
+export interface SyncFacts {
+  readonly success: boolean;
+  /** Unix seconds when the sync ended. */
   readonly finishedAt: number;
-  /** The last success before this run, carried over when this one failed. */
-  readonly previousSuccess: number | undefined;
-  /** Cache files whose instance is not on this host. */
-  readonly orphanCaches?: number;
+  /** Instances per result; undefined when the sync failed as a whole (nothing was written). */
+  readonly instances?: { readonly written: number; readonly unchanged: number; readonly failed: number };
 }
+
+/** What a run knew when it ended. */
+export interface RunFacts {
+  /** Unix seconds. */
+  readonly finishedAt: number;
+  readonly durationSeconds: number;
+  /** undefined: the run failed before it reached any domain (libvirt down, the lock busy). */
+  readonly outcomes?: readonly Outcome[];
+  readonly orphanCaches?: number;
+  /** Unix seconds: the oldest write of a cache file of an instance on this host. */
+  readonly oldestCacheWrite?: number;
+  /** undefined: no sync in this run. */
+  readonly sync?: SyncFacts;
+}
+
+export interface AddressLabels {
+  readonly domain: string;
+  readonly instance_id: string;
+  readonly project_id: string;
+  readonly port_id: string;
+  readonly address: string;
+  readonly type: string;
+  readonly ip_version: string;
+}
+
+/** The last run, as kept in the state directory: plain JSON data. */
+export interface RunRecord {
+  readonly finishedAt: number;
+  readonly durationSeconds: number;
+  readonly reconcile: { readonly success: boolean; readonly lastSuccess?: number };
+  readonly outcomes?: Readonly<Record<OutcomeKind, number>>;
+  /** UUIDs of the domains found drifted by the last run that reached the domains. */
+  readonly drifted?: readonly string[];
+  /** Domains found drifted by this run and by the one before: a repair that did not last. */
+  readonly driftedAgain?: number;
+  readonly orphanCaches?: number;
+  readonly cacheAgeSeconds?: number;
+  readonly sync?: {
+    readonly success: boolean;
+    readonly lastSuccess?: number;
+    readonly instances?: { readonly written: number; readonly unchanged: number; readonly failed: number };
+  };
+  readonly addresses?: readonly AddressLabels[];
+}
+
+export const LAST_RUN_FILE = 'last-run.json';
 
 export function runSucceeded(outcomes: readonly Outcome[]): boolean {
   return outcomes.every((o) => o.kind !== 'error');
 }
 
-export function formatMetrics(run: RunSummary): string {
-  const lines: string[] = [];
-  const metric = (name: string, help: string, samples: readonly string[]) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, ...samples);
+/** This run's record, carrying the last successes (and the drifted domains) over from the previous one. */
+export function recordRun(facts: RunFacts, previous: RunRecord | undefined): RunRecord {
+  const { outcomes, sync } = facts;
+  const success = outcomes !== undefined && runSucceeded(outcomes);
+  const reconcileLast = success ? facts.finishedAt : previous?.reconcile.lastSuccess;
+  const driftedNow = outcomes?.filter(drifted).map((o) => o.uuid);
+  const before = new Set(previous?.drifted ?? []);
+  const syncLast = sync === undefined ? undefined : sync.success ? sync.finishedAt : previous?.sync?.lastSuccess;
+  // A sync confirms every file, written or not: the cache is as old as the last one that worked.
+  const cacheAge = syncLast !== undefined ? facts.finishedAt - syncLast : facts.oldestCacheWrite !== undefined ? facts.finishedAt - facts.oldestCacheWrite : undefined;
+  return {
+    finishedAt: facts.finishedAt,
+    durationSeconds: Math.round(facts.durationSeconds * 1000) / 1000,
+    reconcile: { success, ...(reconcileLast !== undefined ? { lastSuccess: reconcileLast } : {}) },
+    ...(outcomes !== undefined ? { outcomes: countOutcomes(outcomes) } : {}),
+    ...(driftedNow !== undefined ? { drifted: driftedNow, driftedAgain: driftedNow.filter((u) => before.has(u)).length } : previous?.drifted ? { drifted: previous.drifted } : {}),
+    ...(facts.orphanCaches !== undefined ? { orphanCaches: facts.orphanCaches } : {}),
+    ...(cacheAge !== undefined ? { cacheAgeSeconds: Math.max(0, Math.round(cacheAge)) } : {}),
+    ...(sync !== undefined
+      ? { sync: { success: sync.success, ...(syncLast !== undefined ? { lastSuccess: syncLast } : {}), ...(sync.instances ? { instances: sync.instances } : {}) } }
+      : {}),
+    ...(outcomes !== undefined ? { addresses: addressesOf(outcomes) } : {}),
   };
-  metric(
-    'nova_ipmeta_reconcile_domains',
-    'Domains by outcome of the last reconcile run.',
-    OUTCOME_KINDS.map((k) => `nova_ipmeta_reconcile_domains{outcome="${k}"} ${run.outcomes.filter((o) => o.kind === k).length}`),
-  );
-  metric('nova_ipmeta_reconcile_duration_seconds', 'Duration of the last reconcile run.', [
-    `nova_ipmeta_reconcile_duration_seconds ${run.durationSeconds.toFixed(3)}`,
-  ]);
-  metric('nova_ipmeta_reconcile_last_run_timestamp_seconds', 'When the last reconcile run ended.', [
-    `nova_ipmeta_reconcile_last_run_timestamp_seconds ${run.finishedAt}`,
-  ]);
-  if (run.orphanCaches !== undefined) {
-    metric('nova_ipmeta_cache_orphans', 'Cache files of the last run whose instance is not a domain on this host.', [
-      `nova_ipmeta_cache_orphans ${run.orphanCaches}`,
-    ]);
-  }
-  const success = runSucceeded(run.outcomes) ? run.finishedAt : run.previousSuccess;
-  if (success !== undefined) {
-    metric('nova_ipmeta_reconcile_last_success_timestamp_seconds', 'When a reconcile run last ended without any domain in error.', [
-      `nova_ipmeta_reconcile_last_success_timestamp_seconds ${success}`,
-    ]);
-  }
-  const series: string[] = [];
-  for (const o of run.outcomes) {
+}
+
+function countOutcomes(outcomes: readonly Outcome[]): Record<OutcomeKind, number> {
+  const counts = Object.fromEntries(OUTCOME_KINDS.map((k) => [k, 0])) as Record<OutcomeKind, number>;
+  for (const o of outcomes) counts[o.kind]++;
+  return counts;
+}
+
+function addressesOf(outcomes: readonly Outcome[]): AddressLabels[] {
+  const rows: AddressLabels[] = [];
+  for (const o of outcomes) {
     if (!('ports' in o)) continue;
     for (const port of o.ports) {
       for (const ip of port.ips) {
-        const labels = {
+        rows.push({
           domain: o.domain,
           instance_id: o.uuid,
           project_id: o.projectId ?? '',
@@ -60,23 +120,95 @@ export function formatMetrics(run: RunSummary): string {
           address: ip.address,
           type: ip.type,
           ip_version: String(ip.version),
-        };
-        series.push(`nova_ipmeta_instance_ip_info{${formatLabels(labels)}} 1`);
+        });
       }
     }
   }
-  metric('nova_ipmeta_instance_ip_info', 'An address of an instance port, as written in its domain XML.', series);
-  return `${lines.join('\n')}\n`;
+  return rows;
 }
 
-/** The last success timestamp of an earlier metrics file, so a failed run does not erase it. */
-export function previousSuccess(text: string): number | undefined {
-  const m = /^nova_ipmeta_reconcile_last_success_timestamp_seconds (\d+(?:\.\d+)?)$/m.exec(text);
-  return m?.[1] === undefined ? undefined : Number(m[1]);
+/** The record's series in a registry of their own (never prom-client's global one). */
+export function registryOf(record: RunRecord): Registry {
+  const registry = new Registry();
+  const gauge = (name: string, help: string, value: number | undefined) => {
+    if (value === undefined) return;
+    new Gauge({ name, help, registers: [registry] }).set(value);
+  };
+  if (record.outcomes) {
+    const domains = new Gauge({ name: 'nova_ipmeta_reconcile_domains', help: 'Domains by outcome of the last reconcile run.', labelNames: ['outcome'], registers: [registry] });
+    for (const k of OUTCOME_KINDS) domains.set({ outcome: k }, record.outcomes[k]);
+  }
+  gauge('nova_ipmeta_reconcile_domains_drifted_again', 'Domains the last reconcile run found drifted that the run before had found drifted too: a repair that did not last.', record.driftedAgain);
+  gauge('nova_ipmeta_reconcile_duration_seconds', 'Duration of the last reconcile run.', record.durationSeconds);
+  gauge('nova_ipmeta_reconcile_last_run_timestamp_seconds', 'When the last reconcile run ended, successful or not.', record.finishedAt);
+  gauge('nova_ipmeta_reconcile_success', 'Whether the last reconcile run reached every domain and left none in error (1) or not (0).', record.reconcile.success ? 1 : 0);
+  gauge('nova_ipmeta_reconcile_last_success_timestamp_seconds', 'When a reconcile run last ended successfully.', record.reconcile.lastSuccess);
+  gauge('nova_ipmeta_cache_orphans', 'Cache files of the last run whose instance is not a domain on this host.', record.orphanCaches);
+  gauge('nova_ipmeta_cache_age_seconds', 'How old the cache was at the end of the last run: since the last successful cache sync, or, without one, since the oldest cache file of an instance on this host was written.', record.cacheAgeSeconds);
+  if (record.sync) {
+    gauge('nova_ipmeta_sync_success', 'Whether the cache sync of the last run succeeded for every instance (1) or not (0).', record.sync.success ? 1 : 0);
+    gauge('nova_ipmeta_sync_last_success_timestamp_seconds', 'When a cache sync last ended successfully.', record.sync.lastSuccess);
+    if (record.sync.instances) {
+      const instances = new Gauge({ name: 'nova_ipmeta_sync_instances', help: 'Instances of the last cache sync by result.', labelNames: ['result'], registers: [registry] });
+      for (const [result, n] of Object.entries(record.sync.instances)) instances.set({ result }, n);
+    }
+  }
+  if (record.addresses) {
+    const info = new Gauge({
+      name: 'nova_ipmeta_instance_ip_info',
+      help: 'An address of an instance port, as written in its domain XML.',
+      labelNames: ['domain', 'instance_id', 'project_id', 'port_id', 'address', 'type', 'ip_version'],
+      registers: [registry],
+    });
+    for (const labels of record.addresses) info.set({ ...labels }, 1);
+  }
+  return registry;
 }
 
-function formatLabels(labels: Record<string, string>): string {
-  return Object.entries(labels)
-    .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
-    .join(',');
+/** The record in the Prometheus text format. */
+export function formatMetrics(record: RunRecord): Promise<string> {
+  return registryOf(record).metrics();
+}
+
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+/** Several registries (the last run's, the watcher's own) as one exposition. */
+export function formatRegistries(registries: readonly Registry[]): Promise<string> {
+  return Registry.merge([...registries]).metrics();
+}
+
+/** A record read back from the state directory, or undefined when it is not one (then nothing is carried over). */
+export function parseRunRecord(text: string): RunRecord | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return isRunRecord(data) ? data : undefined;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const optional = (v: unknown, check: (v: unknown) => boolean) => v === undefined || check(v);
+const isCounts = (v: unknown, keys: readonly string[]) => isObject(v) && keys.every((k) => isTime(v[k]));
+const ADDRESS_KEYS = ['domain', 'instance_id', 'project_id', 'port_id', 'address', 'type', 'ip_version'] as const;
+
+function isRunRecord(v: unknown): v is RunRecord {
+  if (!isObject(v) || !isTime(v.finishedAt) || !isTime(v.durationSeconds)) return false;
+  const r = v.reconcile;
+  if (!isObject(r) || typeof r.success !== 'boolean' || !optional(r.lastSuccess, isTime)) return false;
+  const s = v.sync;
+  const syncOk =
+    s === undefined ||
+    (isObject(s) && typeof s.success === 'boolean' && optional(s.lastSuccess, isTime) && optional(s.instances, (i) => isCounts(i, ['written', 'unchanged', 'failed'])));
+  return (
+    syncOk &&
+    optional(v.outcomes, (o) => isCounts(o, OUTCOME_KINDS)) &&
+    optional(v.drifted, (d) => Array.isArray(d) && d.every((u) => typeof u === 'string')) &&
+    optional(v.driftedAgain, isTime) &&
+    optional(v.orphanCaches, isTime) &&
+    optional(v.cacheAgeSeconds, isTime) &&
+    optional(v.addresses, (a) => Array.isArray(a) && a.every((row) => isObject(row) && ADDRESS_KEYS.every((k) => typeof row[k] === 'string')))
+  );
 }

@@ -36,6 +36,8 @@ export interface JobsOptions {
   readonly lockSliceMs: number;
   /** A bug in a job (not an expected failure): the watcher stops with it. */
   readonly onBug: (err: unknown) => void;
+  /** Every domain's outcome (the watcher's metrics). */
+  readonly onOutcome?: (o: Outcome) => void;
 }
 
 export class Jobs {
@@ -140,6 +142,7 @@ export class Jobs {
 
   private report(o: Outcome, label: string): void {
     if (this.options.signal.aborted && o.kind === 'error') return;
+    this.options.onOutcome?.(o);
     if (o.kind === 'repaired') this.options.log(`${show(o.domain)}: repaired (${label})`);
     else if (o.kind === 'error') this.options.log(`${show(o.domain)}: error (${label}): ${o.reason}`);
     else if (this.options.verbose) this.options.log(`${show(o.domain)}: ${o.kind} (${label})`);

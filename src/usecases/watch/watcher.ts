@@ -15,7 +15,9 @@ import { watchCacheSource } from './cache-source';
 import { DomainNames } from './domain-names';
 import { superviseEvents } from './event-source';
 import { Jobs, show } from './jobs';
+import type { Outcome } from '../reconcile/outcome';
 import { eventReason } from './triggers';
+import type { WatchMetrics } from './watch-metrics';
 
 export interface WatchOptions {
   /** undefined: virsh's own default. */
@@ -29,6 +31,8 @@ export interface WatchOptions {
   /** Aborting it stops the watcher; runWatch then resolves. */
   readonly signal: AbortSignal;
   readonly tuning?: Partial<Tuning>;
+  /** Counts the watcher's work, for its /metrics endpoint. */
+  readonly metrics?: WatchMetrics;
 }
 
 export interface Tuning {
@@ -86,6 +90,7 @@ export async function runWatch(options: WatchOptions): Promise<void> {
       bug ??= err;
       stop.abort();
     },
+    ...(options.metrics ? { onOutcome: (o: Outcome) => options.metrics?.reconciled(o) } : {}),
   });
 
   const onEvent = (e: VirshEvent): void => {
@@ -121,6 +126,7 @@ export async function runWatch(options: WatchOptions): Promise<void> {
       uri: options.uri,
       onEvent,
       onConnected: (first) => {
+        options.metrics?.connected();
         if (!first) log('event stream reconnected');
         jobs.all(first ? 'startup' : 'reconnected');
       },

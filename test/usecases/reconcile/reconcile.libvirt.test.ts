@@ -133,7 +133,7 @@ t('a nova-style overwrite (fixed IPs only, live only) is repaired; --dry-run and
   await d.virshOk('metadata', wallaby.uuid, '--uri', NS_1_1, '--key', 'nova', '--set', fixedOnly.replace(/\n/g, ' '), '--live');
   const check = cli('reconcile', '--check', '--domain', wallaby.name);
   assert.is(check.code, 1, check.stderr);
-  assert.match(check.stdout, /^NOVA-IPMETA WARNING - 1 of 1 instances drifted \| in_sync=0 drifted=1;1;;0;1 no_cache=0 errors=0 not_nova=0 orphan_caches=0 duration=[\d.]+s\n$/);
+  assert.match(check.stdout, /^NOVA-IPMETA WARNING - 1 of 1 instances drifted \| in_sync=0 drifted=1;0;;0;1 no_cache=0 errors=0 not_nova=0 orphan_caches=0 duration=[\d.]+s\n$/);
   const dry = cli('reconcile', '--dry-run', '--domain', wallaby.name);
   assert.is(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, /would-repair/);
@@ -156,7 +156,70 @@ t('textfile metrics: outcomes and one ip_info series per address', () => {
   assert.match(text, /^nova_ipmeta_reconcile_domains\{outcome="no-cache"\} 1$/m);
   assert.match(text, new RegExp(`instance_id="${preWallaby.uuid}",.*address="203.0.113.10",type="floating",ip_version="4"`));
   assert.match(text, /^nova_ipmeta_reconcile_last_success_timestamp_seconds \d+$/m);
+  assert.match(text, /^nova_ipmeta_reconcile_success 1$/m);
   assert.match(text, /^nova_ipmeta_cache_orphans 1$/m);
+  assert.match(text, /^nova_ipmeta_cache_age_seconds \d+$/m);
+  assert.not.match(text, /nova_ipmeta_sync_/, 'no sync in this run');
+});
+
+/** The textfile's samples, by series. */
+function samples(prom: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of readFileSync(prom, 'utf8').split('\n')) {
+    const i = line.lastIndexOf(' ');
+    if (line.startsWith('nova_')) m.set(line.slice(0, i), line.slice(i + 1));
+  }
+  return m;
+}
+
+t('every run writes its metrics: libvirt down, the lock busy, the sync failed; a last success never moves on a failure', async () => {
+  const prom = join(state, 'failures.prom');
+  assert.is(cli('reconcile', '--textfile', prom).code, 0);
+  const good = samples(prom);
+  const lastSuccess = good.get('nova_ipmeta_reconcile_last_success_timestamp_seconds');
+  assert.ok(lastSuccess);
+  await new Promise((r) => setTimeout(r, 1100));
+
+  const down = runBundle(['reconcile', '--textfile', prom, '--connect', 'qemu:///system?socket=/nonexistent', '--state-dir', state]);
+  assert.is(down.code, 3, down.stderr);
+  let m = samples(prom);
+  assert.is(m.get('nova_ipmeta_reconcile_success'), '0');
+  assert.is(m.get('nova_ipmeta_reconcile_last_success_timestamp_seconds'), lastSuccess);
+  assert.ok(Number(m.get('nova_ipmeta_reconcile_last_run_timestamp_seconds')) > Number(lastSuccess), 'the failed run is dated');
+  assert.not.ok([...m.keys()].some((k) => k.startsWith('nova_ipmeta_reconcile_domains{') || k.startsWith('nova_ipmeta_instance_ip_info')), 'no outcome, no address is guessed');
+
+  const holder = spawn('flock', [join(state, 'reconcile.lock'), 'sleep', '60'], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const busy = cli('reconcile', '--textfile', prom, '--wait', '0');
+    assert.is(busy.code, 3, busy.stderr);
+    assert.match(busy.stderr, /another reconcile holds the lock/);
+    m = samples(prom);
+    assert.is(m.get('nova_ipmeta_reconcile_success'), '0');
+    assert.is(m.get('nova_ipmeta_reconcile_last_success_timestamp_seconds'), lastSuccess);
+  } finally {
+    holder.kill();
+  }
+
+  // No credentials anywhere: the sync fails, the domains are still reconciled, exit 3.
+  writeFileSync(join(state, 'empty.conf'), '');
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
+  const noSync = runBundle(['reconcile', '--sync', '--textfile', prom, '--connect', d.uri, '--state-dir', state, '--config', join(state, 'empty.conf')], { env: { ...env, HOME: state } });
+  assert.is(noSync.code, 3, noSync.stderr);
+  m = samples(prom);
+  assert.is(m.get('nova_ipmeta_sync_success'), '0');
+  assert.not.ok(m.has('nova_ipmeta_sync_last_success_timestamp_seconds'), 'no sync ever succeeded');
+  assert.is(m.get('nova_ipmeta_reconcile_success'), '1');
+  assert.ok(Number(m.get('nova_ipmeta_reconcile_last_success_timestamp_seconds')) > Number(lastSuccess), 'the reconcile itself succeeded');
+  assert.is(m.get('nova_ipmeta_reconcile_domains{outcome="in-sync"}'), '4');
+});
+
+t('a check writes nothing: no metrics, no record', () => {
+  const record = join(state, 'last-run.json');
+  const before = readFileSync(record, 'utf8');
+  const r = cli('reconcile', '--check');
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.is(readFileSync(record, 'utf8'), before);
 });
 
 t('an unknown --domain is not found (exit 1), and names it', () => {
