@@ -20,9 +20,12 @@ export interface HostProcess {
  */
 const USER_HZ = 100;
 
-/** Every process of this system whose comm satisfies `wanted`. */
-export function processesOf(wanted: (comm: string) => boolean, procDir = '/proc'): HostProcess[] {
-  const ownNs = readLink(join(procDir, 'self', 'ns', 'mnt'));
+/**
+ * Every process of this system whose comm satisfies `wanted`; with `allMountNamespaces`, those of
+ * containers too (nova-compute in kolla's container, whose files are read through /proc/PID/root).
+ */
+export function processesOf(wanted: (comm: string) => boolean, procDir = '/proc', options: { readonly allMountNamespaces?: boolean } = {}): HostProcess[] {
+  const ownNs = options.allMountNamespaces ? undefined : readLink(join(procDir, 'self', 'ns', 'mnt'));
   const now = Date.now();
   const uptimeMs = readUptimeMs(procDir);
   const found: HostProcess[] = [];

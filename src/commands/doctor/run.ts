@@ -6,6 +6,7 @@ import { ExitCode } from '../../exit-code';
 import { jsonText } from '../../cli/output';
 import { checkCache, checkHook, checkHookSeen, checkLibvirtVersion, checkNode, checkPrivateDir, checkServices, fail, ok, watcherRuns, type CheckResult } from './checks';
 import { HOST_PATHS, isExecutableFile, observe, type DoctorPaths } from './observe';
+import { checkCredentials } from './credentials';
 import type { Args } from './command';
 
 const MARK = { ok: 'ok', warn: 'warn', fail: 'FAIL' } as const;
@@ -29,6 +30,7 @@ export async function diagnose(flags: Args, paths: DoctorPaths, io: Io): Promise
   const ours = seen.hooks.find((h) => h.ours);
   return [
     ok('config', describeConfig(settings)),
+    checkCredentials(settings),
     checkNode(process.versions.node, process.execPath, BUILD?.nodeMinimum),
     checkHook(paths.hooksDir, seen.hooks, isExecutableFile),
     checkLibvirtVersion(seen.daemonVersion, settings.uri, ours),

@@ -10,7 +10,8 @@ import { formatMetrics, previousSuccess, runSucceeded } from '../../usecases/rec
 import { checkLine, checkStatus } from './check';
 import { formatReport, reportJson } from './report';
 import { reconcileRun, type RunReport } from '../../usecases/reconcile/reconcile-run';
-import { syncCache } from '../../usecases/sync/sync-cache';
+import { credentialSource, syncCache } from '../../usecases/sync/sync-cache';
+import { syncSummary } from '../../usecases/sync/summary';
 import type { Args } from './command';
 
 const DEFAULT_WAIT_S = 300;
@@ -25,7 +26,7 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
   const settings = resolveSettings(args);
   if (args.textfile !== undefined) checkTextfileTarget(args.textfile);
   // Outside the run lock: a slow Neutron must never keep the domains from being reconciled.
-  const syncFailed = args.sync ? await syncFirst(settings, args, io) : false;
+  const syncFailed = args.sync || args.autoSync ? await syncFirst(settings, args, io) : false;
   const report = await reconcileRun({
     settings,
     domains: args.domain,
@@ -45,12 +46,13 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
   return !runSucceeded(report.outcomes) || syncFailed ? ExitCode.failure : ExitCode.ok;
 }
 
-/** `cache sync`; true when it failed (said on stderr). */
+/** `cache sync` (with --auto-sync only when credentials are found); true when it failed (said on stderr). */
 async function syncFirst(settings: Settings, args: Args, io: Io): Promise<boolean> {
   const dryRun = args.dryRun || args.check;
   try {
+    if (!args.sync && credentialSource(settings, args) === undefined) return false;
     const r = await syncCache(settings, args, io, { dryRun });
-    if (!args.json && !args.check) io.err(`nova-ipmeta: cache sync: ${r.written.length} ${dryRun ? 'would be written' : 'written'}, ${r.unchanged} unchanged, ${r.failed.length} failed\n`);
+    if (!args.json && !args.check) io.err(`nova-ipmeta: cache sync: ${syncSummary(r, dryRun)}\n`);
     for (const f of r.failed) io.err(`nova-ipmeta: cache sync: ${f.uuid}: ${f.error}\n`);
     return r.failed.length > 0;
   } catch (err) {
