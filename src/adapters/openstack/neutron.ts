@@ -39,6 +39,12 @@ import type { TokenCache } from './token-cache';
 export const CHUNK = 50;
 /** More pages than any list of one host's ports can need; a server that keeps linking on is broken. */
 const MAX_PAGES = 10_000;
+/**
+ * A token kept between runs keeps its catalog: when Neutron's endpoint from a catalog older than
+ * this does not answer, a new token's catalog is looked at once, so a moved endpoint is found
+ * within minutes, while a Neutron that is merely down costs a token only this often.
+ */
+const CATALOG_AGE_MS = 10 * 60_000;
 
 export interface NeutronClientOptions {
   readonly attempts?: number | undefined;
@@ -56,6 +62,10 @@ export class NeutronClient {
   /** Neutron's clock at its first answer (its Date header), the basis of the next `changed_since`. */
   firstAnswerAt: Date | undefined;
   private session: Session | undefined;
+  /** The session came from the token cache (with the catalog of its day). */
+  private cachedSession = false;
+  /** A new token was asked for after a failure: not again. */
+  private renewed = false;
   private base: string | undefined;
 
   constructor(
@@ -118,13 +128,12 @@ export class NeutronClient {
   }
 
   private async pages<T>(resource: Resource, read: (i: Item) => T, query: string): Promise<T[]> {
-    const base = await this.endpoint();
     const path = `/v2.0/${resource}`;
     const out: T[] = [];
     const seen = new Set<string>();
-    let url = `${base}${path}${query === '' ? '' : `?${query}`}`;
+    let target = `${path}${query === '' ? '' : `?${query}`}`;
     for (let page = 1; ; page++) {
-      const json = await this.get(url);
+      const { json, url } = await this.get(target);
       let next: string | undefined;
       try {
         out.push(...itemsOf(json, resource, read));
@@ -141,26 +150,41 @@ export class NeutronClient {
       } catch {
         throw new SystemError(`GET ${showUrl(url)}: Neutron's answer: ${resource}_links: the next link is not a URL`);
       }
-      url = `${base}${path}${search}`;
-      if (seen.has(url) || page >= MAX_PAGES) throw new SystemError(`GET ${showUrl(url)}: Neutron's next links go round in circles (page ${page})`);
-      seen.add(url);
+      target = `${path}${search}`;
+      if (seen.has(target) || page >= MAX_PAGES) throw new SystemError(`GET ${showUrl(url)}: Neutron's next links go round in circles (page ${page})`);
+      seen.add(target);
     }
   }
 
-  private async get(url: string): Promise<Record<string, unknown>> {
+  /** GET the endpoint + `target`; with the URL asked, for messages. */
+  private async get(target: string): Promise<{ json: Record<string, unknown>; url: string }> {
+    let url = `${await this.endpoint()}${target}`;
     try {
-      return this.answered(await this.http.getJson(url, this.headers()));
+      return { json: this.answered(await this.http.getJson(url, this.headers())), url };
     } catch (err) {
-      // Revoked, or expired before its time: one fresh token, once.
-      if (err instanceof HttpStatusError && err.status === 401 && this.config.auth.type !== 'none' && this.session) {
-        await this.login(this.config.auth);
-        return this.answered(await this.http.getJson(url, this.headers()));
+      const auth = this.config.auth;
+      // Revoked, or expired before its time: one fresh token, once. A token from the cache came
+      // with the catalog of its day: when that endpoint does not answer, a fresh one may name another.
+      const rejected = err instanceof HttpStatusError && err.status === 401;
+      const unreachable = this.catalogMayBeStale() && (!(err instanceof HttpStatusError) || err.status === 404);
+      if (auth.type !== 'none' && this.session && !this.renewed && (rejected || unreachable)) {
+        this.renewed = true;
+        const before = this.base;
+        await this.login(auth);
+        this.base = undefined;
+        url = `${await this.endpoint()}${target}`;
+        if (rejected || this.base !== before) return { json: this.answered(await this.http.getJson(url, this.headers())), url };
       }
       if (err instanceof HttpStatusError && err.status === 404) {
         throw new HttpStatusError(404, `GET ${showUrl(url)}: HTTP 404: not a Neutron API (unknown endpoint ${showUrl(this.base ?? url)}, from ${this.config.endpoint === undefined ? "Keystone's catalog" : this.config.source})`);
       }
       throw err;
     }
+  }
+
+  /** A cached token's catalog, old enough that an endpoint may have moved since. */
+  private catalogMayBeStale(): boolean {
+    return this.cachedSession && this.config.endpoint === undefined && Date.now() - (this.session?.issuedAt ?? 0) > CATALOG_AGE_MS;
   }
 
   private answered(r: { json: Record<string, unknown>; date: Date | undefined }): Record<string, unknown> {
@@ -173,6 +197,7 @@ export class NeutronClient {
   }
 
   private async login(auth: KeystoneAuth): Promise<void> {
+    this.cachedSession = false;
     this.session = await authenticate(this.http, auth);
     this.tokensIssued++;
     this.opts.tokens?.write(this.session);
@@ -182,6 +207,7 @@ export class NeutronClient {
     const auth = this.config.auth;
     if (auth.type !== 'none' && !this.session) {
       this.session = this.opts.tokens?.read(this.opts.tokenMarginMs ?? 0);
+      this.cachedSession = this.session !== undefined;
       if (!this.session) await this.login(auth);
     }
     if (this.base === undefined) {

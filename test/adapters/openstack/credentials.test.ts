@@ -169,7 +169,7 @@ t('[neutron] with keystoneauth options: valid_interfaces in order (nova: interna
   assert.equal(conf(`${base}certfile = /c.pem\n`).tls.certFile, undefined, 'a certificate without its key is not used');
   assert.equal(conf(`${base}certfile = /c.pem\nkeyfile = /k.pem\n`).tls, { caFile: undefined, insecure: false, certFile: '/c.pem', keyFile: '/k.pem' });
   assert.equal([conf(`${base}timeout = 5\n`).timeoutMs, conf(`${base}region_name = R9\nendpoint_override = http://n:9696\n`).endpoint], [5000, 'http://n:9696']);
-  assert.throws(() => conf(`${base.replace('project_domain_name = Default\n', '')}`), /project_name needs its domain/);
+  assert.throws(() => conf(base.replace('project_domain_name = Default\n', '')), /project_name needs its domain/);
   const app = conf('auth_type = v3applicationcredential\nauth_url = http://k:5000\napplication_credential_name = ac\nusername = nova\nuser_domain_name = Default\napplication_credential_secret = sec\n');
   assert.equal(app.auth, { type: 'application_credential', authUrl: 'http://k:5000', id: undefined, name: 'ac', username: 'nova', userId: undefined, userDomainName: 'Default', userDomainId: undefined, secret: 'sec' });
   assert.throws(() => conf('auth_type = v3applicationcredential\nauth_url = http://k\napplication_credential_name = ac\napplication_credential_secret = s\n'), /needs its user/);
