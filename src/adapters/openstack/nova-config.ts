@@ -64,7 +64,8 @@ interface Item {
 
 /** nova-compute's config, or undefined when none of the four places has one. */
 export function findNovaConfig(configured: readonly string[], places: NovaConfigPlaces = HOST_PLACES): NovaConfig | undefined {
-  const process = oldest(processesOf((comm) => comm === PROG, places.procDir, { allMountNamespaces: true }));
+  // One that has exited but not been reaped yet has no command line any more: not that one.
+  const process = oldest(processesOf((comm) => comm === PROG, places.procDir, { allMountNamespaces: true }).filter((p) => p.argv.length > 0));
   if (process) {
     const base = join(places.procDir, String(process.pid));
     const at = (path: string) => (path.startsWith('/') ? join(base, 'root', path) : join(base, 'cwd', path));

@@ -147,8 +147,12 @@ t.after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-t.after.each(() => {
-  for (const p of procs.splice(0)) stop(p);
+t.after.each(async () => {
+  for (const p of procs.splice(0)) {
+    const gone = p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((resolve) => p.once('exit', resolve));
+    stop(p);
+    await gone;
+  }
 });
 
 t("kolla-ansible's nova.conf at a configured path: quoted values, ':', an empty cafile; the internal endpoint", () => {
