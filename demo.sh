@@ -4,9 +4,9 @@
 # world with install.sh, seeds the network_info cache, starts the guests, and shows the ports the
 # hook wrote into their domain XML.
 #
-#   sudo ./demo.sh          bring it up and leave it running (it says how to look around)
-#   sudo ./demo.sh --down   take it down
-#   sudo ./demo.sh --once   bring it up, show it, take it down (CI)
+#   ./demo.sh          bring it up, show it, take it down again (as root; --once is the same)
+#   ./demo.sh --keep   bring it up and leave it running (it says how to look around)
+#   ./demo.sh --down   take a kept demo down
 #
 # How it stays off the machine: the daemon runs in a private mount namespace with its own
 # /etc/libvirt, /run/libvirt and /var/lib/libvirt (test/support/libvirtd.sh), so a libvirt that
@@ -55,9 +55,11 @@ prepare() {
 		node_ok=yes
 	fi
 	if [[ $node_ok == no ]] || ! command -v npm >/dev/null; then
-		bold "installing Node and npm (apt-get install nodejs npm)"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null ||
-			{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null; }
+		# ca-certificates: Debian's Node uses the system's CAs, and npm reaches its registry by HTTPS.
+		local -a apt=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends nodejs npm ca-certificates)
+		bold "installing Node and npm (apt-get install nodejs npm ca-certificates)"
+		"${apt[@]}" >/dev/null || { apt-get update -q >/dev/null && "${apt[@]}" >/dev/null; } ||
+			die "could not install nodejs and npm with apt-get"
 	fi
 	cd "$HERE"
 	if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
@@ -181,7 +183,7 @@ wait_for_ports() {
 # --------------------------------------------------------------------------------------------- up
 
 up() {
-	[[ ! -e $ROOT ]] || die "$ROOT exists: a demo is up (sudo $0 --down first)"
+	[[ ! -e $ROOT ]] || die "$ROOT exists: a demo is up ($0 --down first)"
 	prepare
 	local t uri
 	mkdir -p "$ROOT"
@@ -250,22 +252,22 @@ explore() {
 	cat <<EOF
 
 The demo is up. Look around in its world (the daemon's mount namespace), e.g.:
-  sudo $LIBVIRTD_SH nsexec $LIBVIRT bash
+  $LIBVIRTD_SH nsexec $LIBVIRT bash
     virsh list --all;  virsh dumpxml ${DB[0]};  nova-ipmeta list;  nova-ipmeta show web-1 ...
 or from the host: virsh -c 'qemu:///system?socket=$LIBVIRT/run/libvirt-sock' list
-Take it down: sudo $0 --down
+Take it down: $0 --down
 EOF
 }
 
-[[ $(id -u) == 0 ]] || die "run as root: sudo $0 $*"
+[[ $(id -u) == 0 ]] || die "run as root (e.g. sudo $0 $*)"
 case ${1-} in
-'')
-	up
-	explore
-	;;
---once)
+'' | --once)
 	trap down EXIT
 	up
+	;;
+--keep)
+	up
+	explore
 	;;
 --down) down ;;
 -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' ;;

@@ -22,7 +22,6 @@ Installs nova-ipmeta from this checkout (it builds nothing: run `npm ci && npm r
 
 What goes where (PREFIX=/usr):
   PREFIX/lib/nova-ipmeta/           nova-ipmeta.cjs (the program), hooks/qemu (the hook's source),
-                                    nova-ipmeta-setup (hook placement, shared with the .deb),
                                     periodic-reconcile (what the timer or cron runs)
   PREFIX/sbin/nova-ipmeta           the command: runs nova-ipmeta.cjs with the Node found now
   PREFIX/share/man/man8/nova-ipmeta.8.gz
@@ -62,12 +61,16 @@ EOF
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 MARKER='# managed-by: nova-ipmeta'
-NODE_MIN=18.19
-STATE_DIR=/var/lib/nova-ipmeta
-MANIFEST=$STATE_DIR/install-manifest
+# The Node minimum is declared once, in package.json's engines.node (">=18.19").
+NODE_MIN=$(sed -n 's/^ *"node": *">= *\([0-9][0-9]*\.[0-9][0-9]*\)".*/\1/p' "$HERE/package.json" 2>/dev/null || true)
 CONF=/etc/nova-ipmeta/nova-ipmeta.conf
 CRON=/etc/cron.d/nova-ipmeta
 UNITS=(nova-ipmeta-reconcile.service nova-ipmeta-reconcile.timer nova-ipmeta-watch.service)
+
+# One word for sh, whatever it holds: single-quoted, each ' written as '\''.
+shell_quote() {
+	printf "'%s'" "${1//\'/\'\\\'\'}"
+}
 
 die() { # CODE MESSAGE
 	local code=$1
@@ -122,7 +125,12 @@ done
 
 LIBDIR=$PREFIX/lib/nova-ipmeta
 SBIN=$PREFIX/sbin/nova-ipmeta
-SETUP_SRC=$HERE/packaging/lib/nova-ipmeta-setup
+# The steps that tie the program into the host (hook placement, the install manifest, the
+# services, the libvirt restart) are its own `setup` command: run from this checkout's bundle,
+# the one that is being installed.
+setup() { # ACTION [ARG...]
+	"$NODE_BIN" "$HERE/dist/nova-ipmeta.cjs" setup "$@" --libdir "$LIBDIR"
+}
 
 systemd_runs() { [[ -z $DESTDIR && -d /run/systemd/system ]]; }
 
@@ -133,10 +141,12 @@ need_root() {
 }
 
 node_version_ok() { # NODE-BINARY: prints its version when it is >= NODE_MIN
+	[[ -n $NODE_MIN ]] || die 3 "$HERE/package.json declares no \"node\": \">=MAJOR.MINOR\" engine: not a nova-ipmeta checkout?"
 	local v
 	v=$("$1" --version 2>/dev/null) || return 1
 	[[ $v =~ ^v([0-9]+)\.([0-9]+) ]] || return 1
-	((BASH_REMATCH[1] > 18 || (BASH_REMATCH[1] == 18 && BASH_REMATCH[2] >= 19))) || return 1
+	local need_major=${NODE_MIN%.*} need_minor=${NODE_MIN#*.}
+	((BASH_REMATCH[1] > need_major || (BASH_REMATCH[1] == need_major && BASH_REMATCH[2] >= need_minor))) || return 1
 	printf '%s\n' "$v"
 }
 
@@ -185,13 +195,13 @@ check_no_package() {
 
 # --------------------------------------------------------------------------------- file placement
 
-# Only for a real install (no DESTDIR): what install.sh creates, one "KIND PATH" a line, so that
-# --uninstall removes exactly that. KIND: dir, file, conf (with the default's sha256), and those
-# nova-ipmeta-setup adds (hook, hookdir).
+# Only for a real install (no DESTDIR): what install.sh creates, one "KIND PATH [SHA256]" a line
+# (KIND: dir, file, conf), handed to `setup record` at the end, so that --uninstall (`setup
+# uninstall`) removes exactly that. The manifest's one format lives in the program.
+RECORDED=
 record() { # KIND PATH [SHA]
 	[[ -z $DESTDIR ]] || return 0
-	local line="$1 $2${3:+ $3}"
-	grep -Fxq -- "$line" "$MANIFEST" 2>/dev/null || printf '%s\n' "$line" >>"$MANIFEST"
+	RECORDED+="$1 $2${3:+ $3}"$'\n'
 }
 
 ensure_dir() { # PATH (under DESTDIR): creates it and missing parents, 0755, recording each
@@ -235,27 +245,32 @@ $MARKER" \
 		-e "s|^NOVA_IPMETA_CONFIG=.*|NOVA_IPMETA_CONFIG=$CONF|" "$HERE/hooks/qemu"
 }
 
+WORK=
+cleanup() { [[ -z $WORK ]] || rm -rf -- "$WORK"; }
+trap cleanup EXIT
+
 install_files() {
-	local work node
+	local node
 	node=$(find_node)
-	work=$(mktemp -d)
-	# shellcheck disable=SC2064 # expand now: work is local
-	trap "rm -rf '$work'" EXIT
+	WORK=$(mktemp -d)
+	local work=$WORK
 
 	put "$HERE/dist/nova-ipmeta.cjs" "$LIBDIR/nova-ipmeta.cjs" 0755
 	hook_text >"$work/qemu"
 	put "$work/qemu" "$LIBDIR/hooks/qemu" 0755
-	put "$SETUP_SRC" "$LIBDIR/nova-ipmeta-setup" 0755
 	with_prefix "$HERE/packaging/lib/periodic-reconcile" >"$work/periodic-reconcile"
 	put "$work/periodic-reconcile" "$LIBDIR/periodic-reconcile" 0755
 	cat >"$work/nova-ipmeta" <<EOF
 #!/bin/sh
 # nova-ipmeta: the bundled program, run by the Node that install.sh chose.
-exec $node $LIBDIR/nova-ipmeta.cjs "\$@"
+exec $(shell_quote "$node") $(shell_quote "$LIBDIR/nova-ipmeta.cjs") "\$@"
 EOF
 	put "$work/nova-ipmeta" "$SBIN" 0755
 	gzip -9n <"$HERE/packaging/man/nova-ipmeta.8" >"$work/nova-ipmeta.8.gz"
 	put "$work/nova-ipmeta.8.gz" "$PREFIX/share/man/man8/nova-ipmeta.8.gz" 0644
+	# Made by the program from its own command declarations (any Node runs it: the build's too).
+	"${NODE_BIN:-$(command -v node)}" "$HERE/dist/nova-ipmeta.cjs" completion bash >"$work/completion"
+	put "$work/completion" "$PREFIX/share/bash-completion/completions/nova-ipmeta" 0644
 
 	# The config: an operator's file is never replaced.
 	if [[ -e $DESTDIR$CONF ]]; then
@@ -277,13 +292,14 @@ EOF
 		with_prefix "$HERE/packaging/cron/nova-ipmeta" >"$work/cron"
 		put "$work/cron" "$CRON" 0644
 	fi
-	rm -rf "$work"
-	trap - EXIT
+	rm -rf -- "$WORK"
+	WORK=
 }
 
 # -------------------------------------------------------------------------------------- install
 
 do_install() {
+	[[ -n $DESTDIR ]] || need_root
 	check_bundle
 	if [[ -n $DESTDIR ]]; then
 		mkdir -p "$DESTDIR"
@@ -293,22 +309,29 @@ do_install() {
 	fi
 	need_root
 	check_no_package
-	find_node >/dev/null
-	# Refuse before anything changes when a foreign hook is in the way.
+	NODE_BIN=$(find_node)
+	# Refuse before anything changes when a foreign hook is in the way (setup says why: exit 1).
 	if [[ $hook == yes ]]; then
-		sh "$SETUP_SRC" check-hook --libdir "$LIBDIR" "${setup_args[@]}" >/dev/null || exit $?
+		setup check-hook "${setup_args[@]}" >/dev/null || exit 4
 	fi
-	sh "$SETUP_SRC" state-dir
+	setup state-dir || exit 1
 	install_files
-	local setup=$LIBDIR/nova-ipmeta-setup
+	printf '%s' "$RECORDED" | setup record || exit 1
 	if [[ $hook == yes ]]; then
-		"$setup" place-hook "${setup_args[@]}" || exit $?
+		setup place-hook "${setup_args[@]}" || exit 4
 	else
 		say "hook: not installed (--no-hook): call $LIBDIR/hooks/qemu from your own hook"
 	fi
-	"$setup" enable-services
+	setup enable-services || exit 1
 	if [[ $restart == yes ]]; then
-		"$setup" restart-libvirt || exit 5
+		setup restart-libvirt || exit 5
+	elif [[ $hook == yes ]]; then
+		local hint
+		hint=$(setup restart-hint "${setup_args[@]}")
+		if [[ -n $hint ]]; then
+			say "$hint"
+			say "hook: (or run install.sh again with --restart-libvirtd)"
+		fi
 	fi
 	say "nova-ipmeta $("$SBIN" --version 2>/dev/null || echo '(version unknown)') installed. Next: nova-ipmeta doctor;"
 	say "  its credentials line says where the timer's cache sync takes Neutron credentials from"
@@ -320,55 +343,12 @@ do_install() {
 do_uninstall() {
 	need_root --uninstall
 	check_no_package
-	# The installed helper, or the checkout's when it is gone.
-	local setup=$SETUP_SRC
-	[[ -x $LIBDIR/nova-ipmeta-setup ]] && setup=$LIBDIR/nova-ipmeta-setup
-	sh "$setup" disable-services --libdir "$LIBDIR"
-	sh "$setup" remove-hook --libdir "$LIBDIR" "${setup_args[@]}"
-	if [[ -f $MANIFEST ]]; then
-		local kind path sha
-		local -a kept=()
-		# Last created, first removed: files before the directories that hold them.
-		while read -r kind path sha; do
-			case $kind in
-			file)
-				rm -f "$path"
-				say "removed $path"
-				;;
-			conf)
-				if [[ $purge == yes ]] || { [[ -f $path ]] && [[ $(sha256sum <"$path" | cut -d' ' -f1) == "$sha" ]]; }; then
-					rm -f "$path"
-					say "removed $path"
-				elif [[ -e $path ]]; then
-					say "kept $path (edited; --uninstall --purge removes it)"
-					kept=("$kind $path $sha" "${kept[@]}")
-				fi
-				;;
-			dir)
-				if rmdir "$path" 2>/dev/null; then
-					say "removed $path/"
-				elif [[ -d $path ]]; then
-					say "kept $path/ (not empty)"
-					kept=("$kind $path" "${kept[@]}")
-				fi
-				;;
-			esac
-		done < <(tac "$MANIFEST")
-		# What stays is still ours: a later --uninstall --purge removes it.
-		if [[ $purge == no && ${#kept[@]} -gt 0 ]]; then
-			printf '%s\n' "${kept[@]}" >"$MANIFEST"
-		else
-			rm -f "$MANIFEST"
-		fi
-	else
-		say "no $MANIFEST: install.sh installed nothing here (or it was removed already)"
-	fi
-	if systemd_runs; then systemctl daemon-reload; fi
-	if [[ $purge == yes ]]; then
-		sh "$SETUP_SRC" purge
-	elif [[ -d $STATE_DIR ]]; then
-		say "kept $STATE_DIR (the network_info cache; --uninstall --purge removes it)"
-	fi
+	check_bundle
+	NODE_BIN=$(find_node)
+	# What the install manifest lists, last created first; the hook; the services.
+	local -a purge_flag=()
+	[[ $purge == no ]] || purge_flag=(--purge)
+	setup uninstall "${setup_args[@]}" "${purge_flag[@]}" || exit 1
 }
 
 case $action in

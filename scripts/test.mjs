@@ -9,7 +9,7 @@
 //                      Keystone (root; the harness installs the Debian packages it needs);
 //   *.host.test.ts     host: a freshly booted Debian 12 with systemd, booted by the test itself.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemNode } from './system-node.mjs';
 
@@ -19,6 +19,15 @@ const GROUPS = {
   host: (f) => f.endsWith('.host.test.ts'),
 };
 const all = ['typecheck', 'lint', 'build', ...Object.keys(GROUPS)];
+/**
+ * Debian packages a group's tests run that a fresh Debian 12 lacks, installed before the group
+ * (test/support/debian-packages.sh): man and groff render the man page (test/docs, and the guide's
+ * `man nova-ipmeta`), openssl makes a test CA. The libvirt harness installs libvirt, QEMU,
+ * xmllint and the Neutron packages itself, the host harness debootstrap.
+ */
+const debianPackages = { unit: ['man-db', 'groff-base', 'openssl'], libvirt: ['man-db'] };
+/** One step or test file may take this long on a busy 2-core machine: a hung one fails instead of hanging the run. */
+const STEP_TIMEOUT_MS = 20 * 60_000;
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : all;
 const bin = (name) => join('node_modules', '.bin', name);
 let passed = 0;
@@ -33,8 +42,16 @@ if (unknown.length) {
 
 function run(label, argv, env = {}) {
   process.stdout.write(`\n== ${label}: ${argv.join(' ')}\n`);
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(argv[0], argv.slice(1), {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: STEP_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   process.stdout.write(r.stdout ?? '');
+  if (r.error?.code === 'ETIMEDOUT') process.stdout.write(`\n== ${label}: killed after ${STEP_TIMEOUT_MS / 60_000} min: it hung (counted as failed)\n`);
   return { ok: r.status === 0, out: r.stdout ?? '' };
 }
 
@@ -63,6 +80,10 @@ function suite(group) {
 }
 
 for (const g of wanted) {
+  if (debianPackages[g] && process.platform === 'linux' && existsSync('/usr/bin/dpkg-query')) {
+    const r = spawnSync('bash', ['test/support/debian-packages.sh', ...debianPackages[g]], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) process.stderr.write(`test: the ${g} group's Debian packages are missing (see above): its tests that need them will fail\n`);
+  }
   if (g === 'typecheck') check('typecheck', [bin('tsc'), '--noEmit', '-p', '.']);
   else if (g === 'lint') check('lint', [bin('eslint'), '--max-warnings=0', '.']);
   else if (g === 'build') check('build', [systemNode, 'scripts/build.mjs']);

@@ -1,4 +1,5 @@
-import { readUpTo } from './adapters/file-read';
+import { readSync } from 'node:fs';
+import { FileReadError } from './adapters/file-read';
 
 /** The process streams a command talks to, passed in so commands run the same in tests. */
 export interface Io {
@@ -13,29 +14,42 @@ export interface Io {
 export const processIo: Io = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
-  // A blocking read of fd 0 skips setting up process.stdin (~3 ms on the hook's path); a
-  // non-blocking stdin (EAGAIN) is read as a stream instead, bounded the same way.
-  readStdin: async (maxBytes) => {
-    try {
-      return readUpTo(0, maxBytes);
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== 'EAGAIN') throw err;
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of process.stdin) {
-      chunks.push(chunk as Buffer);
-      total += (chunk as Buffer).length;
-      if (total > maxBytes) {
-        process.stdin.destroy();
-        const { FileReadError } = await import('./adapters/file-read');
-        throw new FileReadError('EFBIG', `larger than ${maxBytes} bytes`);
-      }
-    }
-    return Buffer.concat(chunks, total);
-  },
+  readStdin,
   // A getter: touching process.stderr creates the stream, which costs start-up time (~5 ms).
   get interactive() {
     return process.stderr.isTTY;
   },
 };
+
+/**
+ * Blocking reads of fd 0 first: they skip setting up process.stdin (~3 ms on the hook's path).
+ * A non-blocking stdin (EAGAIN, at the start or half way) is read on as a stream. Either way at
+ * most `maxBytes + 1` bytes are ever held.
+ */
+async function readStdin(maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const take = (chunk: Buffer) => {
+    chunks.push(chunk);
+    total += chunk.length;
+    if (total > maxBytes) throw new FileReadError('EFBIG', `larger than ${maxBytes} bytes`);
+  };
+  const buffer = Buffer.allocUnsafe(Math.min(maxBytes + 1, 1024 * 1024));
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buffer, 0, Math.min(buffer.length, maxBytes + 1 - total), null);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'EAGAIN') throw err;
+      break;
+    }
+    if (n === 0) return Buffer.concat(chunks, total);
+    take(Buffer.from(buffer.subarray(0, n)));
+  }
+  try {
+    for await (const chunk of process.stdin) take(chunk as Buffer);
+  } finally {
+    process.stdin.destroy();
+  }
+  return Buffer.concat(chunks, total);
+}

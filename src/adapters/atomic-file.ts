@@ -9,7 +9,7 @@
  * starts with a dot and ends in `.tmp`, so neither the cache listing nor the textfile collector
  * (which reads `*.prom`) ever picks one up.
  */
-import { closeSync, constants, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fsyncSync, futimesSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SystemError } from '../errors';
 import { errnoCode, errnoText, showPath, systemFailure } from './os-error';
@@ -17,6 +17,13 @@ import { errnoCode, errnoText, showPath, systemFailure } from './os-error';
 export interface AtomicWriteOptions {
   /** The target's permission bits, exactly (the umask does not apply): 0o600 for state, 0o644 for metrics. */
   readonly mode: number;
+  /**
+   * Where the temp file is made, when not beside the target: on the same file system, and
+   * somewhere its presence does no harm (a hook goes into a directory libvirt runs every file of).
+   */
+  readonly tempDir?: string;
+  /** The times the file gets (an updated hook keeps the time it first appeared). */
+  readonly times?: { readonly atime: Date; readonly mtime: Date };
 }
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
@@ -25,12 +32,13 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
 export function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions): void {
   const dir = dirname(path);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const { fd, temp } = createTemp(dir, basename(path), options.mode, path);
+  const { fd, temp } = createTemp(options.tempDir ?? dir, basename(path), options.mode, path);
   try {
     try {
       // The file is created with `mode` minus the umask: set the exact bits before any data is in it.
       fchmodSync(fd, options.mode);
       writeAll(fd, bytes);
+      if (options.times) futimesSync(fd, options.times.atime, options.times.mtime);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -40,21 +40,13 @@ export function readRegularFile(path: string | number, options: ReadOptions): Bu
   }
 }
 
-/** Reads until the end or `maxBytes + 1` bytes (then EFBIG): a file growing while read, or a pipe, stays bounded. */
-export function readUpTo(fd: number, maxBytes: number): Buffer {
+/** Reads until the end or `maxBytes + 1` bytes (then EFBIG): a file growing while read stays bounded. */
+function readUpTo(fd: number, maxBytes: number): Buffer {
   const chunks: Buffer[] = [];
   let total = 0;
   const buffer = Buffer.allocUnsafe(Math.min(maxBytes + 1, 1024 * 1024));
   for (;;) {
-    let n: number;
-    try {
-      n = readSync(fd, buffer, 0, Math.min(buffer.length, maxBytes + 1 - total), null);
-    } catch (err) {
-      // A non-blocking pipe with nothing in it yet: the caller reads it as a stream instead.
-      if ((err as { code?: unknown }).code === 'EAGAIN' && total === 0) throw err;
-      if ((err as { code?: unknown }).code === 'EAGAIN') continue;
-      throw err;
-    }
+    const n = readSync(fd, buffer, 0, Math.min(buffer.length, maxBytes + 1 - total), null);
     if (n === 0) break;
     chunks.push(Buffer.from(buffer.subarray(0, n)));
     total += n;
@@ -66,7 +58,8 @@ export function readUpTo(fd: number, maxBytes: number): Buffer {
 /** UTF-8 text, strictly: invalid bytes are refused (naming where), never turned into U+FFFD. */
 export function decodeUtf8(bytes: Uint8Array, source: string): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    // ignoreBOM keeps a byte order mark in the text, as Buffer#toString does: the parsers decide about it.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     const at = firstInvalidUtf8(bytes);
     throw new InputError(source, `not valid UTF-8 text${at === undefined ? '' : ` (byte ${at})`}`);

@@ -12,8 +12,9 @@ import { command as inject } from '../commands/inject/command';
 import { command as list } from '../commands/list/command';
 import { command as reconcile } from '../commands/reconcile/command';
 import { command as render } from '../commands/render/command';
+import { command as setup } from '../commands/setup/command';
 import { command as show } from '../commands/show/command';
 import { command as watch } from '../commands/watch/command';
 import type { Command } from './spec';
 
-export const commands: readonly Command[] = [list, find, show, reconcile, render, inject, cachePut, cacheGet, cacheList, cacheRm, cacheSync, watch, doctor, completion, hook];
+export const commands: readonly Command[] = [list, find, show, reconcile, render, inject, cachePut, cacheGet, cacheList, cacheRm, cacheSync, watch, doctor, completion, setup, hook];

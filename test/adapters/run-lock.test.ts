@@ -3,7 +3,7 @@
  * it, a SIGKILLed holder frees it at once, and separate state directories do not contend.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -75,16 +75,34 @@ function exited(p: Proc): Promise<void> {
   });
 }
 
-/** Whether some process is blocked in flock(2) on this file, as /proc/locks shows waiters (`->`). */
-function hasWaiter(path: string): boolean {
-  const ino = statSync(path).ino;
-  return readFileSync('/proc/locks', 'utf8')
-    .split('\n')
-    .some((l) => l.includes('->') && l.includes('FLOCK') && l.includes(`:${ino} `));
+/**
+ * Whether the process `pid` waits for the lock: its flock(1) child runs with --wait and sleeps.
+ * (/proc/locks would show the waiter too, but not inside a PID namespace whose lock owner, the
+ * flock(1) that took the lock and exited, is not visible there: the kernel then hides the entry.)
+ */
+function waitsForLock(pid: number | undefined): boolean {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) !== pid || state !== 'S') continue;
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv[0]?.endsWith('flock') && argv.includes('--wait')) return true;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return false;
 }
 
+/** Polls `check` until it holds; fails the test after a minute rather than hanging the run. */
 async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 10));
+  const deadline = Date.now() + 60_000;
+  while (!check()) {
+    if (Date.now() > deadline) assert.unreachable('the condition did not come within a minute');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
@@ -131,7 +149,7 @@ test('a second process waits while the first holds the lock, and gets it when it
   const waiter = lockProcess(dir, 600_000, marker);
   const acquired = line(waiter);
   // The waiter is blocked in the kernel on this very file before the holder lets go.
-  await until(() => hasWaiter(join(dir, LOCK_FILE)));
+  await until(() => waitsForLock(waiter.pid));
   holder.stdin.write('release\n');
   // It got the lock only after the holder wrote the marker, just before releasing.
   assert.is(await acquired, 'acquired true');
@@ -149,7 +167,7 @@ test('a holder killed with SIGKILL frees the lock at once, though a child it sta
   assert.is(await line(holder), 'acquired false');
   const waiter = lockProcess(dir, 600_000, marker);
   const acquired = line(waiter);
-  await until(() => hasWaiter(join(dir, LOCK_FILE)));
+  await until(() => waitsForLock(waiter.pid));
   try {
     holder.kill('SIGKILL');
     await exited(holder);

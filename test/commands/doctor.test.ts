@@ -101,25 +101,29 @@ t('hook seen: a daemon started before the hook appeared does not run it', () => 
   const hook = findHookFiles(dir)[0] as HookFile;
   const daemon = (startedAt: string): HostProcess => ({ pid: 42, comm: 'libvirtd', argv: ['libvirtd'], startedAt: new Date(startedAt) });
   const early = [daemon('2026-11-24T09:00:00Z')];
+  const SYSTEMD = { systemd: true, initScript: () => false };
+  const SYSV = { systemd: false, initScript: (d: string) => d === 'libvirtd' };
+  const BARE = { systemd: false, initScript: () => false };
   // The watcher runs: a warning, with the one command that finishes it (what a fresh package install leaves).
-  const covered = checkHookSeen(hook, early, true, true);
+  const covered = checkHookSeen(hook, early, true, SYSTEMD);
   assert.is(covered.status, 'warn');
   assert.match(covered.detail, 'libvirtd (pid 42) started 2026-11-24T09:00:00.00Z, before the hook appeared (2026-11-24T10:00:00.00Z)');
   assert.match(covered.detail, 'the watcher covers guest starts meanwhile');
   assert.is(covered.fix, 'systemctl restart libvirtd (running guests keep running)');
   // No watcher: nothing reconciles a guest start, a failure.
-  const blind = checkHookSeen(hook, early, false, true);
+  const blind = checkHookSeen(hook, early, false, SYSTEMD);
   assert.is(blind.status, 'fail');
   assert.match(blind.detail, 'and no watcher runs');
-  assert.is(checkHookSeen(hook, early, false, false).fix, 'service libvirtd restart (running guests keep running)');
-  assert.is(checkHookSeen(hook, [daemon('2026-11-24T11:00:00Z')], true, true).status, 'ok');
+  assert.is(checkHookSeen(hook, early, false, SYSV).fix, 'service libvirtd restart (running guests keep running)');
+  assert.is(checkHookSeen(hook, early, false, BARE).fix, 'restart libvirtd (stop it and start it again) (running guests keep running)');
+  assert.is(checkHookSeen(hook, [daemon('2026-11-24T11:00:00Z')], true, SYSTEMD).status, 'ok');
   // qemu.d/ held another script when the daemon started: libvirt reads the directory at every call.
-  const held = checkHookSeen(hook, early, false, true, new Date('2026-11-24T08:00:00Z'));
+  const held = checkHookSeen(hook, early, false, SYSTEMD, new Date('2026-11-24T08:00:00Z'));
   assert.is(held.status, 'ok');
   assert.match(held.detail, 'when hooks/qemu.d/ already held a script');
-  assert.is(checkHookSeen(hook, early, false, true, new Date('2026-11-24T09:30:00Z')).status, 'fail', 'that script came after the start');
-  assert.is(checkHookSeen(hook, [], true, true).status, 'warn');
-  assert.is(checkHookSeen(undefined, [daemon('2026-11-24T11:00:00Z')], true, true).status, 'warn');
+  assert.is(checkHookSeen(hook, early, false, SYSTEMD, new Date('2026-11-24T09:30:00Z')).status, 'fail', 'that script came after the start');
+  assert.is(checkHookSeen(hook, [], true, SYSTEMD).status, 'warn');
+  assert.is(checkHookSeen(undefined, [daemon('2026-11-24T11:00:00Z')], true, SYSTEMD).status, 'warn');
 });
 
 t('processesOf: this very process, with its start time, from the real /proc', () => {

@@ -5,7 +5,7 @@
  * directories (the real installs are in test/packaging/install.libvirt.test.ts, in a sandbox).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,6 @@ t('installs exactly the package files, with their modes, and nothing else', () =
     '755 usr/lib/nova-ipmeta/',
     '755 usr/lib/nova-ipmeta/hooks/',
     '755 usr/lib/nova-ipmeta/hooks/qemu',
-    '755 usr/lib/nova-ipmeta/nova-ipmeta-setup',
     '755 usr/lib/nova-ipmeta/nova-ipmeta.cjs',
     '755 usr/lib/nova-ipmeta/periodic-reconcile',
     '755 usr/lib/systemd/',
@@ -71,6 +70,9 @@ t('installs exactly the package files, with their modes, and nothing else', () =
     '755 usr/sbin/',
     '755 usr/sbin/nova-ipmeta',
     '755 usr/share/',
+    '755 usr/share/bash-completion/',
+    '755 usr/share/bash-completion/completions/',
+    '644 usr/share/bash-completion/completions/nova-ipmeta',
     '755 usr/share/man/',
     '755 usr/share/man/man8/',
     '644 usr/share/man/man8/nova-ipmeta.8.gz',
@@ -78,7 +80,7 @@ t('installs exactly the package files, with their modes, and nothing else', () =
   // Files only: no hook placed, no state directory, no manifest.
   assert.not.ok(r.stdout.includes('hook:'), r.stdout);
   assert.equal(readFileSync(join(dest, 'usr/lib/nova-ipmeta/nova-ipmeta.cjs')), readFileSync(join(REPO, 'dist/nova-ipmeta.cjs')));
-  assert.is(read(dest, 'usr/sbin/nova-ipmeta'), '#!/bin/sh\n# nova-ipmeta: the bundled program, run by the Node that install.sh chose.\nexec /usr/bin/node /usr/lib/nova-ipmeta/nova-ipmeta.cjs "$@"\n');
+  assert.is(read(dest, 'usr/sbin/nova-ipmeta'), `#!/bin/sh\n# nova-ipmeta: the bundled program, run by the Node that install.sh chose.\nexec '/usr/bin/node' '/usr/lib/nova-ipmeta/nova-ipmeta.cjs' "$@"\n`);
   assert.is(read(dest, 'etc/nova-ipmeta/nova-ipmeta.conf'), read(REPO, 'packaging/etc/nova-ipmeta.conf'));
   assert.ok(gunzipSync(readFileSync(join(dest, 'usr/share/man/man8/nova-ipmeta.8.gz'))).toString().startsWith('.TH NOVA-IPMETA 8'));
 });
@@ -99,7 +101,7 @@ t('the installed hook: marker after the shebang, the two assignment lines rewrit
 t('another PREFIX reaches the command, the units, the cron lines and the periodic script', () => {
   const dest = join(tmp, `d${n++}`);
   assert.is(install({ DESTDIR: dest, PREFIX: '/opt/nova', NODE: '/opt/node/bin/node' }).code, 0);
-  assert.match(read(dest, 'opt/nova/sbin/nova-ipmeta'), 'exec /opt/node/bin/node /opt/nova/lib/nova-ipmeta/nova-ipmeta.cjs "$@"');
+  assert.match(read(dest, 'opt/nova/sbin/nova-ipmeta'), `exec '/opt/node/bin/node' '/opt/nova/lib/nova-ipmeta/nova-ipmeta.cjs' "$@"`);
   assert.match(read(dest, 'opt/nova/lib/systemd/system/nova-ipmeta-watch.service'), 'ExecStart=/opt/nova/sbin/nova-ipmeta watch');
   assert.match(read(dest, 'opt/nova/lib/systemd/system/nova-ipmeta-reconcile.service'), 'ExecStart=/opt/nova/lib/nova-ipmeta/periodic-reconcile');
   const cron = read(dest, 'etc/cron.d/nova-ipmeta');
@@ -107,6 +109,20 @@ t('another PREFIX reaches the command, the units, the cron lines and the periodi
   assert.match(cron, '/opt/nova/sbin/nova-ipmeta watch');
   assert.not.match(cron, '/usr/sbin/nova-ipmeta');
   assert.match(read(dest, 'opt/nova/lib/nova-ipmeta/periodic-reconcile'), 'exec /opt/nova/sbin/nova-ipmeta reconcile');
+});
+
+t("a NODE path with a blank, a ';' or a quote is one word in the command's wrapper, which runs it", () => {
+  const dest = join(tmp, `d${n++}`);
+  const odd = join(tmp, `odd node; x'y`);
+  mkdirSync(odd);
+  symlinkSync(process.execPath, join(odd, 'node'));
+  assert.is(install({ DESTDIR: dest, PREFIX: '/usr', NODE: join(odd, 'node') }).code, 0);
+  const wrapper = join(dest, 'usr/sbin/nova-ipmeta');
+  // Point the wrapper at this DESTDIR's bundle, and run it.
+  writeFileSync(wrapper, read(dest, 'usr/sbin/nova-ipmeta').replace('/usr/lib/nova-ipmeta/', `${dest}/usr/lib/nova-ipmeta/`));
+  const r = spawnSync('sh', [wrapper, '--version'], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
 });
 
 t('every cron line stands down where systemd runs, and when the package is removed', () => {

@@ -9,7 +9,7 @@
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,10 +149,10 @@ t('install.sh installs, is idempotent, and --uninstall --purge restores the tree
     '/etc/libvirt/hooks/qemu.d/nova-ipmeta',
     '/etc/nova-ipmeta/nova-ipmeta.conf',
     '/usr/lib/nova-ipmeta/hooks/qemu',
-    '/usr/lib/nova-ipmeta/nova-ipmeta-setup',
     '/usr/lib/nova-ipmeta/nova-ipmeta.cjs',
     '/usr/lib/nova-ipmeta/periodic-reconcile',
     '/usr/sbin/nova-ipmeta',
+    '/usr/share/bash-completion/completions/nova-ipmeta',
     '/usr/share/man/man8/nova-ipmeta.8.gz',
     '/var/lib/nova-ipmeta/install-manifest',
   ]);
@@ -239,7 +239,12 @@ t('prerequisites: not root, or no good Node: exit 3 and nothing changed', () => 
   const node = s.exec(['env', 'NODE=/bin/false', 'bash', INSTALL_SH]);
   assert.is(node.code, 3, node.stderr);
   assert.match(node.stderr, 'install.sh: NODE=/bin/false is not a Node >= 18.19');
-  const user = s.exec(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'bash', INSTALL_SH]);
+  // A copy nobody can read, wherever the checkout is (/root is not readable by others).
+  const copy = mkdtempSync(join(tmpdir(), 'nova-ipmeta-install-copy-'));
+  chmodSync(copy, 0o755);
+  cpSync(INSTALL_SH, join(copy, 'install.sh'));
+  const user = s.exec(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'bash', join(copy, 'install.sh')]);
+  rmSync(copy, { recursive: true, force: true });
   assert.is(user.code, 3, user.stderr);
   assert.match(user.stderr, 'install.sh: run as root');
   assert.equal(s.changes(), []);

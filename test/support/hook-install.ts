@@ -14,17 +14,18 @@ export interface HookPaths {
   /** What the hook runs as `nova-ipmeta`. */
   readonly novaIpmeta: string;
   readonly config: string;
-  /** Where the hook logs when there is no syslog (none in this container). */
+  /** Where the hook logs: the tests read it there, so syslog is never used, even where /dev/log exists. */
   readonly log: string;
 }
 
-/** Writes hooks/qemu to `target` (mode 0755) with its three variable lines set, as install.sh does. */
+/** Writes hooks/qemu to `target` (mode 0755) with its variable lines set, as install.sh does. */
 export function installHook(target: string, paths: HookPaths): void {
   let text = readFileSync(HOOK_SOURCE, 'utf8');
   for (const [name, value] of [
     ['NOVA_IPMETA', paths.novaIpmeta],
     ['NOVA_IPMETA_CONFIG', paths.config],
     ['NOVA_IPMETA_LOG', paths.log],
+    ['NOVA_IPMETA_SYSLOG', 'no'],
   ] as const) {
     const line = new RegExp(`^${name}=.*$`, 'gm');
     const found = text.match(line)?.length ?? 0;

@@ -22,7 +22,8 @@
 set -eu
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
-PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86)
+# libxml2-utils: xmllint, which the admin guide's examples use (test/docs/admin-guide.libvirt.test.ts runs them).
+PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 libxml2-utils)
 KERNEL_PACKAGES=(busybox-static linux-image-cloud-amd64)
 DAEMON_ENV_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 START_TIMEOUT=${NOVA_IPMETA_TEST_LIBVIRT_START_TIMEOUT:-30}

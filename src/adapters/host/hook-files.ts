@@ -1,12 +1,18 @@
 /**
- * The hook as installed (install.sh, or the package through nova-ipmeta-setup): a copy of
- * hooks/qemu with the marker line below, at hooks/qemu.d/nova-ipmeta (libvirt >= 6.5) or
- * hooks/qemu. A file without the marker is someone else's, whatever its name.
+ * The hook as installed: a copy of hooks/qemu with the marker line below, at
+ * hooks/qemu.d/nova-ipmeta (libvirt >= 6.5 runs every script there, in name order, after
+ * hooks/qemu) or, for older libvirt, hooks/qemu when that is free or already ours. A file without
+ * the marker is someone else's, whatever its name: never overwritten, never removed. The one
+ * place these rules live: `nova-ipmeta setup` (install.sh, the package's maintainer scripts) and
+ * `doctor` both use this module.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../atomic-file';
+import { errnoCode } from '../os-error';
+import type { HostProcess } from './processes';
 
-/** The line the installer adds after the shebang (packaging/lib/nova-ipmeta-setup, install.sh). */
+/** The line the installer adds after the shebang (install.sh writes it into the hook's source). */
 export const HOOK_MARKER = '# managed-by: nova-ipmeta';
 
 /** libvirt runs the scripts in hooks/qemu.d/ since this version. */
@@ -88,4 +94,142 @@ function readHead(path: string): string {
   } finally {
     closeSync(fd);
   }
+}
+
+export type HookTarget =
+  | { readonly kind: 'free' | 'ours'; readonly path: string; readonly place: HookPlace }
+  /** Someone else's file is where ours would go: nothing may be installed. */
+  | { readonly kind: 'foreign'; readonly path: string; readonly place: HookPlace; readonly problem: string };
+
+/** Where our hook goes for this libvirt version (none known: the newer rule). */
+export function hookTarget(hooksDir: string, libvirtVersion: string | undefined): HookTarget {
+  const place: HookPlace = libvirtVersion === undefined || runsQemuD(libvirtVersion) ? 'qemu.d' : 'qemu';
+  const path = hookPaths(hooksDir).find((h) => h.place === place)?.path ?? join(hooksDir, 'qemu');
+  if (place === 'qemu.d') {
+    const dir = dirname(path);
+    if (entryType(dir) === 'other') return { kind: 'foreign', path, place, problem: `${dir} is not a directory: left as it is, nothing installed` };
+  }
+  const file = findHookFiles(hooksDir).find((f) => f.path === path);
+  if (!file) return { kind: 'free', path, place };
+  if (file.ours) return { kind: 'ours', path, place };
+  const first = firstLine(path);
+  const advice =
+    place === 'qemu'
+      ? `libvirt ${libvirtVersion ?? ''} runs only ${path} (qemu.d needs ${QEMU_D_SINCE.join('.')}): make that hook run ours with the same arguments and stdin, then install without the hook (install.sh --help: FOREIGN HOOK)`
+      : `rename or remove ${path}, then install again`;
+  return { kind: 'foreign', path, place, problem: `${path} is not nova-ipmeta's hook (no "${HOOK_MARKER}" line; it starts ${JSON.stringify(first)}): left as it is, nothing installed; ${advice}` };
+}
+
+export interface PlaceResult {
+  readonly outcome: 'installed' | 'updated' | 'unchanged';
+  /** Directories created on the way, outermost first (for the install manifest). */
+  readonly createdDirs: readonly string[];
+  /** Our copies at the other place, removed so that the hook never runs twice. */
+  readonly removedOthers: readonly string[];
+}
+
+/**
+ * Puts `source` at the target (free or ours): written beside in the hooks directory (never inside
+ * qemu.d/, every executable of which libvirt runs) under a name nobody can plant in advance, then
+ * renamed into place, so libvirt never runs a half-written hook. An update keeps the time the
+ * hook first appeared (its mtime): doctor compares it with the daemon's start, since libvirt
+ * looks for hooks only when it starts and a hook it found then runs in its new version.
+ */
+export function placeHook(hooksDir: string, source: string, target: Exclude<HookTarget, { kind: 'foreign' }>): PlaceResult {
+  const text = readFileSync(source);
+  const createdDirs = makeDirs(dirname(target.path));
+  let outcome: PlaceResult['outcome'] = target.kind === 'ours' ? 'updated' : 'installed';
+  if (target.kind === 'ours' && readFileSync(target.path).equals(text) && (statSync(target.path).mode & 0o777) === 0o755) {
+    outcome = 'unchanged';
+  } else {
+    const appeared = target.kind === 'ours' ? statSync(target.path) : undefined;
+    writeFileAtomic(target.path, text, { mode: 0o755, tempDir: hooksDir, ...(appeared ? { times: { atime: appeared.atime, mtime: appeared.mtime } } : {}) });
+  }
+  const removedOthers: string[] = [];
+  for (const other of findHookFiles(hooksDir)) {
+    if (other.path !== target.path && other.ours) {
+      unlinkSync(other.path);
+      removedOthers.push(other.path);
+    }
+  }
+  return { outcome, createdDirs, removedOthers };
+}
+
+/** Removes our hook from both places (never someone else's file); returns what was removed. */
+export function removeHooks(hooksDir: string): string[] {
+  const removed: string[] = [];
+  for (const f of findHookFiles(hooksDir)) {
+    if (!f.ours) continue;
+    unlinkSync(f.path);
+    removed.push(f.path);
+  }
+  return removed;
+}
+
+/** Removes a directory the installation created, when nothing else lives there; whether it is gone. */
+export function removeEmptyDir(path: string): boolean {
+  try {
+    rmdirSync(path);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'ENOENT';
+  }
+}
+
+/**
+ * The daemons that do not run the hook yet: started before it appeared, unless hooks/qemu.d/
+ * already held a script then (libvirt then reads that directory at every call). `qemuDHeldSince`:
+ * the oldest change time of another entry of qemu.d (an entry's ctime is never older than its
+ * creation). Start times are known to a tick: a hook this close to the start is given the benefit.
+ */
+export function daemonsBlindTo(hook: HookFile, daemons: readonly HostProcess[], qemuDHeldSince: Date | undefined): HostProcess[] {
+  const appeared = hook.stats.mtime.getTime();
+  return daemons.filter((d) => {
+    const sawDirectory = hook.place === 'qemu.d' && qemuDHeldSince !== undefined && qemuDHeldSince.getTime() < d.startedAt.getTime();
+    return d.startedAt.getTime() + 50 < appeared && !sawDirectory;
+  });
+}
+
+/** The oldest change time of an entry of hooks/qemu.d/ other than ours. */
+export function qemuDHeldSince(hooksDir: string): Date | undefined {
+  const dir = join(hooksDir, 'qemu.d');
+  let oldest: Date | undefined;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    if (name === HOOK_NAME) continue;
+    try {
+      const ctime = lstatSync(join(dir, name)).ctime;
+      if (oldest === undefined || ctime < oldest) oldest = ctime;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return oldest;
+}
+
+function entryType(path: string): 'missing' | 'directory' | 'other' {
+  try {
+    return statSync(path).isDirectory() ? 'directory' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+/** Creates `dir` and the parents it lacks (0755); returns those it created, outermost first. */
+function makeDirs(dir: string): string[] {
+  if (entryType(dir) !== 'missing') return [];
+  const created = makeDirs(dirname(dir));
+  mkdirSync(dir, { mode: 0o755 });
+  chmodSync(dir, 0o755);
+  return [...created, dir];
+}
+
+/** The first line of a file, printable and bounded, for a message. */
+function firstLine(path: string): string {
+  return readHead(path).split('\n', 1)[0]?.replace(/[^\x20-\x7e]/g, '').slice(0, 200) ?? '';
 }

@@ -21,3 +21,8 @@ export async function systemctl(query: UnitQuery, unit: string): Promise<string>
     return `systemctl failed: ${messageOf(err)}`;
   }
 }
+
+/** Runs `systemctl ARGS...`; a failure is a SystemError naming the command and what systemctl said. */
+export async function systemctlDo(...args: string[]): Promise<void> {
+  await runProcess(['systemctl', ...args], { timeoutMs: 120_000 });
+}

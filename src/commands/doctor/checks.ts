@@ -6,7 +6,8 @@
 import type { Stats } from 'node:fs';
 import type { Domain } from '../../core/domain';
 import type { CacheEntry } from '../../adapters/cache-store';
-import { HOOK_MARKER, runsQemuD, type HookFile } from '../../adapters/host/hook-files';
+import { daemonsBlindTo, HOOK_MARKER, runsQemuD, type HookFile } from '../../adapters/host/hook-files';
+import { restartCommand } from '../../adapters/host/libvirt-daemon';
 import type { HostProcess } from '../../adapters/host/processes';
 import { trustProblem } from '../../adapters/state-dir';
 
@@ -65,37 +66,30 @@ export function checkLibvirtVersion(version: string | Error, uri: string | undef
 }
 
 /**
- * libvirt looks for hooks when it starts: a daemon started before the hook appeared does not run
- * it until it restarts, unless hooks/qemu.d/ already held a script then (libvirt then reads the
- * directory at every call, and a script added later runs at once). That is a warning, not a
- * failure, while the watcher runs: it reconciles every guest start meanwhile; the hook only makes
- * migrations and restores exact from the first moment. The hook's mtime is when it appeared:
- * updates keep it (the installer does), since a hook the daemon found at start runs in its new
- * version without a restart. `qemuDHeldSince`: the oldest change time of another entry of
- * hooks/qemu.d/ (an entry's ctime is never older than its creation).
+ * libvirt looks for hooks when it starts (see daemonsBlindTo). A daemon that does not run the hook
+ * yet is a warning, not a failure, while the watcher runs: it reconciles every guest start
+ * meanwhile; the hook only makes migrations and restores exact from the first moment.
  */
 export function checkHookSeen(
   hook: HookFile | undefined,
   daemons: readonly HostProcess[],
   watcherActive: boolean,
-  systemd: boolean,
+  restart: { readonly systemd: boolean; readonly initScript: (daemon: string) => boolean },
   qemuDHeldSince?: Date,
 ): CheckResult {
   if (!hook) return warn('hook seen', 'not checked: no hook of ours', INSTALL);
-  if (daemons.length === 0) return warn('hook seen', 'no libvirtd or virtqemud of this system runs', systemd ? 'systemctl start libvirtd' : 'start libvirtd');
+  if (daemons.length === 0) return warn('hook seen', 'no libvirtd or virtqemud of this system runs', restart.systemd ? 'systemctl start libvirtd' : 'start libvirtd');
   const appeared = hook.stats.mtime;
-  // Start times are known to a tick (10 ms): a hook this close to the start is given the benefit.
-  const sawDirectory = (d: HostProcess) => hook.place === 'qemu.d' && qemuDHeldSince !== undefined && qemuDHeldSince.getTime() < d.startedAt.getTime();
-  const blind = daemons.filter((d) => d.startedAt.getTime() + 50 < appeared.getTime() && !sawDirectory(d));
-  const first = blind[0];
+  const first = daemonsBlindTo(hook, daemons, qemuDHeldSince)[0];
   if (first) {
     const detail = `${first.comm} (pid ${first.pid}) started ${iso(first.startedAt)}, before the hook appeared (${iso(appeared)}): it runs the hook from its next start`;
-    const restart = systemd ? `systemctl restart ${first.comm}` : `service ${first.comm} restart`;
-    const fix = `${restart} (running guests keep running)`;
+    const fix = `${restartCommand(first.comm, { systemd: restart.systemd, initScript: restart.initScript(first.comm) }).join(' ')} (running guests keep running)`;
     return watcherActive ? warn('hook seen', `${detail}; the watcher covers guest starts meanwhile`, fix) : fail('hook seen', `${detail}, and no watcher runs`, fix);
   }
   const d = daemons.map((p) => `${p.comm} (pid ${p.pid}) started ${iso(p.startedAt)}`).join(', ');
-  if (daemons.some(sawDirectory)) return ok('hook seen', `${d}, when hooks/qemu.d/ already held a script: it reads the directory at every call`);
+  if (daemons.some((p) => p.startedAt.getTime() + 50 < appeared.getTime())) {
+    return ok('hook seen', `${d}, when hooks/qemu.d/ already held a script: it reads the directory at every call`);
+  }
   return ok('hook seen', `${d}, after the hook appeared (${iso(appeared)})`);
 }
 

@@ -3,8 +3,7 @@
  * verdicts of ./checks.ts. Every failure to look becomes part of the observation, never a throw,
  * unless it is a bug.
  */
-import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import { isExpectedFailure, SystemError } from '../../errors';
 import type { Io } from '../../io';
 import type { Domain } from '../../core/domain';
@@ -12,8 +11,9 @@ import { CacheStore, type CacheEntry } from '../../adapters/cache-store';
 import { allDomains } from '../../adapters/domain-inventory';
 import { errnoCode } from '../../adapters/os-error';
 import type { Settings } from '../../adapters/settings';
-import { findHookFiles, HOOK_NAME, type HookFile } from '../../adapters/host/hook-files';
+import { findHookFiles, qemuDHeldSince, type HookFile } from '../../adapters/host/hook-files';
 import { processesOf, type HostProcess } from '../../adapters/host/processes';
+import { DAEMON_NAMES, libvirtDaemons } from '../../adapters/host/libvirt-daemon';
 import { systemctl, systemdRuns } from '../../adapters/host/systemd';
 import { VirshSession } from '../../adapters/virsh/session';
 import { TIMER_UNIT, WATCH_UNIT, type DirObservation, type ServicesObservation } from './checks';
@@ -47,24 +47,26 @@ export interface Observations {
   readonly cache: readonly CacheEntry[] | Error;
   readonly services: ServicesObservation;
   readonly systemd: boolean;
+  /** The libvirt daemons with an init script (how to restart them without systemd). */
+  readonly initScripts: ReadonlySet<string>;
 }
 
-const DAEMONS = new Set(['libvirtd', 'virtqemud']);
 const VERSION_TIMEOUT_MS = 15_000;
 
 export async function observe(settings: Settings, paths: DoctorPaths, io: Io): Promise<Observations> {
   const systemd = systemdRuns(paths.systemdRunDir);
   return {
     hooks: findHookFiles(paths.hooksDir),
-    qemuDHeldSince: oldestOtherEntry(join(paths.hooksDir, 'qemu.d')),
+    qemuDHeldSince: qemuDHeldSince(paths.hooksDir),
     daemonVersion: await daemonVersion(settings.uri),
-    daemons: processesOf((comm) => DAEMONS.has(comm), paths.procDir),
+    daemons: libvirtDaemons(paths.procDir),
     stateDir: statDir(settings.stateDir),
     cacheDir: statDir(settings.cacheDir),
     domains: await attempt(async () => (await allDomains(settings, io)).map((e) => e.domain)),
     cache: await attempt(() => Promise.resolve(new CacheStore(settings.cacheDir).list())),
     services: systemd ? await systemdServices() : cronServices(paths),
     systemd,
+    initScripts: new Set(DAEMON_NAMES.filter((d) => existsSync(`/etc/init.d/${d}`))),
   };
 }
 
@@ -101,26 +103,6 @@ async function daemonVersion(uri: string | undefined): Promise<string | Error> {
   } finally {
     await virsh.close();
   }
-}
-
-function oldestOtherEntry(dir: string): Date | undefined {
-  let oldest: Date | undefined;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return undefined;
-  }
-  for (const name of names) {
-    if (name === HOOK_NAME) continue;
-    try {
-      const ctime = lstatSync(join(dir, name)).ctime;
-      if (oldest === undefined || ctime < oldest) oldest = ctime;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return oldest;
 }
 
 function statDir(path: string): DirObservation {

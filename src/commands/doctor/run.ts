@@ -34,7 +34,7 @@ export async function diagnose(flags: Args, paths: DoctorPaths, io: Io): Promise
     checkNode(process.versions.node, process.execPath, BUILD?.nodeMinimum),
     checkHook(paths.hooksDir, seen.hooks, isExecutableFile),
     checkLibvirtVersion(seen.daemonVersion, settings.uri, ours),
-    checkHookSeen(ours, seen.daemons, watcherRuns(seen.services), seen.systemd, seen.qemuDHeldSince),
+    checkHookSeen(ours, seen.daemons, watcherRuns(seen.services), { systemd: seen.systemd, initScript: (d) => seen.initScripts.has(d) }, seen.qemuDHeldSince),
     checkPrivateDir('state dir', settings.stateDir, seen.stateDir),
     checkPrivateDir('cache dir', settings.cacheDir, seen.cacheDir),
     ...checkCache(seen.domains, seen.cache),

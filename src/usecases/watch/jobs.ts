@@ -101,6 +101,8 @@ export class Jobs {
       }
     } catch (err) {
       if (!isExpectedFailure(err)) throw err;
+      // Stopping (a SIGTERM reaches virsh too): what the stop cut short is no error.
+      if (this.options.signal.aborted) return;
       // The session restarts its virsh by itself if that died: nothing to reset here.
       this.options.log(`${target === ALL ? 'all domains' : target}: error (${label}): ${messageOf(err)}`);
     } finally {
@@ -137,6 +139,7 @@ export class Jobs {
   }
 
   private report(o: Outcome, label: string): void {
+    if (this.options.signal.aborted && o.kind === 'error') return;
     if (o.kind === 'repaired') this.options.log(`${show(o.domain)}: repaired (${label})`);
     else if (o.kind === 'error') this.options.log(`${show(o.domain)}: error (${label}): ${o.reason}`);
     else if (this.options.verbose) this.options.log(`${show(o.domain)}: ${o.kind} (${label})`);

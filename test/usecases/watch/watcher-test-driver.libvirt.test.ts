@@ -66,7 +66,9 @@ t('startup reconciles every domain, a cache file triggers its domain, an unknown
 });
 
 t('no daemon: retries with a growing backoff, up to its maximum', async () => {
-  const w = start(`qemu:///system?socket=${join(root, 'nobody-listens')}`);
+  // A virsh that fails to connect exits at once; one that took longer than settleMs would count as
+  // connected and reset the backoff: on a busy machine that can take seconds, so settle late here.
+  const w = start(`qemu:///system?socket=${join(root, 'nobody-listens')}`, { settleMs: 15_000 });
   await w.seen(/reconnecting in 0\.4 s$/);
   w.controller.abort();
   await w.done;
