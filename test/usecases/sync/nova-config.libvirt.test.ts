@@ -234,6 +234,7 @@ t('the token is kept between runs (0600, never printed) and renewed when Keyston
   assert.is(statSync(file).mode & 0o777, 0o600);
   const token = (JSON.parse(readFileSync(file, 'utf8')) as { token: string }).token;
   const second = sync(config);
+  assert.is(second.code, 0, second.stderr);
   assert.is(report(second).tokens, 0, 'no Keystone request');
   for (const r of [first, second]) assert.not.ok((r.stdout + r.stderr).includes(token));
 });
@@ -241,7 +242,8 @@ t('the token is kept between runs (0600, never printed) and renewed when Keyston
 t('behind keystonemiddleware, a revoked token gets a 401 and one new token', async () => {
   const path = writeFile(join(work, 'revoke', 'nova.conf'), novaConf('devstack.conf'));
   const config = ourConfig(`[cache_sync]\nnova_config = ${path}\n`);
-  assert.is(sync(config).code, 0);
+  const warm = sync(config);
+  assert.is(warm.code, 0, warm.stderr);
   const token = (JSON.parse(readFileSync(join(state, 'keystone-token.json'), 'utf8')) as { token: string }).token;
   n.stop();
   n.start({
