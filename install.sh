@@ -37,8 +37,9 @@ What goes where (PREFIX=/usr):
   /etc/libvirt/hooks/qemu.d/nova-ipmeta   the hook (libvirt >= 6.5); /etc/libvirt/hooks/qemu
                                     on older libvirt, only if absent or already nova-ipmeta's
   where systemd runs: PREFIX/lib/systemd/system/nova-ipmeta-reconcile.{service,timer} (every
-                      5 minutes) and nova-ipmeta-watch.service, enabled and started
-  elsewhere:          /etc/cron.d/nova-ipmeta (the reconcile every 5 minutes, the watcher kept up;
+                      minute: cache sync from Neutron when credentials are found, then
+                      reconcile) and nova-ipmeta-watch.service, enabled and started
+  elsewhere:          /etc/cron.d/nova-ipmeta (the same every minute, the watcher kept up;
                       its lines do nothing on a host where systemd runs)
   The periodic reconcile writes node_exporter metrics to
   /var/lib/prometheus/node-exporter/nova-ipmeta.prom when that directory exists (set
@@ -372,8 +373,9 @@ do_install() {
 			say "hook: (or run install.sh again with --restart-libvirtd)"
 		fi
 	fi
-	say "nova-ipmeta $("$SBIN" --version 2>/dev/null || echo '(version unknown)') installed. Next: fill the cache"
-	say "  (nova-ipmeta cache put INSTANCE-UUID network_info.json), then check with: nova-ipmeta doctor"
+	say "nova-ipmeta $("$SBIN" --version 2>/dev/null || echo '(version unknown)') installed. Next: nova-ipmeta doctor;"
+	say "  its credentials line says where the timer's cache sync takes Neutron credentials from"
+	say "  (nova-compute's own config on a compute host); with none, fill the cache with cache put"
 }
 
 # ------------------------------------------------------------------------------------ uninstall

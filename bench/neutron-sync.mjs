@@ -1,9 +1,15 @@
-// `cache sync` of N nova instances against a real Neutron (test/support/neutron.sh): the number of
-// HTTP requests one sync makes (the adapter's own counter, retries included), which must grow
-// with the chunks of 50 ids only, and the wall time of a first sync (every file written) and of a
-// second one (nothing written). The instances are domain XML files read with --persistent-xml-dir
-// (no libvirt needed); each has one port, every 4th a second one, every 2nd a floating IP.
-// Usage: node bench/neutron-sync.mjs [--instances N]   (root; installs python3-neutron if missing)
+// `cache sync` of N nova instances against a real Neutron (test/support/neutron.sh):
+// 1. a full sync: the number of HTTP requests (the adapter's own counter, retries included), which
+//    must grow with the chunks of 50 ids only, and the wall time of a first (every file written)
+//    and a second full sync (nothing written);
+// 2. what the periodic run costs Neutron: requests and bytes on the wire (both ways, headers
+//    included) of a full sync, of a quiet incremental poll, and of a poll after one floating IP
+//    moved; then per host and hour (one run a minute, a full sync an hour) for N instances, and
+//    for 1,000 such hosts, against the baseline of a full sync every minute, measured in the same run.
+// The instances are domain XML files read with --persistent-xml-dir (no libvirt needed); each
+// has one port, every 4th a second one, every 2nd a floating IP.
+// Usage: node bench/neutron-sync.mjs [--instances N] [--changes-per-hour C]   (root; installs
+// python3-neutron if missing)
 /* global fetch */ // Node >= 18
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -17,6 +23,9 @@ const arg = (name, def) => {
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
 const N = arg('instances', 200);
+const CHANGES = arg('changes-per-hour', 10);
+const HOSTS = 1000;
+const RUNS_PER_HOUR = 60;
 const SIZES = [...new Set([20, 100, N])].filter((s) => s <= N).sort((a, b) => a - b);
 const HARNESS = 'test/support/neutron.sh';
 const BUNDLE = 'dist/nova-ipmeta.cjs';
@@ -101,7 +110,7 @@ try {
     const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_'))), OS_AUTH_TYPE: 'none', OS_NETWORK_ENDPOINT_OVERRIDE: url };
     const sync = () => {
       const t = process.hrtime.bigint();
-      const r = spawnSync(process.execPath, [BUNDLE, 'cache', 'sync', '--json', '--state-dir', join(dir, 'state'), '--persistent-xml-dir', xml, '--live-xml-dir', live], { encoding: 'utf8', env });
+      const r = spawnSync(process.execPath, [BUNDLE, 'cache', 'sync', '--full', '--json', '--state-dir', join(dir, 'state'), '--persistent-xml-dir', xml, '--live-xml-dir', live], { encoding: 'utf8', env });
       if (r.status !== 0) throw new Error(`cache sync: exit ${r.status}: ${r.stderr}`);
       return { ms: Number(process.hrtime.bigint() - t) / 1e6, ...JSON.parse(r.stdout) };
     };
@@ -115,6 +124,53 @@ try {
       `  ${String(size).padStart(9)} ${String(nPorts).padStart(6)} ${String(first.requests).padStart(8)} ${String(expected).padStart(8)} ${`${first.ms.toFixed(0)} ms`.padStart(11)} ${`${second.ms.toFixed(0)} ms`.padStart(12)}`,
     );
     if (first.requests !== expected || second.requests !== expected) throw new Error(`request count ${first.requests}/${second.requests}, expected ${expected}`);
+  }
+
+  // 2. The periodic run's cost, on the largest size.
+  const dir = join(root, `n${N}`);
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_'))), OS_AUTH_TYPE: 'none', OS_NETWORK_ENDPOINT_OVERRIDE: url };
+  const run = (...extra) => {
+    const r = spawnSync(process.execPath, [BUNDLE, 'cache', 'sync', '--json', ...extra, '--state-dir', join(dir, 'state'), '--persistent-xml-dir', join(dir, 'xml'), '--live-xml-dir', join(dir, 'live')], { encoding: 'utf8', env });
+    if (r.status !== 0) throw new Error(`cache sync: exit ${r.status}: ${r.stderr}`);
+    const j = JSON.parse(r.stdout);
+    return { ...j, bytes: j.bytesSent + j.bytesReceived };
+  };
+  const full = run('--full');
+  const quiet = run();
+  if (quiet.mode !== 'incremental' || quiet.written.length !== 0) throw new Error(`a quiet poll: ${JSON.stringify(quiet)}`);
+  // One floating IP moves to another instance's port: two instances change.
+  const fips = (await api('GET', '/v2.0/floatingips')).floatingips;
+  const spare = ports.find((p) => p.k === 0 && p.d.i % 2 === 1 && p.d.i < N);
+  const moved = fips[0];
+  await api('PUT', `/v2.0/floatingips/${moved.id}`, { floatingip: { port_id: null } });
+  await api('PUT', `/v2.0/floatingips/${moved.id}`, { floatingip: { port_id: spare.id } });
+  const change = run();
+  if (change.written.length !== 2) throw new Error(`a poll after a floating IP moved wrote ${change.written.length}, expected 2`);
+  const row = (name, r) => console.log(`  ${name.padEnd(34)} ${String(r.requests).padStart(8)} ${String(r.bytesSent).padStart(10)} ${String(r.bytesReceived).padStart(10)} ${String(r.fetched).padStart(8)}`);
+  console.log(`\none run, ${N} instances (bytes on the wire, headers included)`);
+  console.log(`  ${'run'.padEnd(34)} ${'requests'.padStart(8)} ${'sent'.padStart(10)} ${'received'.padStart(10)} ${'fetched'.padStart(8)}`);
+  row('full sync', full);
+  row('quiet poll', quiet);
+  row('poll after a floating IP moved', change);
+  const hour = (changes) => {
+    const polls = RUNS_PER_HOUR - 1;
+    return {
+      requests: full.requests + (polls - changes) * quiet.requests + changes * change.requests,
+      bytes: full.bytes + (polls - changes) * quiet.bytes + changes * change.bytes,
+    };
+  };
+  const baseline = { requests: RUNS_PER_HOUR * full.requests, bytes: RUNS_PER_HOUR * full.bytes };
+  const kib = (b) => `${(b / 1024).toFixed(0)} KiB`;
+  const mib = (b) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+  console.log(`\nper host and hour (${RUNS_PER_HOUR} runs: one full sync, the rest polls; Keystone: one token an hour, from the token cache)`);
+  for (const [name, h] of [
+    ['quiet cloud', hour(0)],
+    [`${CHANGES} floating IP moves an hour`, hour(CHANGES)],
+    ['baseline: a full sync every minute', baseline],
+  ]) {
+    console.log(
+      `  ${name.padEnd(36)} ${String(h.requests).padStart(6)} requests ${kib(h.bytes).padStart(9)}   ${HOSTS} hosts: ${(h.requests * HOSTS).toLocaleString('en').padStart(9)} requests/h (${((h.requests * HOSTS) / 3600).toFixed(1)}/s), ${mib(h.bytes * HOSTS)}/h   ${(h.bytes / baseline.bytes).toFixed(3)}x the baseline's bytes`,
+    );
   }
 } catch (err) {
   // Neutron's own account of a 500 is in its log, which goes with the directory.

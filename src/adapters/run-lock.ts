@@ -38,6 +38,9 @@ export interface RunLock {
 export interface RunLockOptions {
   /** How long to wait for a run that holds the lock; 0: fail at once. */
   readonly waitMs: number;
+  /** Another lock in the state directory (`cache sync` has its own), and what holds it, for the message. */
+  readonly file?: string;
+  readonly holderName?: string;
 }
 
 export const LOCK_FILE = 'reconcile.lock';
@@ -53,7 +56,7 @@ const FLOCK_GRACE_MS = 10_000;
 /** Creates the state directory if needed (0700); throws SystemError when another run holds the lock past `waitMs`. */
 export async function acquireRunLock(stateDir: string, options: RunLockOptions): Promise<RunLock> {
   ensurePrivateDir(stateDir);
-  const path = join(stateDir, LOCK_FILE);
+  const path = join(stateDir, options.file ?? LOCK_FILE);
   const deadline = Date.now() + Math.max(0, options.waitMs);
   for (let attempt = 1; ; attempt++) {
     const { fd, readOnly } = openLockFile(path);
@@ -61,7 +64,7 @@ export async function acquireRunLock(stateDir: string, options: RunLockOptions):
     try {
       if ((await flock(fd, deadline - Date.now(), path)) === 'busy') {
         const waited = options.waitMs > 0 ? `; waited ${formatWait(options.waitMs)}` : '';
-        throw new LockBusyError(`another reconcile holds the lock ${showPath(path)} (${holder(fd)})${waited}`);
+        throw new LockBusyError(`another ${options.holderName ?? 'reconcile'} holds the lock ${showPath(path)} (${holder(fd)})${waited}`);
       }
       // Someone removed or replaced the file while we waited: this lock guards nothing.
       if (isStillAt(fd, path)) {

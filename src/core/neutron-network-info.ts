@@ -19,11 +19,11 @@ export interface NeutronPort {
   readonly mac_address: string;
   readonly network_id: string;
   readonly device_id: string;
-  readonly status?: string;
-  readonly created_at?: string;
+  readonly status?: string | undefined;
+  readonly created_at?: string | undefined;
   readonly fixed_ips?: readonly { readonly subnet_id: string; readonly ip_address: string }[];
-  readonly 'binding:vif_type'?: string;
-  readonly 'binding:vnic_type'?: string;
+  readonly 'binding:vif_type'?: string | undefined;
+  readonly 'binding:vnic_type'?: string | undefined;
 }
 
 export interface NeutronSubnet {
@@ -31,14 +31,14 @@ export interface NeutronSubnet {
   readonly cidr: string;
   readonly ip_version: number;
   readonly gateway_ip?: string | null;
-  readonly enable_dhcp?: boolean;
+  readonly enable_dhcp?: boolean | undefined;
   readonly ipv6_address_mode?: string | null;
 }
 
 export interface NeutronNetwork {
   readonly id: string;
-  readonly name?: string;
-  readonly mtu?: number;
+  readonly name?: string | undefined;
+  readonly mtu?: number | undefined;
 }
 
 export interface NeutronFloatingIp {

@@ -16,6 +16,8 @@
  *   ```yaml test-rules  Prometheus alerting rules: `promtool check rules`, then unit-tested
  *                       against series like those `reconcile --textfile` writes (promtool from
  *                       Debian's prometheus package: test/support/prometheus.sh).
+ * A real Neutron (test/support/neutron.ts) holds the guide's two instances' ports, for its cache
+ * sync example; the guide's config names it in a [neutron] section.
  * Any other `sh` block fails the test. The host paths the guide names (/run/libvirt/qemu,
  * /etc/libvirt/qemu, /var/lib/nova-ipmeta, node_exporter's textfile directory) are mapped to the
  * private daemon's and this test's directories; the environment (LIBVIRT_DEFAULT_URI,
@@ -35,6 +37,7 @@ import { cleanupOnExit, guestXml, startPrivateLibvirt, type PrivateLibvirt } fro
 import { networkInfo, type TestVif } from '../support/nova-guest';
 import { checkStep, fencedBlocks, steps, type Ran } from '../support/guide-blocks';
 import { prometheusBinaries } from '../support/prometheus';
+import { PROJECT, startNeutron, type RealNeutron } from '../support/neutron';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const GUIDE = join(REPO, 'docs/admin-guide.md');
@@ -44,6 +47,7 @@ const MAX_NOT_RUN = 8;
 
 const t = suite('the admin guide, executed');
 let d: PrivateLibvirt;
+let neutron: RealNeutron;
 let work: string;
 let env: Record<string, string>;
 let paths: [string, string][];
@@ -75,8 +79,9 @@ function interfacesOf(fixture: string): { mac: string; dev: string }[] {
 
 t.before(async () => {
   work = mkdtempSync(join(tmpdir(), 'nova-ipmeta-docs-'));
-  d = await startPrivateLibvirt();
+  [d, neutron] = await Promise.all([startPrivateLibvirt(), startNeutron()]);
   cleanupOnExit(d);
+  await neutronPorts();
   const bin = join(work, 'bin');
   const state = join(work, 'state');
   const textfiles = join(work, 'node-exporter');
@@ -86,7 +91,10 @@ t.before(async () => {
   writeFileSync(join(bin, 'nova-ipmeta'), `#!/bin/sh\nexec ${process.execPath} ${BUNDLE} "$@"\n`);
   chmodSync(join(bin, 'nova-ipmeta'), 0o755);
   const config = join(work, 'nova-ipmeta.conf');
-  writeFileSync(config, `[DEFAULT]\nstate_dir = ${state}\n[libvirt]\nlive_xml_dir = ${d.liveXmlDir}\npersistent_xml_dir = ${d.persistentXmlDir}\n`);
+  writeFileSync(
+    config,
+    `[DEFAULT]\nstate_dir = ${state}\n[libvirt]\nlive_xml_dir = ${d.liveXmlDir}\npersistent_xml_dir = ${d.persistentXmlDir}\n[neutron]\nauth_type = none\nendpoint_override = ${neutron.url}\n`,
+  );
   env = { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, LIBVIRT_DEFAULT_URI: d.uri, NOVA_IPMETA_CONFIG: config, LC_ALL: 'C.UTF-8', HOME: work };
   paths = [
     ['/run/libvirt/qemu/', `${d.liveXmlDir}/`],
@@ -111,7 +119,23 @@ t.before(async () => {
   }
 });
 
+/** The guide's instances' ports in Neutron, with the fixtures' MACs and addresses (Neutron picks the port ids). */
+async function neutronPorts(): Promise<void> {
+  const create = async (kind: string, body: Record<string, unknown>) => ((await neutron.api('POST', `/v2.0/${kind}s`, { [kind]: { project_id: PROJECT, ...body } }))[kind] as { id: string }).id;
+  const net = await create('network', { name: 'private' });
+  const v4 = await create('subnet', { network_id: net, cidr: '192.168.1.0/24', ip_version: 4 });
+  const v6 = await create('subnet', { network_id: net, cidr: 'fdf8:f53b:82e4::/64', ip_version: 6, ipv6_address_mode: 'dhcpv6-stateful', ipv6_ra_mode: 'dhcpv6-stateful' });
+  const storage = await create('network', { name: 'storage' });
+  const s4 = await create('subnet', { network_id: storage, cidr: '10.0.0.0/24', ip_version: 4 });
+  const port = (uuid: string, network: string, mac: string, fixed: [string, string][]) =>
+    create('port', { network_id: network, device_id: uuid, device_owner: 'compute:nova', mac_address: mac, fixed_ips: fixed.map(([subnet_id, ip_address]) => ({ subnet_id, ip_address })) });
+  await port(DB.uuid, net, 'fa:16:3e:5b:1c:09', [[v4, '192.168.1.1'], [v6, 'fdf8:f53b:82e4::52']]);
+  await port(DB.uuid, storage, 'fa:16:3e:c4:7e:21', [[s4, '10.0.0.1']]);
+  await port(WEB.uuid, net, WEB_VIF.mac, [[v4, '192.168.1.7'], [v6, 'fdf8:f53b:82e4::7']]);
+}
+
 t.after(async () => {
+  neutron.destroy();
   await d.stop();
   sandbox.down();
   rmSync(work, { recursive: true, force: true });

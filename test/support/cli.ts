@@ -1,5 +1,5 @@
 /** Running the program in tests: in this process through runMain, or the built bundle as operators and libvirt run it. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Io } from '../../src/io';
 import { runMain } from '../../src/main';
@@ -84,4 +84,31 @@ export function runBundle(argv: readonly string[], options: BundleOptions = {}):
     ...(options.input === undefined ? {} : { input: options.input }),
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr + (r.error ? String(r.error) : '') };
+}
+
+/**
+ * The built bundle in a process of its own, without blocking this one: for tests whose servers
+ * (a fake Neutron) live in this process and must keep answering while the command runs.
+ */
+export function runBundleAsync(argv: readonly string[], options: BundleOptions = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(options.node ?? process.execPath, [BUNDLE, ...argv], {
+      env: options.env ?? process.env,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    const timer = setTimeout(() => {
+      stderr += `(killed after ${options.timeoutMs ?? 120_000} ms)`;
+      child.kill('SIGKILL');
+    }, options.timeoutMs ?? 120_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? -1 : 0), stdout, stderr });
+    });
+  });
 }

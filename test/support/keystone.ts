@@ -15,9 +15,12 @@ const KEYSTONE_SH = join(dirname(fileURLToPath(import.meta.url)), 'keystone.sh')
 export interface RealKeystone {
   readonly url: string;
   readonly password: string;
-  /** A request with an admin token (fetched once). */
-  api(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>>;
+  /** A request with an admin token (fetched once); an empty answer is {}. */
+  api(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, headers?: Record<string, string>): Promise<Record<string, unknown>>;
   readonly adminUserId: () => Promise<string>;
+  /** Stops it, keeping its database and keys; `start` brings it back on the same port. */
+  stop(): void;
+  start(): void;
   destroy(): void;
 }
 
@@ -25,8 +28,11 @@ export async function startKeystone(): Promise<RealKeystone> {
   const root = mkdtempSync(join(tmpdir(), 'nova-ipmeta-keystone-'));
   const port = await freePort();
   const password = `pw-${randomBytes(9).toString('hex')}`;
-  const r = spawnSync('bash', [KEYSTONE_SH, 'start', root, String(port), password], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
-  if (r.status !== 0) throw new Error(`keystone.sh start exited ${r.status ?? r.signal}`);
+  const start = () => {
+    const r = spawnSync('bash', [KEYSTONE_SH, 'start', root, String(port), password], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
+    if (r.status !== 0) throw new Error(`keystone.sh start exited ${r.status ?? r.signal}`);
+  };
+  start();
   const stop = () => spawnSync('bash', [KEYSTONE_SH, 'stop', root]);
   process.once('exit', () => {
     stop();
@@ -52,18 +58,18 @@ export async function startKeystone(): Promise<RealKeystone> {
   const k: RealKeystone = {
     url,
     password,
-    async api(method, path, body) {
+    async api(method, path, body, headers = {}) {
       token ??= await login();
       // sqlite under Keystone's development server now and then answers "database is locked"
       // (HTTP 500) to a write: tried again, a few times.
       for (let attempt = 1; ; attempt++) {
         const res = await fetch(`${url}${path}`, {
           method,
-          headers: { 'content-type': 'application/json', 'x-auth-token': token.value },
+          headers: { 'content-type': 'application/json', 'x-auth-token': token.value, ...headers },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
         const text = await res.text();
-        if (res.ok) return JSON.parse(text) as Record<string, unknown>;
+        if (res.ok) return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
         if (res.status !== 500 || attempt === 5) throw new Error(`${method} ${path}: HTTP ${res.status}: ${text}`);
         await new Promise((r) => setTimeout(r, 1000));
       }
@@ -72,6 +78,10 @@ export async function startKeystone(): Promise<RealKeystone> {
       token ??= await login();
       return token.userId;
     },
+    stop() {
+      stop();
+    },
+    start,
     destroy() {
       stop();
       rmSync(root, { recursive: true, force: true });

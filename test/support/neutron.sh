@@ -6,7 +6,9 @@
 #
 # Usage:
 #   neutron.sh deps              install python3-neutron when missing (2-3 min on a bare machine)
-#   neutron.sh start ROOT PORT   config + schema in ROOT, start on 127.0.0.1:PORT, wait until it answers
+#   neutron.sh start ROOT PORT   config + schema in ROOT, start on 127.0.0.1:PORT, wait until it answers;
+#                                ROOT/extra.conf, when there, is read after neutron.conf (a test's own
+#                                settings: pagination_max_limit, use_ssl and [ssl], auth_strategy...)
 #   neutron.sh stop ROOT         stop the server started in ROOT; idempotent; keeps ROOT
 #
 # Files in ROOT: neutron.conf, neutron.sqlite, neutron.pid, neutron.log. A second `start` of the
@@ -118,13 +120,20 @@ cmd_start() {
   cmd_deps
   write_config "$root" "$port"
   [[ -f $root/neutron.sqlite ]] || create_schema "$root"
+  local -a extra=()
+  local probe=(-c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "http://127.0.0.1:$port/v2.0/networks")
+  if [[ -f $root/extra.conf ]]; then
+    extra=(--config-file "$root/extra.conf")
+    # Over TLS (perhaps wanting a client certificate) or behind Keystone, an answer cannot be
+    # asked for here: the server listens once its API is loaded.
+    probe=(-c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2).close()' "$port")
+  fi
   setsid nohup "$PY" -c 'import sys; from neutron.cmd.eventlet.server import main; sys.exit(main())' \
-    --config-file "$root/neutron.conf" </dev/null >"$root/neutron.out" 2>&1 &
+    --config-file "$root/neutron.conf" "${extra[@]}" </dev/null >"$root/neutron.out" 2>&1 &
   pid=$!
   echo "$pid" >"$root/neutron.pid"
   local deadline=$((SECONDS + START_TIMEOUT))
-  until "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
-    "http://127.0.0.1:$port/v2.0/networks" >/dev/null 2>&1; do
+  until "$PY" "${probe[@]}" >/dev/null 2>&1; do
     kill -0 "$pid" 2>/dev/null || die "the server exited; see $root/neutron.out and $root/neutron.log"
     ((SECONDS < deadline)) || die "no answer on port $port after ${START_TIMEOUT}s; see $root/neutron.log"
     sleep 0.5

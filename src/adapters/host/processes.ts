@@ -43,7 +43,12 @@ export function processesElsewhere(wanted: (comm: string) => boolean, procDir = 
   return scan(wanted, procDir, 'other');
 }
 
-function scan(wanted: (comm: string) => boolean, procDir: string, which: 'same' | 'other'): ContainedProcess[] {
+/** Every process whose comm satisfies `wanted`, containers' too (nova-compute in kolla's container, whose files are read through /proc/PID/root). */
+export function processesAnywhere(wanted: (comm: string) => boolean, procDir = '/proc'): ContainedProcess[] {
+  return scan(wanted, procDir, 'all');
+}
+
+function scan(wanted: (comm: string) => boolean, procDir: string, which: 'same' | 'other' | 'all'): ContainedProcess[] {
   const ownNs = readLink(join(procDir, 'self', 'ns', 'mnt'));
   // Without our own namespace to compare with, every process counts as this system's.
   if (ownNs === undefined && which === 'other') return [];
@@ -56,7 +61,7 @@ function scan(wanted: (comm: string) => boolean, procDir: string, which: 'same' 
     const comm = readText(join(dir, 'comm'))?.trim();
     if (comm === undefined || !wanted(comm)) continue;
     const same = ownNs === undefined || readLink(join(dir, 'ns', 'mnt')) === ownNs;
-    if (same !== (which === 'same')) continue;
+    if (which !== 'all' && same !== (which === 'same')) continue;
     const startTicks = startTimeTicks(readText(join(dir, 'stat')));
     if (startTicks === undefined || uptimeMs === undefined) continue;
     const argv = (readText(join(dir, 'cmdline')) ?? '').split('\0').filter((a) => a !== '');

@@ -3,10 +3,11 @@ import { defineCommand, type ArgsOf, type CommandSpec } from '../../cli/spec';
 
 export const spec = {
   name: 'cache sync',
-  describe: "fetch every instance's ports and IPs from Neutron; write the files that changed",
+  describe: "fetch every instance's ports and IPs from Neutron (only what changed, between full syncs); write the files that changed",
   positionals: [],
   options: {
     'dry-run': { type: 'boolean', describe: 'fetch and validate, write nothing: say which files would change' },
+    full: { type: 'boolean', describe: 'ask Neutron about every instance, not only what changed since the last sync' },
     ...OPENSTACK_OPTIONS,
     ...JSON_OPTION,
     ...SETTINGS_OPTIONS,

@@ -20,6 +20,7 @@ import {
   type CheckResult,
 } from './checks';
 import { HOST_PATHS, isExecutableFile, observe, type DoctorPaths } from './observe';
+import { checkCredentials } from './credentials';
 import type { Args } from './command';
 
 const MARK = { ok: 'ok', warn: 'warn', fail: 'FAIL' } as const;
@@ -45,6 +46,7 @@ export async function diagnose(flags: Args, paths: DoctorPaths, io: Io): Promise
   const advice = daemonAdvice(seen.daemons.length > 0 ? [] : seen.daemonsElsewhere, seen.systemd);
   return [
     checkConfig(settings.configFile, settings.ini, seen.configFile, describeConfig(settings)),
+    checkCredentials(settings),
     checkNode(process.versions.node, process.execPath, BUILD?.nodeMinimum),
     checkDaemon(seen.daemons, seen.daemonsElsewhere, seen.systemd),
     checkHook(paths.hooksDir, seen.hooks, isExecutableFile, { noHookFile: seen.noHookFile, containerized: seen.daemons.length === 0 && seen.daemonsElsewhere.length > 0 }),

@@ -14,6 +14,7 @@ export const spec = {
     textfile: { type: 'string', valueName: 'FILE', describe: "write this run's node_exporter textfile metrics to this .prom file (every domain, not with --check)" },
     wait: { type: 'number', valueName: 'SECONDS', describe: 'how long to wait for another run holding the lock (default 300; 5 with --check)' },
     sync: { type: 'boolean', describe: 'run `cache sync` (Neutron) first; a failure is reported, the cache still reconciled, exit 3' },
+    'auto-sync': { type: 'boolean', describe: "as --sync when Neutron credentials are found (clouds.yaml, OS_*, [neutron], nova-compute's config), else no sync: what the timer runs" },
     ...OPENSTACK_OPTIONS,
     ...JSON_OPTION,
     ...SETTINGS_OPTIONS,

@@ -12,7 +12,8 @@ import { LAST_RUN_FILE, formatMetrics, parseRunRecord, recordRun, runSucceeded, 
 import { checkLine, checkStatus, type Thresholds } from './check';
 import { formatReport, reportJson } from './report';
 import { reconcileRun, type RunReport } from '../../usecases/reconcile/reconcile-run';
-import { syncCache } from '../../usecases/sync/sync-cache';
+import { credentialSource, syncCache } from '../../usecases/sync/sync-cache';
+import { syncSummary } from '../../usecases/sync/summary';
 import type { Args } from './command';
 
 const DEFAULT_WAIT_S = 300;
@@ -31,7 +32,7 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
   if (args.textfile !== undefined) checkTextfileTarget(args.textfile);
   const started = Date.now();
   // Outside the run lock: a slow Neutron must never keep the domains from being reconciled.
-  const sync = args.sync ? await syncFirst(settings, args, io) : undefined;
+  const sync = args.sync || args.autoSync ? await syncFirst(settings, args, io) : undefined;
   let report: RunReport;
   try {
     report = await reconcileRun({
@@ -82,6 +83,7 @@ function checkOptions(args: Args): Thresholds {
   for (const [given, name] of [
     [args.textfile !== undefined, '--textfile'],
     [args.sync, '--sync'],
+    [args.autoSync, '--auto-sync'],
     [args.json, '--json'],
   ] as const) {
     if (given) throw new UsageError(`--check writes nothing and prints one line: not with ${name}`, 'reconcile');
@@ -101,12 +103,13 @@ function recordsMetrics(args: Args): boolean {
 
 const now = () => Math.round(Date.now() / 1000);
 
-/** `cache sync`: what it told (failures are said on stderr). */
-async function syncFirst(settings: Settings, args: Args, io: Io): Promise<SyncFacts> {
+/** `cache sync` (with --auto-sync only when credentials are found): what it told (failures are said on stderr). */
+async function syncFirst(settings: Settings, args: Args, io: Io): Promise<SyncFacts | undefined> {
   const dryRun = args.dryRun || args.check;
   try {
+    if (!args.sync && credentialSource(settings, args) === undefined) return undefined;
     const r = await syncCache(settings, args, io, { dryRun });
-    if (!args.json && !args.check) io.err(`nova-ipmeta: cache sync: ${r.written.length} ${dryRun ? 'would be written' : 'written'}, ${r.unchanged} unchanged, ${r.failed.length} failed\n`);
+    if (!args.json && !args.check) io.err(`nova-ipmeta: cache sync: ${syncSummary(r, dryRun)}\n`);
     for (const f of r.failed) io.err(`nova-ipmeta: cache sync: ${f.uuid}: ${f.error}\n`);
     return { success: r.failed.length === 0, finishedAt: now(), instances: { written: r.written.length, unchanged: r.unchanged, failed: r.failed.length } };
   } catch (err) {

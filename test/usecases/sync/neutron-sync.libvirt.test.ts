@@ -10,12 +10,14 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cleanupOnExit, guestXml, startPrivateLibvirt, type PrivateLibvirt } from '../../support/libvirt';
 import { PROJECT, startNeutron, type RealNeutron } from '../../support/neutron';
 import { startKeystone, type RealKeystone } from '../../support/keystone';
-import { runBundle, type Run } from '../../support/cli';
+import { runBundle, runBundleAsync, type Run } from '../../support/cli';
 import { novaInstance, NS_1_1 } from '../../support/nova-guest';
 import { portsOf } from '../../support/ports-of';
 
@@ -37,6 +39,14 @@ const guestC: Guest = { name: 'instance-0000000c', uuid: randomUUID(), macs: ['f
 const notNova: Guest = { name: 'build-runner', uuid: randomUUID(), macs: ['fa:16:3e:0d:00:01'], nova: false };
 
 const ids: Record<string, string> = {};
+interface SyncReport {
+  mode: string;
+  why?: string;
+  fetched: number;
+  written: string[];
+  unchanged: number;
+  requests: number;
+}
 let floatingIp = '';
 
 /** The bundle with these OS_* variables only (none of the caller's). */
@@ -174,13 +184,13 @@ t('cache sync writes each nova instance, and reconcile puts the right <nova:port
   assert.is(portsOf(await config(notNova)), null);
 });
 
-t('a second sync writes nothing', () => {
+t('a second sync is a poll for changes: three near-empty questions, nothing fetched, nothing written', () => {
   const before = [guestA, guestB, guestC].map((g) => [readFileSync(cacheFile(g), 'utf8'), statSync(cacheFile(g)).mtimeMs]);
   const r = cli('cache', 'sync', '--json');
   assert.is(r.code, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as { written: string[]; unchanged: number };
-  assert.equal(report.written, []);
-  assert.is(report.unchanged, 3);
+  const report = JSON.parse(r.stdout) as SyncReport;
+  assert.equal([report.mode, report.fetched, report.written, report.unchanged], ['incremental', 0, [], 3]);
+  assert.is(report.requests, 3, "ports changed since (one chunk of ids), floating IPs changed since, the known floating IP's existence");
   assert.equal(
     [guestA, guestB, guestC].map((g) => [readFileSync(cacheFile(g), 'utf8'), statSync(cacheFile(g)).mtimeMs]),
     before,
@@ -192,15 +202,111 @@ t('reconcile --sync brings a floating IP change into the XML in one run', async 
   const before = readFileSync(cacheFile(guestA), 'utf8');
   const dry = cli('reconcile', '--sync', '--dry-run');
   assert.is(dry.code, 0, dry.stderr + dry.stdout);
-  assert.match(dry.stderr, /cache sync: 1 would be written, 2 unchanged, 0 failed/, dry.stderr);
+  assert.match(dry.stderr, /cache sync: 3 instances \(changes only, 1 asked in full\): 1 would be written, 2 unchanged, 0 failed/, dry.stderr);
   assert.is(readFileSync(cacheFile(guestA), 'utf8'), before, '--dry-run writes no cache file either');
   const r = cli('reconcile', '--sync');
   assert.is(r.code, 0, r.stderr + r.stdout);
-  assert.match(r.stderr, /cache sync: 1 written, 2 unchanged, 0 failed/, r.stderr);
+  assert.match(r.stderr, /cache sync: 3 instances \(changes only, 1 asked in full\): 1 written, 2 unchanged, 0 failed/, r.stderr);
   assert.equal(portsOf(await d.virshOk('dumpxml', guestA.uuid)), [`${ids.a1}: fixed 10.1.0.11, fixed fd00:1::11`, `${ids.a2}: fixed 10.2.0.11`]);
   // and back, for the outage test below
   await n.api('PUT', `/v2.0/floatingips/${ids.fip}`, { floatingip: { port_id: ids.a1, fixed_ip_address: '10.1.0.11' } });
   assert.is(cli('reconcile', '--sync').code, 0);
+});
+
+const poll = (...more: string[]) => {
+  const r = cli('cache', 'sync', '--json', ...more);
+  assert.is(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as SyncReport;
+};
+
+t('incremental polls see a deleted floating IP and a port attached; a detached port waits for the full sync', async () => {
+  await n.api('PUT', `/v2.0/routers/${ids.router}/add_router_interface`, { subnet_id: ids.storageV4 });
+  const fip = await n.api('POST', '/v2.0/floatingips', { floatingip: { project_id: PROJECT, floating_network_id: ids.public, port_id: ids.a2, fixed_ip_address: '10.2.0.11' } });
+  const second = (fip.floatingip as { id: string; floating_ip_address: string });
+  assert.equal(poll().written, [guestA.uuid], 'a floating IP associated');
+  await n.api('DELETE', `/v2.0/floatingips/${second.id}`);
+  const deleted = poll();
+  assert.equal([deleted.mode, deleted.fetched, deleted.written], ['incremental', 1, [guestA.uuid]], 'a deleted floating IP shows in no changed_since answer: its existence is asked');
+  assert.not.ok(readFileSync(cacheFile(guestA), 'utf8').includes(second.floating_ip_address));
+
+  const c1 = await port(guestC, 0, 'private', [{ subnet: 'privateV4', ip: '10.1.0.31' }]);
+  const attached = poll();
+  assert.equal([attached.fetched, attached.written], [1, [guestC.uuid]]);
+  assert.equal((JSON.parse(readFileSync(cacheFile(guestC), 'utf8')) as { id: string }[]).map((v) => v.id), [c1]);
+  await n.api('PUT', `/v2.0/ports/${c1}`, { port: { device_id: '', device_owner: '' } });
+  assert.equal(poll().written, [], 'detached: its interface leaves the domain with it; the cache waits for the full sync');
+  const full = poll('--full');
+  assert.equal([full.mode, full.why, full.written], ['full', '--full', [guestC.uuid]]);
+  assert.equal(JSON.parse(readFileSync(cacheFile(guestC), 'utf8')), []);
+  await n.api('DELETE', `/v2.0/ports/${c1}`);
+});
+
+t("pagination: with Neutron's pagination_max_limit every page of every list is read", () => {
+  const files = [guestA, guestB, guestC].map((g) => readFileSync(cacheFile(g), 'utf8'));
+  n.stop();
+  n.start({ extraConfig: '[DEFAULT]\npagination_max_limit = 1\n' });
+  try {
+    // The first sync on this host: a full one.
+    rmSync(join(state, 'cache-sync.json'), { force: true });
+    const r = cli('cache', 'sync', '--json');
+    assert.is(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as SyncReport;
+    assert.equal([report.mode, report.written, report.unchanged], ['full', [], 3], 'the same files as from one page');
+    assert.ok(report.requests > 4, `${report.requests} requests: one a page`);
+    assert.is((JSON.parse(readFileSync(cacheFile(guestA), 'utf8')) as unknown[]).length, 2, "both of A's ports");
+    assert.equal([guestA, guestB, guestC].map((g) => readFileSync(cacheFile(g), 'utf8')), files);
+    assert.equal(poll().written, [], 'and the polls page too');
+  } finally {
+    n.stop();
+    n.start();
+  }
+});
+
+t("a Neutron that drips its answer: the sync ends at its deadline, and the domains are reconciled outside its lock meanwhile", async () => {
+  let asked = 0;
+  const timers: NodeJS.Timeout[] = [];
+  const drip = createServer((_req, res) => {
+    asked++;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"ports": [');
+    timers.push(setInterval(() => res.write(' '), 200));
+  });
+  await new Promise<void>((r) => drip.listen(0, '127.0.0.1', r));
+  const env = (extra: Record<string, string>) => {
+    const e: NodeJS.ProcessEnv = {};
+    for (const [key, v] of Object.entries(process.env)) if (!key.startsWith('OS_')) e[key] = v;
+    return { ...e, ...extra };
+  };
+  const files = [guestA, guestB, guestC].map((g) => readFileSync(cacheFile(g), 'utf8'));
+  try {
+    const dripping = env({ OS_AUTH_TYPE: 'none', OS_NETWORK_ENDPOINT_OVERRIDE: `http://127.0.0.1:${(drip.address() as AddressInfo).port}`, OS_API_TIMEOUT: '8' });
+    const first = runBundleAsync(['reconcile', '--sync', '--json', '--connect', d.uri, '--state-dir', state], { env: dripping });
+    while (asked === 0) await sleep(50);
+    // While the first one waits on Neutron, a reconcile gets the lock at once.
+    const other = await runBundleAsync(['reconcile', '--wait', '1', '--connect', d.uri, '--state-dir', state], { env: env({}) });
+    assert.is(other.code, 0, other.stderr);
+    const r = await first;
+    assert.is(r.code, 3, r.stderr);
+    assert.match(r.stderr, /^nova-ipmeta: cache sync: Neutron \(the OS_\* environment variables\): GET http:\/\/127\.0\.0\.1:\d+\/v2\.0\/ports: no complete answer within 8 s; no cache file changed\n$/);
+    assert.is((JSON.parse(r.stdout) as { domains: unknown[] }).domains.length, 4, 'every domain still reconciled');
+    assert.equal([guestA, guestB, guestC].map((g) => readFileSync(cacheFile(g), 'utf8')), files);
+  } finally {
+    for (const timer of timers) clearInterval(timer);
+    drip.closeAllConnections();
+    drip.close();
+  }
+});
+
+t('reconcile --auto-sync: no credentials anywhere, no sync; credentials found, a sync', () => {
+  const empty = join(state, '..', `empty-${randomUUID()}.conf`);
+  writeFileSync(empty, '');
+  const none = cliWith({ NOVA_IPMETA_CONFIG: empty }, ['reconcile', '--auto-sync']);
+  assert.is(none.code, 0, none.stderr);
+  assert.not.match(none.stderr, /cache sync/);
+  const found = cliWith({ NOVA_IPMETA_CONFIG: empty, OS_AUTH_TYPE: 'none', OS_NETWORK_ENDPOINT_OVERRIDE: n.url }, ['reconcile', '--auto-sync']);
+  assert.is(found.code, 0, found.stderr);
+  assert.match(found.stderr, /^nova-ipmeta: cache sync: 3 instances \(changes only, 0 asked in full\): 0 written, 3 unchanged, 0 failed \(\d+ requests\)\n$/);
+  rmSync(empty);
 });
 
 t('Neutron down: cache sync fails with exit 3 and no file changes; reconcile --sync still reconciles the cache', async () => {
