@@ -5,6 +5,7 @@
 import { InputError } from '../../errors';
 import { resolveSettings } from '../../adapters/settings';
 import { ExitCode } from '../../exit-code';
+import { AddressHistory } from '../../usecases/history/address-history';
 import { runWatch } from '../../usecases/watch/watcher';
 import type { Io } from '../../io';
 import type { Args } from './command';
@@ -36,6 +37,7 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
       verbose: args.verbose,
       signal: controller.signal,
       tuning: { debounceMs: args.debounce },
+      history: new AddressHistory({ stateDir: settings.stateDir, ini: settings.ini, configFile: settings.configFile, log }),
     });
     return ExitCode.ok;
   } finally {

@@ -6,15 +6,17 @@ import type { Element } from '@xmldom/xmldom';
 import type { PortChange } from '../../core/compare';
 import { findNovaElement, parseDomain, type Domain } from '../../core/domain';
 import { elementFingerprint } from '../../core/element-fingerprint';
+import { portMacs } from '../../core/history';
 import { injectPorts } from '../../core/inject';
 import { metadataPayload } from '../../core/metadata-payload';
 import type { Definition, Port, Vif } from '../../core/model';
+import type { ReadPort } from '../../core/ports-xml';
 import { SystemError } from '../../errors';
 import type { CacheStore } from '../../adapters/cache-store';
 import { dumpXml, setNovaMetadata, type DomainRef } from '../../adapters/virsh/domains';
 import type { VirshSession } from '../../adapters/virsh/session';
 import { VirshError } from '../../adapters/virsh/virsh-error';
-import type { Outcome } from './outcome';
+import type { Observed, Outcome } from './outcome';
 
 export interface ReconcileContext {
   readonly virsh: VirshSession;
@@ -48,14 +50,16 @@ async function attemptOnce(ctx: ReconcileContext, ref: DomainRef): Promise<Outco
   if (!first) return { ...identity, kind: 'not-nova' };
 
   const cached = ctx.cache.read(ref.uuid);
-  if (cached.kind === 'missing') return { ...identity, kind: 'no-cache', ports: first.domain.nova?.ports ?? [] };
+  const found = first.domain.nova?.ports ?? null;
+  if (cached.kind === 'missing') return { ...identity, kind: 'no-cache', ports: found ?? [], observed: observed(first.domain, found, [], []) };
   if (cached.kind === 'invalid') return { ...identity, kind: 'error', reason: cached.error.message };
 
   const writes = plan(plans, cached.vifs);
   const desired = writes.desired;
-  if (writes.changed.length === 0) return { ...identity, kind: 'in-sync', ports: desired };
+  const seen = observed(first.domain, found, desired, cached.vifs);
+  if (writes.changed.length === 0) return { ...identity, kind: 'in-sync', ports: desired, observed: seen };
   const changes = Object.fromEntries(writes.changed.map((w) => [w.definition, w.changes]));
-  if (ctx.dryRun) return { ...identity, kind: 'would-repair', changes, ports: first.domain.nova?.ports ?? [] };
+  if (ctx.dryRun) return { ...identity, kind: 'would-repair', changes, ports: found ?? [], observed: seen };
 
   for (const w of writes.changed) {
     // Re-read the way it was read: `virsh metadata` prints the element without its namespace,
@@ -65,7 +69,13 @@ async function attemptOnce(ctx: ReconcileContext, ref: DomainRef): Promise<Outco
     if (!nowElement || elementFingerprint(nowElement) !== w.before) return 'changed-under-us';
   }
   await write(ctx.virsh, ref, writes.changed);
-  return { ...identity, kind: 'repaired', changes, ports: desired };
+  return { ...identity, kind: 'repaired', changes, ports: desired, observed: seen };
+}
+
+/** What the first definition held as read, and the MAC of every port named there or desired. */
+function observed(domain: Domain, found: readonly ReadPort[] | null, desired: readonly Port[], vifs: readonly Vif[]): Observed {
+  const ids = [...(found ?? []), ...desired].map((p) => p.id);
+  return { name: domain.nova?.displayName, found, macs: portMacs(ids, domain.interfaces, vifs) };
 }
 
 /** The nova element of each definition that has one: live first for a running guest, then persistent. */

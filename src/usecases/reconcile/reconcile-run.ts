@@ -10,6 +10,7 @@ import { acquireRunLock } from '../../adapters/run-lock';
 import type { Settings } from '../../adapters/settings';
 import { listDomains, resolveDomain, type DomainRef } from '../../adapters/virsh/domains';
 import { VirshSession } from '../../adapters/virsh/session';
+import { AddressHistory } from '../history/address-history';
 import { reconcileDomain, type ReconcileContext } from './reconcile-domain';
 import type { Outcome } from './outcome';
 
@@ -23,6 +24,8 @@ export interface RunRequest {
   /** How long to wait for another run holding the lock. */
   readonly lockWaitMs: number;
   readonly progress?: Progress;
+  /** A warning for the operator that does not fail the run (the address history not recorded). */
+  readonly warn?: (line: string) => void;
 }
 
 export interface RunReport {
@@ -38,10 +41,19 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
   const started = Date.now();
   const lock = await acquireRunLock(req.settings.stateDir, { waitMs: req.lockWaitMs });
   const virsh = new VirshSession({ uri: req.settings.uri });
+  const { settings } = req;
+  // A dry run (and a check) changes nothing, the history included.
+  const history = req.dryRun ? undefined : new AddressHistory({ stateDir: settings.stateDir, ini: settings.ini, configFile: settings.configFile, log: req.warn ?? (() => undefined) }).begin();
+  let present: string[] | undefined;
   try {
     const refs = await selectDomains(virsh, req.domains);
     const cache = new CacheStore(req.settings.cacheDir);
-    const outcomes = await reconcileDomains({ virsh, cache, dryRun: req.dryRun }, refs, req.progress);
+    const outcomes = await reconcileDomains({ virsh, cache, dryRun: req.dryRun }, refs, (done, total, last) => {
+      history?.observe(last);
+      req.progress?.(done, total, last);
+    });
+    // Every domain listed and done: an instance recorded before and not among them is gone.
+    if (req.domains.length === 0) present = refs.map((r) => r.uuid);
     return {
       outcomes,
       orphanCaches: req.domains.length ? [] : orphanCaches(cache, refs),
@@ -49,6 +61,7 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
       libvirtCommands: virsh.stats.commands,
     };
   } finally {
+    history?.finish(present);
     await virsh.close();
     await lock.release();
   }

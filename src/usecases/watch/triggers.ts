@@ -7,7 +7,7 @@ import { parseUuid, type Uuid } from '../../core/model';
 import { lifecycleOf, metadataChangeOf, type VirshEvent } from '../../adapters/virsh/event-line';
 
 /** Why a domain is reconciled; shown in the log line (`instance-00000001: repaired (device-added)`). */
-export type Reason = 'device-added' | 'device-removed' | 'metadata-change' | 'defined' | 'started' | 'cache';
+export type Reason = 'device-added' | 'device-removed' | 'metadata-change' | 'defined' | 'started' | 'undefined' | 'cache';
 
 /**
  * The reason an event gives to reconcile its domain, or undefined. A metadata change in another
@@ -30,6 +30,8 @@ export function eventReason(e: VirshEvent): Reason | undefined {
       const event = lifecycleOf(e)?.event;
       if (event === 'Defined') return 'defined';
       if (event === 'Started') return 'started';
+      // Its job finds no domain, and records the instance gone from the address history.
+      if (event === 'Undefined') return 'undefined';
       return undefined;
     }
     default:

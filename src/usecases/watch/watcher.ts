@@ -14,6 +14,7 @@ import { VirshSession } from '../../adapters/virsh/session';
 import { watchCacheSource } from './cache-source';
 import { DomainNames } from './domain-names';
 import { superviseEvents } from './event-source';
+import type { AddressHistory } from '../history/address-history';
 import { Jobs, show } from './jobs';
 import { eventReason } from './triggers';
 
@@ -29,6 +30,8 @@ export interface WatchOptions {
   /** Aborting it stops the watcher; runWatch then resolves. */
   readonly signal: AbortSignal;
   readonly tuning?: Partial<Tuning>;
+  /** Where the address changes the watcher sees are recorded. */
+  readonly history?: AddressHistory;
 }
 
 export interface Tuning {
@@ -79,6 +82,7 @@ export async function runWatch(options: WatchOptions): Promise<void> {
     log,
     verbose,
     signal: stop.signal,
+    ...(options.history ? { history: options.history } : {}),
     debounceMs: tuning.debounceMs,
     maxDelayMs: tuning.maxDelayMs,
     lockSliceMs: tuning.lockSliceMs,
