@@ -14,6 +14,7 @@
 import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, SystemError } from '../errors';
+import { parseRecord, type HistoryRecord } from '../core/history';
 import type { Ini } from '../core/ini';
 import { writeFileAtomic } from './atomic-file';
 import { readRegularFile } from './file-read';
@@ -342,6 +343,18 @@ export function scanHistory(dir: string, needle: Buffer, accept: (line: string) 
     for (const { fd } of fds) closeSync(fd);
   }
   return { files: fds.length, damaged };
+}
+
+/** Every record of the logs, oldest first; undefined when there is no history directory. */
+export function readAllRecords(dir: string): (HistoryScan & { readonly records: HistoryRecord[] }) | undefined {
+  const records: HistoryRecord[] = [];
+  // Every record starts so (formatRecord).
+  const scan = scanHistory(dir, Buffer.from('{"time":"'), (line) => {
+    const r = parseRecord(line);
+    if (r) records.push(r);
+    return r !== undefined;
+  });
+  return scan && { ...scan, records };
 }
 
 /**

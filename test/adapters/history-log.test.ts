@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { formatRecord, parseRecord, type HistoryRecord } from '../../src/core/history';
 import { parseIp } from '../../src/core/ip';
 import type { Uuid } from '../../src/core/model';
-import { HISTORY_DEFAULTS, historyConfig, HistoryLogWriter, LOG_FILE, readHistoryState, scanHistory, STATE_FILE, writeHistoryState } from '../../src/adapters/history-log';
+import { HISTORY_DEFAULTS, historyConfig, HistoryLogWriter, LOG_FILE, readAllRecords, readHistoryState, scanHistory, STATE_FILE, writeHistoryState } from '../../src/adapters/history-log';
 
 const tmp = mkdtempSync(join(tmpdir(), 'history-log-'));
 let n = 0;
@@ -35,16 +35,10 @@ const lines = (...records: HistoryRecord[]) => records.map(formatRecord).join(''
 const NOW = new Date('2026-11-30T04:00:00Z');
 const mode = (p: string) => statSync(p).mode & 0o7777;
 
-/** Every record of the logs, oldest file first (the search with a needle every record holds). */
 function readAll(dir: string): { records: HistoryRecord[]; damaged: number; files: number } {
-  const records: HistoryRecord[] = [];
-  const scan = scanHistory(dir, Buffer.from('"time":"'), (line) => {
-    const r = parseRecord(line);
-    if (r) records.push(r);
-    return r !== undefined;
-  });
-  if (!scan) throw new Error(`no history in ${dir}`);
-  return { records, damaged: scan.damaged, files: scan.files };
+  const read = readAllRecords(dir);
+  if (!read) throw new Error(`no history in ${dir}`);
+  return read;
 }
 
 test('append: whole lines at the end, 0600 in a 0700 directory created on first use', () => {

@@ -1,6 +1,6 @@
 /** `nova-ipmeta cache put|get|list|rm`, in process through runMain, and through the built bundle. */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { formatAge } from '../../src/commands/cache-list/run';
 import { BUNDLE, NODES, fixturePath, runInProcess } from '../support/cli';
 import { fixture, macOf, portId, vifJson } from '../support/builders';
+import { fillUp, withSmallTmpfs } from '../support/tmpfs';
 
 const UUID = '9d7e3c1a-5b2f-4e8d-a1c3-7f6e5d4c3b2a';
 const OTHER = '11111111-2222-4333-8444-555555555555';
@@ -165,17 +166,10 @@ test('a group-writable cache directory or file: exit 3 with the fix in the messa
 });
 
 test('disk full: put exits 3 with ENOSPC, the old file intact, no temp left', async () => {
-  const mnt = join(tmp, 'mnt');
-  mkdirSync(mnt);
-  assert.is(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', mnt]).status, 0);
-  try {
+  await withSmallTmpfs(tmp, async (mnt) => {
     const dir = join(mnt, 'state');
     assert.is((await run(['cache', 'put', UUID, '--state-dir', dir], ONE_PORT)).code, 0);
-    try {
-      for (let i = 0; ; i++) writeFileSync(join(mnt, 'filler'), Buffer.alloc(4096), { flag: i === 0 ? 'w' : 'a' });
-    } catch (err) {
-      assert.is((err as NodeJS.ErrnoException).code, 'ENOSPC');
-    }
+    fillUp(mnt);
     const file = join(dir, 'network_info', `${UUID}.json`);
     assert.equal(await run(['cache', 'put', UUID, '--state-dir', dir], TWO_PORTS), {
       code: 3,
@@ -184,9 +178,7 @@ test('disk full: put exits 3 with ENOSPC, the old file intact, no temp left', as
     });
     assert.is(readFileSync(file, 'utf8'), ONE_PORT);
     assert.equal(readdirSync(join(dir, 'network_info')), [`${UUID}.json`]);
-  } finally {
-    assert.is(spawnSync('umount', [mnt]).status, 0);
-  }
+  });
 });
 
 for (const [label, node] of NODES) {

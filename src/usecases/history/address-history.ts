@@ -21,17 +21,15 @@ import {
   formatState,
   heldAddresses,
   heldRecords,
-  parseRecord,
   parseState,
   recordChanges,
   stateOfRecords,
-  type HistoryRecord,
   type HistoryState,
   type InstanceState,
   type Observation,
 } from '../../core/history';
 import type { Uuid } from '../../core/model';
-import { historyConfig, historyDir, HistoryLogWriter, logMark, readHistoryState, scanHistory, writeHistoryState, type HistoryConfig } from '../../adapters/history-log';
+import { historyConfig, historyDir, HistoryLogWriter, logMark, readAllRecords, readHistoryState, writeHistoryState, type HistoryConfig } from '../../adapters/history-log';
 import type { Outcome } from '../reconcile/outcome';
 
 export interface AddressHistoryOptions {
@@ -216,11 +214,6 @@ export class HistoryRun {
 
 /** The state the log implies; complete when it has any record (a run wrote it), unless the state file said otherwise. */
 function stateFromLog(dir: string, complete: boolean | undefined): HistoryState {
-  const records: HistoryRecord[] = [];
-  scanHistory(dir, Buffer.from('{"time":"'), (line) => {
-    const r = parseRecord(line);
-    if (r) records.push(r);
-    return r !== undefined;
-  });
+  const records = readAllRecords(dir)?.records ?? [];
   return stateOfRecords(records, complete ?? records.length > 0);
 }

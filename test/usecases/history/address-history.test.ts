@@ -3,16 +3,16 @@
  * that write nothing, an instance gone, the state lost and rebuilt from the log, and a full or
  * read-only disk (a small tmpfs), where the recording stops with one line and nothing throws.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { intervalsOf, parseRecord, type HistoryRecord } from '../../../src/core/history';
+import { intervalsOf, type HistoryRecord } from '../../../src/core/history';
 import type { Ini } from '../../../src/core/ini';
-import { LOG_FILE, scanHistory, STATE_FILE } from '../../../src/adapters/history-log';
+import { LOG_FILE, readAllRecords, STATE_FILE } from '../../../src/adapters/history-log';
 import { AddressHistory } from '../../../src/usecases/history/address-history';
+import { fillUp, remount, withSmallTmpfs } from '../../support/tmpfs';
 import type { Outcome } from '../../../src/usecases/reconcile/outcome';
 
 const tmp = mkdtempSync(join(tmpdir(), 'address-history-'));
@@ -51,13 +51,7 @@ function run(h: AddressHistory, outcomes: Outcome[], present?: string[]): void {
 }
 
 function records(stateDir: string): HistoryRecord[] {
-  const out: HistoryRecord[] = [];
-  scanHistory(join(stateDir, 'history'), Buffer.from('"time":"'), (line) => {
-    const r = parseRecord(line);
-    if (r) out.push(r);
-    return r !== undefined;
-  });
-  return out;
+  return readAllRecords(join(stateDir, 'history'))?.records ?? [];
 }
 const summary = (rs: HistoryRecord[]) => rs.map((r) => `${r.event} ${r.by} ${r.domain} ${r.address}`);
 
@@ -151,7 +145,7 @@ test('a run that died after appending, before replacing its state: the next run 
 test('[history] enabled = false records nothing; a bad value stops it with one line naming the key', () => {
   const off = freshState();
   run(history(off, new Map([['history', new Map([['enabled', 'false']])]])).h, [outcome('in-sync', DB, ['192.168.1.1'])], [DB]);
-  assert.equal(spawnSync('ls', ['-A', off], { encoding: 'utf8' }).stdout, '');
+  assert.equal(readdirSync(off), []);
   const bad = freshState();
   const { h, logged } = history(bad, new Map([['history', new Map([['keep_files', 'lots']])]]));
   run(h, [outcome('in-sync', DB, ['192.168.1.1'])], [DB]);
@@ -159,33 +153,14 @@ test('[history] enabled = false records nothing; a bad value stops it with one l
   assert.equal(logged, ['address history not recorded: test.conf: [history] keep_files: "lots" is not a whole number from 0 to 1000']);
 });
 
-function withTmpfs(work: (mnt: string) => void): void {
-  const mnt = join(tmp, `mnt${n++}`);
-  mkdirSync(mnt);
-  assert.is(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', mnt]).status, 0);
-  try {
-    work(mnt);
-  } finally {
-    assert.is(spawnSync('umount', [mnt]).status, 0);
-  }
-}
-
-function fill(mnt: string): void {
-  try {
-    for (let i = 0; ; i++) writeFileSync(join(mnt, 'filler'), Buffer.alloc(4096), { flag: i === 0 ? 'w' : 'a' });
-  } catch (err) {
-    assert.is((err as NodeJS.ErrnoException).code, 'ENOSPC');
-  }
-}
-
-test('a full disk: the recording stops with one line, nothing throws, the log stays whole; it catches up once there is room', () => {
-  withTmpfs((mnt) => {
+test('a full disk: the recording stops with one line, nothing throws, the log stays whole; it catches up once there is room', async () => {
+  await withSmallTmpfs(tmp, (mnt) => {
     const state = join(mnt, 'state');
     mkdirSync(state, { mode: 0o700 });
     const { h, logged } = history(state);
     run(h, [outcome('in-sync', DB, ['192.168.1.1'])], [DB]);
     const logBefore = readFileSync(join(state, 'history', LOG_FILE), 'utf8');
-    fill(mnt);
+    fillUp(mnt);
     // Records big enough not to fit in what the filler left.
     const many = Array.from({ length: 200 }, (_, i) => `10.1.${i >> 8}.${i & 255}`);
     run(h, [outcome('in-sync', DB, ['192.168.1.1', ...many])], [DB]);
@@ -208,15 +183,15 @@ test('a full disk: the recording stops with one line, nothing throws, the log st
   });
 });
 
-test('a read-only state directory: one line, nothing throws', () => {
-  withTmpfs((mnt) => {
+test('a read-only state directory: one line, nothing throws', async () => {
+  await withSmallTmpfs(tmp, (mnt) => {
     const state = join(mnt, 'state');
     mkdirSync(state, { mode: 0o700 });
     const { h, logged } = history(state);
     run(h, [outcome('in-sync', DB, ['192.168.1.1'])], [DB]);
-    assert.is(spawnSync('mount', ['-o', 'remount,ro', mnt]).status, 0);
+    remount(mnt, 'ro');
     run(h, [outcome('in-sync', DB, ['192.168.1.2'])], [DB]);
-    assert.is(spawnSync('mount', ['-o', 'remount,rw', mnt]).status, 0);
+    remount(mnt, 'rw');
     assert.equal(logged.length, 1);
     assert.match(logged[0] ?? '', /EROFS \(read-only file system\)$/);
   });
