@@ -165,8 +165,8 @@ export class HistoryRun {
     const state = this.load();
     const { records, next } = recordChanges(state, o);
     if (records.length > 0) {
-      const before: HistoryState = { complete: state.complete, instances: new Map(state.instances) };
-      parts.writer.append(records.map(formatRecord).join(''), () => heldRecords(before, o.time).map(formatRecord).join(''), new Date(o.time));
+      // A fresh log opens with what was held before these records: the state is changed only after.
+      parts.writer.append(records.map(formatRecord).join(''), () => heldRecords(state, o.time).map(formatRecord).join(''), new Date(o.time));
       this.appended = true;
     }
     const previous = state.instances.get(o.instance);

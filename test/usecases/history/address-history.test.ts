@@ -142,6 +142,21 @@ test('a run that died after appending, before replacing its state: the next run 
   assert.equal(summary(records(state)), ['added seed instance-0000002b 192.168.1.1', 'added found instance-0000002b 10.0.0.9', 'removed found instance-0000002b 10.0.0.9']);
 });
 
+test('rotation: the bound is kept, and an address held since long ago keeps its beginning', () => {
+  const state = freshState();
+  const { h } = history(state, new Map([['history', new Map([['max_file_size', '2K'], ['keep_files', '2']])]]));
+  run(h, [outcome('in-sync', DB, ['192.168.1.1']), outcome('in-sync', WEB, [])], [DB, WEB]);
+  const since = records(state)[0]?.time;
+  for (let i = 0; i < 60; i++) run(h, [outcome('in-sync', WEB, [`10.0.0.${i}`])], [DB, WEB]);
+  assert.equal(readdirSync(join(state, 'history')).sort(), [LOG_FILE, `${LOG_FILE}.1`, `${LOG_FILE}.2`, STATE_FILE]);
+  const all = records(state);
+  assert.not.ok(all.some((r) => r.event === 'added' && r.address === '192.168.1.1'), 'its record was rotated away');
+  assert.equal(intervalsOf(all).filter((i) => i.until === null).map((i) => [i.address, i.from, i.addedBy]), [
+    ['192.168.1.1', since, 'seed'],
+    ['10.0.0.59', intervalsOf(all).find((i) => i.address === '10.0.0.59')?.from, 'found'],
+  ]);
+});
+
 test('[history] enabled = false records nothing; a bad value stops it with one line naming the key', () => {
   const off = freshState();
   run(history(off, new Map([['history', new Map([['enabled', 'false']])]])).h, [outcome('in-sync', DB, ['192.168.1.1'])], [DB]);
