@@ -424,6 +424,17 @@ test('mayHoldAddress: false where the address is not, true where it may be hidde
   assert.ok(may(Buffer.from(wallaby.replace('192.168.1.1', '192.168&#46;1.1'))));
 });
 
+test('mayHoldTerm: true for a file holding the MAC or UUID in any mix of cases', () => {
+  fc.assert(
+    fc.property(fc.array(fc.boolean(), { minLength: 36, maxLength: 36 }), (upper) => {
+      const spell = (text: string) => text.replace(/[a-f]/g, (c, i: number) => (upper[i] ? c.toUpperCase() : c));
+      const mac = 'fa:16:3e:5b:1c:09';
+      const xml = wallaby.replace('FA:16:3E:5B:1C:09', spell(mac)).replace(PORT_A, spell(PORT_A));
+      return mayHoldTerm(parseTerm(mac, 'what'))(Buffer.from(xml)) && mayHoldTerm(parseTerm(PORT_A, 'what'))(Buffer.from(xml));
+    }),
+  );
+});
+
 test('mayHoldTerm: a MAC or UUID in any case, a name as its bytes; references left to the parser', () => {
   const may = (what: string, xml: string) => mayHoldTerm(parseTerm(what, 'what'))(Buffer.from(xml));
   assert.ok(may('fa:16:3e:5b:1c:09', wallaby));

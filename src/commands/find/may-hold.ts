@@ -59,12 +59,23 @@ export function mayHoldTerm(term: Term): (bytes: Buffer) => boolean {
     case 'uuid': {
       const text = term.kind === 'mac' ? term.mac : term.uuid;
       const [lower, upper] = [Buffer.from(text, 'latin1'), Buffer.from(text.toUpperCase(), 'latin1')];
+      // Its longest part without a letter is the same in any case: a file without it cannot hold
+      // the text, and is not decoded to be searched case-insensitively.
+      const caseless = Buffer.from(longestRun(text, /[^a-f]+/g), 'latin1');
       const anyCase = new RegExp(text.replace(/[^0-9a-f]/g, '.'), 'i');
-      return (bytes) => bytes.includes(lower) || bytes.includes(upper) || bytes.includes(AMPERSAND) || anyCase.test(bytes.toString('latin1'));
+      return (bytes) =>
+        bytes.includes(lower) ||
+        bytes.includes(upper) ||
+        bytes.includes(AMPERSAND) ||
+        ((caseless.length < 3 || bytes.includes(caseless)) && anyCase.test(bytes.toString('latin1')));
     }
     case 'text': {
       const text = Buffer.from(term.text, 'utf8');
       return (bytes) => bytes.includes(text) || bytes.includes(AMPERSAND);
     }
   }
+}
+
+function longestRun(text: string, run: RegExp): string {
+  return (text.match(run) ?? []).reduce((a, b) => (b.length > a.length ? b : a), '');
 }
