@@ -1,4 +1,4 @@
-// `nova-ipmeta find ADDRESS` on a host with 1000 instances, against `node -e 0` (the floor of any
+// `nova-ipmeta find ADDRESS` (and a MAC, a domain name) on a host with 1000 instances, against `node -e 0` (the floor of any
 // Node command) and against what an operator script does without the tool: one `virsh dumpxml`
 // per domain. The 1000 domains are defined on a private libvirt daemon (test/support/libvirtd.sh),
 // so the persistent files are the ones libvirt wrote; the live files are libvirt's own status file
@@ -139,10 +139,11 @@ try {
   sh([process.execPath, cachedBundle, '--write-code-cache']);
   const uncachedBundle = join(emptyDir, '..', 'nova-ipmeta-no-cache.cjs');
   copyFileSync(BUNDLE, uncachedBundle);
+  const mac = `FA:16:3E:00:${hex((last >> 8) & 255, 2)}:${hex(last & 255, 2)}`.toUpperCase();
   const cli = (live, ...args) => ({
     argv: [process.execPath, cachedBundle, ...args, '--live-xml-dir', live, '--persistent-xml-dir', persistentDir, '--config', config],
   });
-  for (const [address, live] of [[v4, liveDir], [v6, liveDir]]) {
+  for (const [address, live] of [[v4, liveDir], [v6, liveDir], [mac, liveDir]]) {
     const r = spawnSync(cli(live, 'find', address).argv[0], cli(live, 'find', address).argv.slice(1), { encoding: 'utf8' });
     if (r.status !== 0 || !r.stdout.includes(`instance-${hex(last, 8)}`)) throw new Error(`find ${address}: ${r.status} ${r.stdout} ${r.stderr}`);
   }
@@ -153,6 +154,9 @@ try {
     [`find IPv6 long-hand, ${N} running`]: cli(liveDir, 'find', v6),
     [`find IPv4, ${N} stopped (${N} files)`]: cli(emptyDir, 'find', v4),
     [`find IPv4, ${N} running, no code cache`]: { argv: [process.execPath, uncachedBundle, ...cli(liveDir, 'find', v4).argv.slice(2)] },
+    // The other terms find takes, with their own pre-filters: a MAC (matched in either case), a domain name.
+    [`find MAC, ${N} running`]: cli(liveDir, 'find', mac),
+    [`find domain name, ${N} running`]: cli(liveDir, 'find', `instance-${hex(last, 8)}`),
   };
   const results = measure(contenders, { runs: RUNS });
   report(`find ADDRESS over ${N} domains (${RUNS} interleaved runs, node ${process.version}): wall time`, results, 'node -e 0');

@@ -1,7 +1,7 @@
 /**
  * What a command returns. Each code means one thing across every command:
  *   0 ok;
- *   1 the command worked and its answer is "no": nothing matched (find, show, cache get,
+ *   1 the command worked and its answer is "no": nothing matched (find, history, show, cache get,
  *     cache rm), a problem was found (doctor);
  *   2 the command line or the input was wrong (said in one line on stderr);
  *   3 libvirt or the system failed (daemon down, disk full, Neutron unreachable...).

@@ -7,6 +7,7 @@ import { command as cacheSync } from '../commands/cache-sync/command';
 import { command as completion } from '../commands/completion/command';
 import { command as doctor } from '../commands/doctor/command';
 import { command as find } from '../commands/find/command';
+import { command as history } from '../commands/history/command';
 import { command as hook } from '../commands/hook/command';
 import { command as inject } from '../commands/inject/command';
 import { command as list } from '../commands/list/command';
@@ -17,4 +18,4 @@ import { command as show } from '../commands/show/command';
 import { command as watch } from '../commands/watch/command';
 import type { Command } from './spec';
 
-export const commands: readonly Command[] = [list, find, show, reconcile, render, inject, cachePut, cacheGet, cacheList, cacheRm, cacheSync, watch, doctor, completion, setup, hook];
+export const commands: readonly Command[] = [list, find, history, show, reconcile, render, inject, cachePut, cacheGet, cacheList, cacheRm, cacheSync, watch, doctor, completion, setup, hook];

@@ -100,7 +100,7 @@ test('runMain: unknown command, a group without its command, options before the 
     assert.equal(listed, { code: 0, stdout: '[]\n', stderr: '' });
     const help = await runInProcess(['find', '10.0.0.1', '--help']);
     assert.is(help.code, 0);
-    assert.match(help.stdout, /^Usage: nova-ipmeta find \[OPTION\]\.\.\. ADDRESS\n/);
+    assert.match(help.stdout, /^Usage: nova-ipmeta find \[OPTION\]\.\.\. WHAT\n/);
     assert.equal(await runInProcess(['cache', '--help']), { code: 0, stdout: (await runInProcess(['cache', '-h'])).stdout, stderr: '' });
     // After --, --help is an argument, not a request for help.
     assert.is((await runInProcess(['render', '--', '--help'])).code, 2);

@@ -156,6 +156,25 @@ for (const where of ['files', 'live-only', 'missing-dirs', 'uri-only'] as const)
     assert.match(r3.stdout, `,${v6},fixed,6,persistent`);
   });
 
+  t(`${where}: find by MAC, port UUID, tap device, instance UUID and nova's name`, () => {
+    const vif = web.vifs[0];
+    if (!vif) throw new Error('web has a VIF');
+    const portRows = rowsOf(web, 'live').filter((r) => r.portId === vif.id);
+    for (const [what, rows, taken] of [
+      [vif.mac.toUpperCase(), portRows, 'a MAC address'],
+      [vif.id, portRows, 'a port UUID'],
+      [vif.dev, portRows, 'a tap device'],
+      [web.uuid, rowsOf(web, 'live'), 'an instance UUID'],
+      ['web-1', rowsOf(web, 'live'), "nova's name of an instance"],
+      [idle.name, rowsOf(idle, 'persistent'), 'a domain name'],
+    ] as const) {
+      const r = cli(['find', what, '--json'], where);
+      assert.is(r.code, 0, `${what}: ${r.stderr}`);
+      assert.equal(JSON.parse(r.stdout), rows, what);
+      assert.match(r.stderr, `nova-ipmeta: find: ${what}: ${taken}\n`);
+    }
+  });
+
   t(`${where}: the stale persistent address of a running guest is not found; an unknown one neither`, () => {
     for (const address of [STALE, '192.0.2.99']) {
       const r = cli(['find', address], where);

@@ -14,7 +14,8 @@ import { parseIp } from '../../src/core/ip';
 import { readsXmlFiles } from '../../src/adapters/domain-inventory';
 import { daemonKeepsDirs } from '../../src/adapters/domain-xml-files';
 import { DEFAULTS } from '../../src/adapters/settings';
-import { mayHoldAddress } from '../../src/commands/find/may-hold';
+import { mayHoldAddress, mayHoldTerm } from '../../src/commands/find/may-hold';
+import { parseTerm } from '../../src/core/lookup';
 
 const fixture = (p: string) => readFileSync(new URL(`../fixtures/${p}`, import.meta.url), 'utf8');
 /** As libvirt keeps a running guest's live definition in /run/libvirt/qemu. */
@@ -41,7 +42,18 @@ const appPersistent = wallaby
   .replace('<nova:name>db-1</nova:name>', '<nova:name>app-1</nova:name>')
   .replace(PORT_A, PORT_B)
   .replace('192.168.1.1', '10.0.0.7')
-  .replace('fdf8:f53b:82e4::52', '2001:DB8:0:0:0:0:0:0A');
+  .replace('fdf8:f53b:82e4::52', '2001:DB8:0:0:0:0:0:0A')
+  // Interfaces of its own (the fixtures share theirs), as nova names them after app-1's port.
+  .replace('FA:16:3E:5B:1C:09', 'fa:16:3e:00:0c:01')
+  .replace('tap567a4527-b0', 'tapb1b2b3b4-00')
+  .replace('fa:16:3e:c4:7e:21', 'fa:16:3e:00:0c:02')
+  .replace('tapa3ca97e2-0c', 'tapb1b2b3b4-01');
+/** web-1, stopped, nova < 23: no ports listed; interfaces of its own. */
+const webPersistent = fixture('domains/pre-wallaby.xml')
+  .replace('fa:16:3e:5b:1c:09', 'fa:16:3e:00:0a:01')
+  .replace('tap567a4527-b0', 'tapc2f4a9d1-7e')
+  .replace('fa:16:3e:c4:7e:21', 'fa:16:3e:00:0a:02')
+  .replace('tapa3ca97e2-0c', 'tapc2f4a9d1-7f');
 
 let root: string;
 let live: string;
@@ -72,7 +84,7 @@ test.before(async () => {
   // Not a domain: ignored without a word.
   writeFileSync(join(live, 'capabilities.xml'), '<capabilities><host/></capabilities>\n');
   writeFileSync(join(persistent, 'instance-0000002b.xml'), dbPersistent);
-  writeFileSync(join(persistent, 'instance-0000002a.xml'), fixture('domains/pre-wallaby.xml'));
+  writeFileSync(join(persistent, 'instance-0000002a.xml'), webPersistent);
   writeFileSync(join(persistent, 'instance-0000002c.xml'), appPersistent);
   writeFileSync(join(persistent, 'build-runner.xml'), fixture('domains/not-nova.xml'));
   writeFileSync(join(persistent, 'networks', 'default.xml'), '<network><name>default</name></network>\n');
@@ -228,11 +240,65 @@ test('find: no instance holds it → exit 1, one line on stderr, an empty docume
   assert.equal(JSON.parse(json.out), []);
 });
 
-test('find: not an address → exit 2', async () => {
-  for (const bad of ['192.168.1.256', 'db-1', '10.0.0.01', 'fe80::1%eth0']) {
+test('find: text shaped like an address that is not one → exit 2', async () => {
+  for (const bad of ['192.168.1.256', '10.0.0.01', 'fe80::1%eth0', '1:2:3']) {
     const r = await run('find', bad);
     assert.is(r.code, 2, bad);
     assert.match(r.err, 'is not an IP address');
+  }
+});
+
+const domains = (out: string) => (JSON.parse(out) as { domain: string; portId: string | null; address: string | null }[]).map((x) => [x.domain, x.portId, x.address]);
+const DB_ROWS = [
+  ['instance-0000002b', PORT_A, '192.168.1.1'],
+  ['instance-0000002b', PORT_A, 'fdf8:f53b:82e4::52'],
+  ['instance-0000002b', PORT_A, '11.22.33.44'],
+];
+
+test('find by MAC (either case or separator), port UUID, tap device: the port\'s rows, and what it was taken for', async () => {
+  for (const [what, taken] of [
+    ['FA:16:3E:5B:1C:09', 'a MAC address'],
+    ['fa-16-3e-5b-1c-09', 'a MAC address'],
+    [PORT_A.toUpperCase(), 'a port UUID'],
+    ['tap567a4527-b0', 'a tap device'],
+  ] as const) {
+    const r = await run('find', what, '--json');
+    assert.is(r.code, 0, `${what}: ${r.err}`);
+    assert.equal(domains(r.out), DB_ROWS, what);
+    assert.is(r.err.split('\n').filter((l) => !l.includes('warning')).join('\n'), `nova-ipmeta: find: ${what}: ${taken}\n`);
+  }
+});
+
+test('find by instance UUID, nova name, domain name: all the instance\'s rows', async () => {
+  for (const [what, taken] of [
+    [DB_UUID, 'an instance UUID'],
+    ['db-1', "nova's name of an instance"],
+    ['instance-0000002b', 'a domain name'],
+  ] as const) {
+    const r = await run('find', what, '--json');
+    assert.is(r.code, 0, `${what}: ${r.err}`);
+    assert.equal(domains(r.out), DB_ROWS, what);
+    assert.match(r.err, `find: ${what}: ${taken}\n`);
+  }
+  // An instance without ports still has its row.
+  const web = await run('find', 'web-1', '-f', 'value', '-c', 'domain', '-c', 'address');
+  assert.is(web.out, 'instance-0000002a \n');
+});
+
+test('find: an interface whose port nova does not list gives the instance; nothing matching: exit 1 naming what was tried', async () => {
+  const r = await run('find', 'tapa3ca97e2-0c', '--json');
+  assert.is(r.code, 0, r.err);
+  assert.equal(domains(r.out), DB_ROWS);
+  for (const [what, message] of [
+    ['fa:16:3e:00:00:99', 'no instance on this host has an interface with the MAC fa:16:3e:00:00:99'],
+    ['00000000-0000-4000-8000-000000000000', 'no instance or port on this host has the UUID 00000000-0000-4000-8000-000000000000'],
+    ['nobody', 'no instance on this host has a tap device or a name "nobody"'],
+    // A domain that is not an instance is not found by name either.
+    ['build-runner', 'no instance on this host has a tap device or a name "build-runner"'],
+  ]) {
+    const none = await run('find', what ?? '');
+    assert.is(none.code, 1, what);
+    assert.is(none.err.split('\n').filter((l) => !l.includes('warning')).join('\n'), `nova-ipmeta: ${message ?? ''}\n`);
   }
 });
 
@@ -396,6 +462,31 @@ test('mayHoldAddress: false where the address is not, true where it may be hidde
   assert.not.ok(may(Buffer.from(fixture('domains/not-nova.xml'))));
   // A character reference could spell it: the parser decides.
   assert.ok(may(Buffer.from(wallaby.replace('192.168.1.1', '192.168&#46;1.1'))));
+});
+
+test('mayHoldTerm: true for a file holding the MAC or UUID in any mix of cases', () => {
+  fc.assert(
+    fc.property(fc.array(fc.boolean(), { minLength: 36, maxLength: 36 }), (upper) => {
+      const spell = (text: string) => text.replace(/[a-f]/g, (c, i: number) => (upper[i] ? c.toUpperCase() : c));
+      const mac = 'fa:16:3e:5b:1c:09';
+      const xml = wallaby.replace('FA:16:3E:5B:1C:09', spell(mac)).replace(PORT_A, spell(PORT_A));
+      return mayHoldTerm(parseTerm(mac, 'what'))(Buffer.from(xml)) && mayHoldTerm(parseTerm(PORT_A, 'what'))(Buffer.from(xml));
+    }),
+  );
+});
+
+test('mayHoldTerm: a MAC or UUID in any case, a name as its bytes; references left to the parser', () => {
+  const may = (what: string, xml: string) => mayHoldTerm(parseTerm(what, 'what'))(Buffer.from(xml));
+  assert.ok(may('fa:16:3e:5b:1c:09', wallaby));
+  assert.ok(may('fa:16:3e:5b:1c:09', wallaby.replace('FA:16:3E:5B:1C:09', 'Fa:16:3e:5B:1c:09')));
+  assert.not.ok(may('fa:16:3e:5b:1c:0a', wallaby));
+  assert.ok(may(DB_UUID.toUpperCase(), wallaby));
+  assert.ok(may(PORT_A, wallaby.replace(PORT_A, PORT_A.toUpperCase())));
+  assert.not.ok(may(PORT_B, wallaby));
+  assert.ok(may('db-1', wallaby));
+  assert.not.ok(may('db-2', wallaby));
+  assert.ok(may('db-2', wallaby.replace('db-1', 'db&#45;2')));
+  assert.ok(may('tapa3ca97e2-0c', wallaby));
 });
 
 test.run();

@@ -22,7 +22,7 @@ for (const doc of ['README.md', 'docs/admin-guide.md']) {
 test('the checker catches what it must', () => {
   assert.is(cliProblem(['list', '--csv']), 'unknown option --csv');
   assert.is(cliProblem(['frob']), 'no command "frob"');
-  assert.is(cliProblem(['find', '--json']), 'missing ADDRESS');
+  assert.is(cliProblem(['find', '--json']), 'missing WHAT');
   assert.is(cliProblem(['cache', 'sync', '--dry-run']), undefined);
   const table = invocationsIn('| command | what |\n|---|---|\n| `reconcile [--domain D]... [--check\\|--dry-run]` | x |\n');
   assert.equal(

@@ -29,3 +29,9 @@ export function fillUp(dir: string): void {
     }
   }
 }
+
+/** Remounts it read-only (or read-write again). */
+export function remount(mnt: string, mode: 'ro' | 'rw'): void {
+  const r = spawnSync('mount', ['-o', `remount,${mode}`, mnt], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`remount ${mode} ${mnt}: ${r.stderr}`);
+}

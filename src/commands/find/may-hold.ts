@@ -13,6 +13,7 @@
  * UTF-8: every character searched for is ASCII, and no byte of a multi-byte character is.
  */
 import { parseIp, type ParsedIp } from '../../core/ip';
+import type { Term } from '../../core/lookup';
 
 // Buffers, not strings: Buffer#indexOf would convert a string needle on every call.
 const NOVA_NS_STEM = Buffer.from('http://openstack.org/xmlns/libvirt/nova/');
@@ -20,6 +21,7 @@ const METADATA_OPEN = Buffer.from('<metadata');
 const METADATA_CLOSE = Buffer.from('</metadata');
 const CHARACTER_REFERENCE = Buffer.from('&#');
 const ADDRESS_ATTRIBUTE = /\saddress\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+const AMPERSAND = Buffer.from('&');
 
 export function mayHoldAddress(target: ParsedIp): (bytes: Buffer) => boolean {
   const address = Buffer.from(target.address, 'latin1');
@@ -41,4 +43,39 @@ export function mayHoldAddress(target: ParsedIp): (bytes: Buffer) => boolean {
     }
     return false;
   };
+}
+
+/**
+ * The same for the other terms `find` takes. A MAC or a UUID may be written in either case (libvirt
+ * writes lower case; a file an operator wrote may not): the exact spellings are searched first,
+ * then the file's text case-insensitively. A device or a name is searched as its UTF-8 bytes.
+ * Any `&` (an entity or character reference could spell the text) leaves it to the parser.
+ */
+export function mayHoldTerm(term: Term): (bytes: Buffer) => boolean {
+  switch (term.kind) {
+    case 'address':
+      return mayHoldAddress(term.ip);
+    case 'mac':
+    case 'uuid': {
+      const text = term.kind === 'mac' ? term.mac : term.uuid;
+      const [lower, upper] = [Buffer.from(text, 'latin1'), Buffer.from(text.toUpperCase(), 'latin1')];
+      // Its longest part without a letter is the same in any case: a file without it cannot hold
+      // the text, and is not decoded to be searched case-insensitively.
+      const caseless = Buffer.from(longestRun(text, /[^a-f]+/g), 'latin1');
+      const anyCase = new RegExp(text.replace(/[^0-9a-f]/g, '.'), 'i');
+      return (bytes) =>
+        bytes.includes(lower) ||
+        bytes.includes(upper) ||
+        bytes.includes(AMPERSAND) ||
+        ((caseless.length < 3 || bytes.includes(caseless)) && anyCase.test(bytes.toString('latin1')));
+    }
+    case 'text': {
+      const text = Buffer.from(term.text, 'utf8');
+      return (bytes) => bytes.includes(text) || bytes.includes(AMPERSAND);
+    }
+  }
+}
+
+function longestRun(text: string, run: RegExp): string {
+  return (text.match(run) ?? []).reduce((a, b) => (b.length > a.length ? b : a), '');
 }

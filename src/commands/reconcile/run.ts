@@ -43,6 +43,9 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
       progress: (done, total, last) => {
         if (io.interactive && !args.check) io.err(`\rreconcile ${done}/${total} ${last.domain} ${last.kind}\x1b[K${done === total ? '\n' : ''}`);
       },
+      warn: (line) => {
+        io.err(`nova-ipmeta: warning: ${line}\n`);
+      },
     });
   } catch (err) {
     // Libvirt down, the lock busy: the metrics say so too, then the error is reported as usual.

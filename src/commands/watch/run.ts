@@ -11,6 +11,7 @@ import { parseListenAddress, type ListenAddress } from '../../core/listen-addres
 import { ExitCode } from '../../exit-code';
 import { LAST_RUN_FILE, METRICS_CONTENT_TYPE, formatRegistries, parseRunRecord, registryOf } from '../../usecases/reconcile/metrics';
 import { WatchMetrics } from '../../usecases/watch/watch-metrics';
+import { AddressHistory } from '../../usecases/history/address-history';
 import { runWatch } from '../../usecases/watch/watcher';
 import type { Io } from '../../io';
 import type { Args } from './command';
@@ -50,6 +51,7 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
       signal: controller.signal,
       tuning: { debounceMs: args.debounce },
       ...(metrics ? { metrics } : {}),
+      history: new AddressHistory({ stateDir: settings.stateDir, ini: settings.ini, configFile: settings.configFile, log }),
     });
     return ExitCode.ok;
   } finally {

@@ -13,14 +13,24 @@ export interface DomainIdentity {
   readonly projectId?: string | undefined;
 }
 
+/** What the domain's (first) definition held when it was read, before any write: for the address history. */
+export interface Observed {
+  /** nova's name of the instance. */
+  readonly name: string | undefined;
+  readonly found: readonly (Port | ReadPort)[] | null;
+  /** Port id → the MAC it is plugged with, where known. */
+  readonly macs: Readonly<Record<string, string>>;
+}
+
 /** `ports`: what the domain's (first) definition carries once this run is over, for the metrics. */
 export type Outcome = DomainIdentity &
   (
-    | { readonly kind: 'in-sync' | 'no-cache'; readonly ports: readonly (Port | ReadPort)[] }
+    | { readonly kind: 'in-sync' | 'no-cache'; readonly ports: readonly (Port | ReadPort)[]; readonly observed?: Observed }
     | {
         readonly kind: 'repaired' | 'would-repair';
         readonly changes: Readonly<Partial<Record<Definition, readonly PortChange[]>>>;
         readonly ports: readonly (Port | ReadPort)[];
+        readonly observed?: Observed;
       }
     | { readonly kind: 'not-nova' }
     | { readonly kind: 'error'; readonly reason: string }

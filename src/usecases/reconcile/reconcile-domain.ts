@@ -6,16 +6,18 @@ import type { Element } from '@xmldom/xmldom';
 import type { PortChange } from '../../core/compare';
 import { findNovaElement, parseDomain, type Domain } from '../../core/domain';
 import { elementFingerprint } from '../../core/element-fingerprint';
+import { portMacs } from '../../core/history';
 import { comparePorts, injectPorts } from '../../core/inject';
 import { metadataPayload } from '../../core/metadata-payload';
 import type { Definition, Port, Vif } from '../../core/model';
+import type { ReadPort } from '../../core/ports-xml';
 import { InputError, SystemError } from '../../errors';
 import type { CacheStore } from '../../adapters/cache-store';
 import { dumpXml, setNovaMetadata, type DomainRef } from '../../adapters/virsh/domains';
 import { argProblem } from '../../adapters/virsh/quote';
 import type { VirshSession } from '../../adapters/virsh/session';
 import { VirshError } from '../../adapters/virsh/virsh-error';
-import type { DomainIdentity, Outcome } from './outcome';
+import type { DomainIdentity, Observed, Outcome } from './outcome';
 
 export interface ReconcileContext {
   readonly virsh: VirshSession;
@@ -50,7 +52,7 @@ export async function reconcileDomain(ctx: ReconcileContext, ref: DomainRef, pla
 async function attemptOnce(ctx: ReconcileContext, ref: DomainRef, planned: WriteDecision | undefined): Promise<Outcome | 'changed-under-us'> {
   const decision = planned ?? decide(ctx, ref, await readDefinitions(ctx.virsh, ref));
   if (decision.kind !== 'write') return decision;
-  const { identity, writes, desired } = decision;
+  const { identity, writes, desired, observed: seen } = decision;
   const changes = Object.fromEntries(writes.changed.map((w) => [w.definition, w.changes]));
 
   for (const w of writes.changed) {
@@ -64,7 +66,7 @@ async function attemptOnce(ctx: ReconcileContext, ref: DomainRef, planned: Write
     if (planned && !callsFor(nowDomain, w, decision.vifs, `${ref.name} (${w.definition})`)) return 'changed-under-us';
   }
   await write(ctx.virsh, ref, writes.changed);
-  return { ...identity, kind: 'repaired', changes, ports: desired };
+  return { ...identity, kind: 'repaired', changes, ports: desired, observed: seen };
 }
 
 /** Whether `domain`, as libvirt holds it now, needs exactly the write `w` planned elsewhere. */
@@ -83,6 +85,8 @@ export interface WriteDecision {
   readonly writes: { changed: Write[] };
   readonly desired: readonly Port[];
   readonly vifs: readonly Vif[];
+  /** What was read and desired, for the address history. */
+  readonly observed: Observed;
 }
 
 /**
@@ -113,16 +117,24 @@ function decideOr(ctx: Pick<ReconcileContext, 'cache' | 'dryRun'>, ref: DomainRe
   if (!first) return { ...identity, kind: 'not-nova' };
 
   const cached = ctx.cache.read(ref.uuid);
-  if (cached.kind === 'missing') return { ...identity, kind: 'no-cache', ports: first.domain.nova?.ports ?? [] };
+  const found = first.domain.nova?.ports ?? null;
+  if (cached.kind === 'missing') return { ...identity, kind: 'no-cache', ports: found ?? [], observed: observed(first.domain, found, [], []) };
   if (cached.kind === 'invalid') return { ...identity, kind: 'error', reason: cached.error.message };
 
   if (withoutWrite && plans.some((p) => comparePorts(p.domain, cached.vifs).kind === 'changed')) return undefined;
   const writes = plan(plans, cached.vifs);
   const desired = writes.desired;
-  if (writes.changed.length === 0) return { ...identity, kind: 'in-sync', ports: desired };
+  const seen = observed(first.domain, found, desired, cached.vifs);
+  if (writes.changed.length === 0) return { ...identity, kind: 'in-sync', ports: desired, observed: seen };
   const changes = Object.fromEntries(writes.changed.map((w) => [w.definition, w.changes]));
-  if (ctx.dryRun) return { ...identity, kind: 'would-repair', changes, ports: first.domain.nova?.ports ?? [] };
-  return { kind: 'write', identity, writes, desired, vifs: cached.vifs };
+  if (ctx.dryRun) return { ...identity, kind: 'would-repair', changes, ports: found ?? [], observed: seen };
+  return { kind: 'write', identity, writes, desired, vifs: cached.vifs, observed: seen };
+}
+
+/** What the first definition held as read, and the MAC of every port named there or desired. */
+function observed(domain: Domain, found: readonly ReadPort[] | null, desired: readonly Port[], vifs: readonly Vif[]): Observed {
+  const ids = [...(found ?? []), ...desired].map((p) => p.id);
+  return { name: domain.nova?.displayName, found, macs: portMacs(ids, domain.interfaces, vifs) };
 }
 
 /** The nova element of each definition that has one: live first for a running guest, then persistent. */

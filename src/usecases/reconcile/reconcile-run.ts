@@ -10,6 +10,7 @@ import { acquireRunLock } from '../../adapters/run-lock';
 import type { Settings } from '../../adapters/settings';
 import { listDomains, resolveDomain, type DomainRef } from '../../adapters/virsh/domains';
 import { VirshSession } from '../../adapters/virsh/session';
+import { AddressHistory } from '../history/address-history';
 import { readsXmlFiles } from '../../adapters/domain-inventory';
 import { matchListing, readDomainFiles, type CurrentFiles, type DefinitionsFromFiles } from '../../adapters/current-domain-files';
 import { decide, decideWithoutWrite, planOf, reconcileDomain, type Plan, type ReconcileContext, type WriteDecision } from './reconcile-domain';
@@ -25,6 +26,8 @@ export interface RunRequest {
   /** How long to wait for another run holding the lock. */
   readonly lockWaitMs: number;
   readonly progress?: Progress;
+  /** A warning for the operator that does not fail the run (the address history not recorded). */
+  readonly warn?: (line: string) => void;
 }
 
 export interface RunReport {
@@ -44,6 +47,10 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
   const started = Date.now();
   const lock = await acquireRunLock(req.settings.stateDir, { waitMs: req.lockWaitMs });
   const virsh = new VirshSession({ uri: req.settings.uri });
+  const { settings } = req;
+  // A dry run (and a check) changes nothing, the history included.
+  const history = req.dryRun ? undefined : new AddressHistory({ stateDir: settings.stateDir, ini: settings.ini, configFile: settings.configFile, log: req.warn ?? (() => undefined) }).begin();
+  let present: string[] | undefined;
   try {
     // The listing first: once virsh is started (a turn of the event loop), it connects and
     // answers on the other core while the files are read.
@@ -56,7 +63,17 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
     const cache = new CacheStore(req.settings.cacheDir);
     const ctx = { virsh, cache, dryRun: req.dryRun };
     const fromFiles = current?.kind === 'current' ? { current, decided: 0 } : undefined;
-    const outcomes = await reconcileDomains(ctx, refs, req.progress, fromFiles);
+    const outcomes = await reconcileDomains(
+      ctx,
+      refs,
+      (done, total, last) => {
+        history?.observe(last);
+        req.progress?.(done, total, last);
+      },
+      fromFiles,
+    );
+    // Every domain listed and done: an instance recorded before and not among them is gone.
+    if (req.domains.length === 0) present = refs.map((r) => r.uuid);
     return {
       outcomes,
       orphanCaches: req.domains.length ? [] : orphanCaches(cache, refs),
@@ -66,6 +83,7 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
       filesNotUsed: current?.kind === 'not-current' ? current.problem : undefined,
     };
   } finally {
+    history?.finish(present);
     await virsh.close();
     await lock.release();
   }

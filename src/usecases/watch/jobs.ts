@@ -12,6 +12,7 @@ import type { CacheStore } from '../../adapters/cache-store';
 import { acquireRunLock, LockBusyError, type RunLock } from '../../adapters/run-lock';
 import { listDomains, resolveDomain, type DomainRef } from '../../adapters/virsh/domains';
 import type { VirshSession } from '../../adapters/virsh/session';
+import type { AddressHistory, HistoryRun } from '../history/address-history';
 import { reconcileDomains, reconcileOrError } from '../reconcile/reconcile-run';
 import { summaryLine, type Outcome } from '../reconcile/outcome';
 import { Debouncer } from './debouncer';
@@ -38,6 +39,8 @@ export interface JobsOptions {
   readonly onBug: (err: unknown) => void;
   /** Every domain's outcome (the watcher's metrics). */
   readonly onOutcome?: (o: Outcome) => void;
+  /** Where each job records the address changes it sees. */
+  readonly history?: AddressHistory;
 }
 
 export class Jobs {
@@ -77,26 +80,36 @@ export class Jobs {
   private async run(target: Target, reasons: readonly Why[]): Promise<void> {
     const label = reasons.join(', ');
     let lock: RunLock | undefined;
+    let history: HistoryRun | undefined;
+    let present: string[] | undefined;
     try {
       lock = await this.lock();
       if (!lock) return;
+      history = this.options.history?.begin();
       const virsh = this.options.virsh();
       const ctx = { virsh, cache: this.options.cache, dryRun: false };
       if (target === ALL) {
         const started = Date.now();
-        const outcomes = await reconcileDomains(ctx, await listDomains(virsh));
+        const refs = await listDomains(virsh);
+        const outcomes = await reconcileDomains(ctx, refs, (_done, _total, o) => history?.observe(o));
+        present = refs.map((r) => r.uuid);
         for (const o of outcomes) this.report(o, label);
         this.options.log(`all domains reconciled (${label}): ${summaryLine(outcomes, (Date.now() - started) / 1000)}`);
         return;
       }
       const ref = await this.resolve(virsh, target, label);
-      if (!ref) return;
+      if (!ref) {
+        // Undefined (or never defined: then nothing was recorded and nothing is).
+        history?.gone(target);
+        return;
+      }
       const onlyMetadata = reasons.every((r) => r === 'metadata-change');
       if (onlyMetadata && this.flaps.held(ref.uuid)) {
         if (this.options.verbose) this.options.log(`${show(ref.name)}: metadata change ignored (repair war hold)`);
         return;
       }
       const outcome = await reconcileOrError(ctx, ref);
+      history?.observe(outcome);
       this.report(outcome, label);
       if (outcome.kind === 'repaired' && onlyMetadata && this.flaps.repaired(ref.uuid)) {
         this.options.log(`${show(ref.name)}: repaired again and again after metadata changes: another writer? ignoring its metadata changes for a while`);
@@ -108,6 +121,7 @@ export class Jobs {
       // The session restarts its virsh by itself if that died: nothing to reset here.
       this.options.log(`${target === ALL ? 'all domains' : target}: error (${label}): ${messageOf(err)}`);
     } finally {
+      history?.finish(present);
       await lock?.release();
     }
   }

@@ -7,7 +7,7 @@ import { parseUuid, type Uuid } from '../../core/model';
 import { lifecycleOf, metadataChangeOf, type VirshEvent } from '../../adapters/virsh/event-line';
 
 /** Why a domain is reconciled; shown in the log line (`instance-00000001: repaired (device-added)`). */
-export type Reason = 'device-added' | 'device-removed' | 'metadata-change' | 'defined' | 'started' | 'migrated' | 'cache';
+export type Reason = 'device-added' | 'device-removed' | 'metadata-change' | 'defined' | 'started' | 'migrated' | 'undefined' | 'cache';
 
 /**
  * The reason an event gives to reconcile its domain, or undefined. A metadata change in another
@@ -35,6 +35,8 @@ export function eventReason(e: VirshEvent): Reason | undefined {
       // snapshot, wakeup) is done when it is reported.
       if (lifecycle?.event === 'Started') return lifecycle.detail === 'Migrated' ? undefined : 'started';
       if (lifecycle?.event === 'Resumed' && lifecycle.detail === 'Migrated') return 'migrated';
+      // Its job finds no domain, and records the instance gone from the address history.
+      if (lifecycle?.event === 'Undefined') return 'undefined';
       return undefined;
     }
     default:

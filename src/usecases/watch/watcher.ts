@@ -14,6 +14,7 @@ import { VirshSession } from '../../adapters/virsh/session';
 import { watchCacheSource } from './cache-source';
 import { DomainNames } from './domain-names';
 import { superviseEvents } from './event-source';
+import type { AddressHistory } from '../history/address-history';
 import { Jobs, show } from './jobs';
 import type { Outcome } from '../reconcile/outcome';
 import { eventReason } from './triggers';
@@ -33,6 +34,8 @@ export interface WatchOptions {
   readonly tuning?: Partial<Tuning>;
   /** Counts the watcher's work, for its /metrics endpoint. */
   readonly metrics?: WatchMetrics;
+  /** Where the address changes the watcher sees are recorded. */
+  readonly history?: AddressHistory;
 }
 
 export interface Tuning {
@@ -83,6 +86,7 @@ export async function runWatch(options: WatchOptions): Promise<void> {
     log,
     verbose,
     signal: stop.signal,
+    ...(options.history ? { history: options.history } : {}),
     debounceMs: tuning.debounceMs,
     maxDelayMs: tuning.maxDelayMs,
     lockSliceMs: tuning.lockSliceMs,
