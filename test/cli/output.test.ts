@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { formatListing, type Column } from '../../src/cli/output';
 import { UsageError } from '../../src/errors';
 import { fixturePath, runInProcess } from '../support/cli';
+import { standInDaemon } from '../support/stand-in-daemon';
 
 interface Row {
   name: string;
@@ -50,10 +51,12 @@ test('an unknown column, or --json with another format: usage errors', () => {
 
 test('list and show over real XML files: control characters in names never reach the terminal raw', async () => {
   const root = mkdtempSync(join(tmpdir(), 'nova-ipmeta-output-'));
+  let daemon: Awaited<ReturnType<typeof standInDaemon>> | undefined;
   try {
     const [live, persistent] = [join(root, 'live'), join(root, 'persistent')];
     mkdirSync(live);
     mkdirSync(persistent);
+    daemon = await standInDaemon(live);
     // What XML lets a name hold: DEL, the C1 controls (U+009B is a terminal's CSI), TAB, line breaks.
     const hostile = 'x\u009b31m\u007f\u0085\t&#10;y';
     const xml = readFileSync(fixturePath('domains/wallaby-nova-ports.xml'), 'utf8')
@@ -76,6 +79,7 @@ test('list and show over real XML files: control characters in names never reach
     assert.is(show.code, 0, show.stderr);
     assert.ok(show.stdout.startsWith(`domain vm${escaped}  uuid 0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5  definition persistent  name db${escaped}  namespace `), show.stdout);
   } finally {
+    daemon?.stop();
     rmSync(root, { recursive: true, force: true });
   }
 });

@@ -2,8 +2,7 @@
  * `list`, `find` and `show` reading libvirt's XML directories, through runMain as the operator
  * runs them: real files in temporary directories laid out as libvirt lays them out.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -13,6 +12,7 @@ import { runInProcess } from '../support/cli';
 import { parseIp } from '../../src/core/ip';
 import { readsXmlFiles } from '../../src/adapters/domain-inventory';
 import { daemonKeepsDirs } from '../../src/adapters/domain-xml-files';
+import { standInDaemon, type StandInDaemon } from '../support/stand-in-daemon';
 import { DEFAULTS } from '../../src/adapters/settings';
 import { mayHoldAddress, mayHoldTerm } from '../../src/commands/find/may-hold';
 import { parseTerm } from '../../src/core/lookup';
@@ -63,7 +63,7 @@ let config: string;
  * A process named libvirtd in this mount namespace (a copy of sleep): its pid in the live
  * directory's driver.pid makes the files provably the daemon's, so they answer alone.
  */
-let daemon: ChildProcess;
+let daemon: StandInDaemon;
 
 test.before(async () => {
   root = mkdtempSync(join(tmpdir(), 'read-commands-'));
@@ -77,10 +77,7 @@ test.before(async () => {
   writeFileSync(config, '');
   writeFileSync(join(live, 'instance-0000002b.xml'), domstatus(dbLive));
   writeFileSync(join(live, 'instance-0000002b.pid'), '4242');
-  copyFileSync('/bin/sleep', join(root, 'libvirtd'));
-  daemon = spawn(join(root, 'libvirtd'), ['600'], { stdio: 'ignore' });
-  await new Promise((resolve, reject) => daemon.once('spawn', resolve).once('error', reject));
-  writeFileSync(join(live, 'driver.pid'), `${daemon.pid}\n`);
+  daemon = await standInDaemon(live);
   // Not a domain: ignored without a word.
   writeFileSync(join(live, 'capabilities.xml'), '<capabilities><host/></capabilities>\n');
   writeFileSync(join(persistent, 'instance-0000002b.xml'), dbPersistent);
@@ -96,7 +93,7 @@ test.before(async () => {
 });
 
 test.after(() => {
-  daemon.kill();
+  daemon.stop();
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -15,6 +15,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBundleAsync, type Run } from '../../support/cli';
 import { NS_1_1 } from '../../support/nova-guest';
+import { standInDaemon, type StandInDaemon } from '../../support/stand-in-daemon';
 
 const t = suite('cache sync: protocol faults');
 const A = '0a0a0a0a-0000-4000-8000-00000000000a';
@@ -29,6 +30,7 @@ let server: http.Server;
 let base = '';
 let work = '';
 let state = '';
+let daemon: StandInDaemon | undefined;
 const drips: NodeJS.Timeout[] = [];
 
 function json(res: http.ServerResponse, body: unknown, delayMs = 0): void {
@@ -60,6 +62,8 @@ t.before(async () => {
   mkdirSync(state, { mode: 0o700 });
   mkdirSync(join(work, 'xml'));
   mkdirSync(join(work, 'live'));
+  // The files answer alone: no libvirt runs in the unit group.
+  daemon = await standInDaemon(join(work, 'live'));
   for (const [i, uuid] of [A, B].entries()) {
     writeFileSync(
       join(work, 'xml', `instance-${i}.xml`),
@@ -69,6 +73,7 @@ t.before(async () => {
 });
 
 t.after(() => {
+  daemon?.stop();
   for (const d of drips) clearInterval(d);
   server.closeAllConnections();
   server.close();
