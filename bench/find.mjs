@@ -6,13 +6,13 @@
 //
 // Usage: npm run build && node bench/find.mjs [--domains N] [--runs N] [--no-virsh] [--bundle FILE]
 // (--bundle: measure another build of the CLI, e.g. one without a command, to see what it costs)
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { measure, report } from './lib.mjs';
+import { measure, report, standInDaemon } from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -76,7 +76,7 @@ function domainXml(i) {
 
 let uri;
 let ok = false;
-let standIn;
+let stopStandIn;
 try {
   sh(['bash', HARNESS, 'deps']);
   uri = sh(['bash', HARNESS, 'start', root]).stdout.trim();
@@ -125,10 +125,7 @@ try {
   // libvirt for what they lack (docs/design.md, "libvirt's own XML files"): a process named
   // libvirtd in this mount namespace (a copy of sleep), named by their driver.pid, stands in for
   // a host's daemon.
-  copyFileSync('/bin/sleep', join(work, 'libvirtd'));
-  standIn = spawn(join(work, 'libvirtd'), ['3600'], { stdio: 'ignore' });
-  await new Promise((resolve, reject) => standIn.once('spawn', resolve).once('error', reject));
-  for (const d of [liveDir, emptyDir]) writeFileSync(join(d, 'driver.pid'), `${standIn.pid}\n`);
+  stopStandIn = await standInDaemon(work, [liveDir, emptyDir]);
 
   const last = N - 1;
   const v4 = `10.${(last >> 8) & 255}.${last & 255}.5`;
@@ -191,7 +188,7 @@ try {
   }
   ok = true;
 } finally {
-  standIn?.kill();
+  stopStandIn?.();
   if (uri) spawnSync('bash', [HARNESS, 'stop', root], { stdio: 'inherit' });
   rmSync(work, { recursive: true, force: true });
   if (!ok) process.exitCode = 1;

@@ -45,3 +45,20 @@ export function sh(argv, input) {
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
   return r.stdout;
 }
+
+/**
+ * A process named libvirtd in this mount namespace (a copy of sleep), written into each live
+ * directory's driver.pid: made-up XML directories then count as a running daemon's own, so the
+ * read commands answer from their files alone (docs/design.md, "libvirt's own XML files").
+ * Returns its stop.
+ */
+export async function standInDaemon(workDir, liveDirs) {
+  const { copyFileSync, writeFileSync } = await import('node:fs');
+  const { spawn } = await import('node:child_process');
+  const { join } = await import('node:path');
+  copyFileSync('/bin/sleep', join(workDir, 'libvirtd'));
+  const child = spawn(join(workDir, 'libvirtd'), ['3600'], { stdio: 'ignore' });
+  await new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject));
+  for (const d of liveDirs) writeFileSync(join(d, 'driver.pid'), `${child.pid}\n`);
+  return () => child.kill('SIGKILL');
+}

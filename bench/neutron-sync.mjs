@@ -6,7 +6,8 @@
 //    included) of a full sync, of a quiet incremental poll, and of a poll after one floating IP
 //    moved; then per host and hour (one run a minute, a full sync an hour) for N instances, and
 //    for 1,000 such hosts, against the baseline of a full sync every minute, measured in the same run.
-// The instances are domain XML files read with --persistent-xml-dir (no libvirt needed); each
+// The instances are domain XML files read with --persistent-xml-dir (no libvirt needed: a
+// stand-in daemon makes them count as its own, bench/lib.mjs); each
 // has one port, every 4th a second one, every 2nd a floating IP.
 // Usage: node bench/neutron-sync.mjs [--instances N] [--changes-per-hour C]   (root; installs
 // python3-neutron if missing)
@@ -17,6 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { standInDaemon } from './lib.mjs';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -46,6 +48,8 @@ const freePort = () =>
   });
 
 const root = mkdtempSync(join(tmpdir(), 'nova-ipmeta-bench-neutron-'));
+/** The stand-in daemons' stops. */
+const stops = [];
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 let apiCalls = 0;
@@ -100,6 +104,7 @@ try {
     const live = join(dir, 'live');
     mkdirSync(xml, { recursive: true });
     mkdirSync(live);
+    stops.push(await standInDaemon(dir, [live]));
     for (const d of instances.slice(0, size)) {
       writeFileSync(
         join(xml, `${d.name}.xml`),
@@ -177,6 +182,7 @@ try {
   spawnSync('tail', ['-n', '40', join(root, 'neutron', 'neutron.log')], { stdio: 'inherit' });
   throw err;
 } finally {
+  for (const stop of stops) stop();
   spawnSync('bash', [HARNESS, 'stop', join(root, 'neutron')], { stdio: 'inherit' });
   rmSync(root, { recursive: true, force: true });
 }
