@@ -18,15 +18,12 @@ export interface DomainRef {
    * guest's current run carries the same `<domain id=...>` (the read from libvirt's files checks it).
    */
   id?: number;
-  /** Running without a persistent definition (`virsh create`): `dumpxml --inactive` gives the live one, `--config` fails. */
-  transient?: boolean;
 }
 
 /**
  * Every domain, running or not, in virsh's order: one command, `list --all --uuid --id --name`
  * (`UUID ID NAME` per line, `-` for the ID of an inactive domain: exactly that format, names as they are).
- * A virsh without `--id` gets the two listings it always had. With guests running, one more
- * command names the transient ones.
+ * A virsh without `--id` gets the two listings it always had.
  */
 export async function listDomains(s: VirshSession): Promise<DomainRef[]> {
   let all: DomainRef[];
@@ -38,10 +35,29 @@ export async function listDomains(s: VirshSession): Promise<DomainRef[]> {
     const active = new Set(parseUuids(await s.run(['list', '--uuid'])));
     all = named.map(({ uuid, name }) => ({ uuid, name, active: active.has(uuid) }));
   }
-  // Only a running guest can be transient: no second command on a host with none running.
-  if (!all.some((d) => d.active)) return all;
-  const transient = new Set(parseUuids(await s.run(['list', '--transient', '--uuid'])));
-  return all.map((d) => (transient.has(d.uuid) ? { ...d, transient: true } : d));
+  return all;
+}
+
+/**
+ * The running guests without a persistent definition (`virsh create`): for them `dumpxml
+ * --inactive` gives the live definition and `metadata --config` fails. Asked once, and only when
+ * a write to a running guest's persistent definition needs to know (nova defines every guest, so
+ * an in-sync run never asks).
+ */
+export class TransientDomains {
+  private uuids: Promise<ReadonlySet<Uuid>> | undefined;
+
+  constructor(private readonly s: VirshSession) {}
+
+  async has(uuid: Uuid): Promise<boolean> {
+    this.uuids ??= this.s.run(['list', '--transient', '--uuid']).then((out) => new Set(parseUuids(out)));
+    try {
+      return (await this.uuids).has(uuid);
+    } catch (err) {
+      this.uuids = undefined;
+      throw err;
+    }
+  }
 }
 
 /**

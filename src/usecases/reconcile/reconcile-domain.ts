@@ -13,7 +13,7 @@ import type { Definition, Port, Vif } from '../../core/model';
 import type { ReadPort } from '../../core/ports-xml';
 import { InputError, SystemError } from '../../errors';
 import type { CacheStore } from '../../adapters/cache-store';
-import { dumpXml, setNovaMetadata, type DomainRef } from '../../adapters/virsh/domains';
+import { dumpXml, setNovaMetadata, type DomainRef, type TransientDomains } from '../../adapters/virsh/domains';
 import { argProblem } from '../../adapters/virsh/quote';
 import type { VirshSession } from '../../adapters/virsh/session';
 import { VirshError } from '../../adapters/virsh/virsh-error';
@@ -21,6 +21,8 @@ import type { DomainIdentity, Observed, Outcome } from './outcome';
 
 export interface ReconcileContext {
   readonly virsh: VirshSession;
+  /** Of this run or job: asked at most once. */
+  readonly transients: TransientDomains;
   readonly cache: CacheStore;
   readonly dryRun: boolean;
 }
@@ -50,7 +52,9 @@ export async function reconcileDomain(ctx: ReconcileContext, ref: DomainRef, pla
 }
 
 async function attemptOnce(ctx: ReconcileContext, ref: DomainRef, planned: WriteDecision | undefined): Promise<Outcome | 'changed-under-us'> {
-  const decision = planned ?? decide(ctx, ref, await readDefinitions(ctx.virsh, ref));
+  const decided = planned ?? decide(ctx, ref, await readDefinitions(ctx.virsh, ref));
+  if (decided.kind !== 'write') return decided;
+  const decision = await withoutTransientConfig(ctx, ref, decided);
   if (decision.kind !== 'write') return decision;
   const { identity, writes, desired, observed: seen } = decision;
   const changes = Object.fromEntries(writes.changed.map((w) => [w.definition, w.changes]));
@@ -67,6 +71,18 @@ async function attemptOnce(ctx: ReconcileContext, ref: DomainRef, planned: Write
   }
   await write(ctx.virsh, ref, writes.changed);
   return { ...identity, kind: 'repaired', changes, ports: desired, observed: seen };
+}
+
+/**
+ * A transient guest has no persistent definition (what `dumpxml --inactive` gave was its live
+ * one): nothing to keep true there, and `metadata --config` would fail.
+ */
+async function withoutTransientConfig(ctx: ReconcileContext, ref: DomainRef, decision: WriteDecision): Promise<Decision> {
+  const persistent = decision.writes.changed.filter((w) => w.definition === 'persistent');
+  if (!ref.active || persistent.length === 0 || !(await ctx.transients.has(ref.uuid))) return decision;
+  const changed = decision.writes.changed.filter((w) => w.definition !== 'persistent');
+  if (changed.length > 0) return { ...decision, writes: { changed } };
+  return { ...decision.identity, kind: 'in-sync', ports: decision.desired, observed: decision.observed };
 }
 
 /** Whether `domain`, as libvirt holds it now, needs exactly the write `w` planned elsewhere. */
@@ -139,7 +155,7 @@ function observed(domain: Domain, found: readonly ReadPort[] | null, desired: re
 
 /** The nova element of each definition that has one: live first for a running guest, then persistent. */
 async function readDefinitions(virsh: VirshSession, ref: DomainRef): Promise<Plan[]> {
-  const definitions: Definition[] = ref.active ? (ref.transient ? ['live'] : ['live', 'persistent']) : ['persistent'];
+  const definitions: Definition[] = ref.active ? ['live', 'persistent'] : ['persistent'];
   const plans: Plan[] = [];
   for (const definition of definitions) {
     let xml: string;

@@ -8,7 +8,7 @@ import { isExpectedFailure, messageOf } from '../../errors';
 import { CacheStore } from '../../adapters/cache-store';
 import { acquireRunLock } from '../../adapters/run-lock';
 import type { Settings } from '../../adapters/settings';
-import { listDomains, resolveDomain, type DomainRef } from '../../adapters/virsh/domains';
+import { TransientDomains, listDomains, resolveDomain, type DomainRef } from '../../adapters/virsh/domains';
 import { VirshSession } from '../../adapters/virsh/session';
 import { AddressHistory } from '../history/address-history';
 import { readsXmlFiles } from '../../adapters/domain-inventory';
@@ -61,7 +61,7 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
     const refs = await listing;
     const current = files && matchListing(files, refs);
     const cache = new CacheStore(req.settings.cacheDir);
-    const ctx = { virsh, cache, dryRun: req.dryRun };
+    const ctx = { virsh, transients: new TransientDomains(virsh), cache, dryRun: req.dryRun };
     const fromFiles = current?.kind === 'current' ? { current, decided: 0 } : undefined;
     const outcomes = await reconcileDomains(
       ctx,

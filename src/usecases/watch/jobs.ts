@@ -10,7 +10,7 @@ import { NotFoundError, isExpectedFailure, messageOf, quote } from '../../errors
 import type { Uuid } from '../../core/model';
 import type { CacheStore } from '../../adapters/cache-store';
 import { acquireRunLock, LockBusyError, type RunLock } from '../../adapters/run-lock';
-import { listDomains, resolveDomain, type DomainRef } from '../../adapters/virsh/domains';
+import { TransientDomains, listDomains, resolveDomain, type DomainRef } from '../../adapters/virsh/domains';
 import type { VirshSession } from '../../adapters/virsh/session';
 import type { AddressHistory, HistoryRun } from '../history/address-history';
 import { reconcileDomains, reconcileOrError } from '../reconcile/reconcile-run';
@@ -87,7 +87,7 @@ export class Jobs {
       if (!lock) return;
       history = this.options.history?.begin();
       const virsh = this.options.virsh();
-      const ctx = { virsh, cache: this.options.cache, dryRun: false };
+      const ctx = { virsh, transients: new TransientDomains(virsh), cache: this.options.cache, dryRun: false };
       if (target === ALL) {
         const started = Date.now();
         const refs = await listDomains(virsh);

@@ -15,7 +15,7 @@ import { runBundle } from '../../support/cli';
 import { cachePut as putCache, makeVif, novaInstance, NS_1_1, type TestVif } from '../../support/nova-guest';
 import { expectedPorts, portsOf } from '../../support/ports-of';
 import { VirshSession } from '../../../src/adapters/virsh/session';
-import { listDomains } from '../../../src/adapters/virsh/domains';
+import { TransientDomains, listDomains } from '../../../src/adapters/virsh/domains';
 import { matchListing, readDomainFiles } from '../../../src/adapters/current-domain-files';
 import { CacheStore } from '../../../src/adapters/cache-store';
 import { reconcileDomains } from '../../../src/usecases/reconcile/reconcile-run';
@@ -198,7 +198,7 @@ for (const [change, make] of Object.entries(changes)) {
       const current = matchListing(files, refs);
       if (current.kind !== 'current') throw new Error(current.problem);
       const fromFiles = { current, decided: 0 };
-      const outcomes = await reconcileDomains({ virsh, cache: new CacheStore(join(state, 'network_info')), dryRun: false }, refs, undefined, fromFiles);
+      const outcomes = await reconcileDomains({ virsh, transients: new TransientDomains(virsh), cache: new CacheStore(join(state, 'network_info')), dryRun: false }, refs, undefined, fromFiles);
       assert.is(outcomes.find((o) => o.uuid === twoPorts.uuid)?.kind, 'repaired');
       assert.is(fromFiles.decided, ALL - 1);
     } finally {
