@@ -17,7 +17,7 @@ import { InputError, SystemError } from '../errors';
 import { parseRecord, type HistoryRecord } from '../core/history';
 import type { Ini } from '../core/ini';
 import { writeFileAtomic } from './atomic-file';
-import { readRegularFile } from './file-read';
+import { readStateFile } from './state-file';
 import { errnoCode, showPath, systemFailure } from './os-error';
 import { ensurePrivateDir, inspectPrivateDir, trustProblem } from './state-dir';
 
@@ -271,24 +271,7 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 
 /** current.json as text; undefined when there is none (or no history directory). Throws SystemError when it cannot be read or trusted. */
 export function readHistoryState(dir: string): string | undefined {
-  if (inspectPrivateDir(dir) === 'missing') return undefined;
-  const path = join(dir, STATE_FILE);
-  let fd: number;
-  try {
-    fd = openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw systemFailure('read', path, err);
-  }
-  try {
-    checkFile(fstatSync(fd), path);
-    return readRegularFile(fd, { maxBytes: STATE_MAX_BYTES }).toString('utf8');
-  } catch (err) {
-    if (err instanceof SystemError) throw err;
-    throw systemFailure('read', path, err);
-  } finally {
-    closeSync(fd);
-  }
+  return readStateFile(dir, STATE_FILE, STATE_MAX_BYTES);
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * A small file of the tool's own in the state directory (the last run's record), under the same
+ * A small file of the tool's own in a private directory (the last run's record, the address history's current.json), under the same
  * trust rules as the cache (state-dir.ts): written atomically, 0600; read only when it is a
  * regular file (never through a symbolic link, never blocking on a FIFO) that no one else could
  * have written, and up to a bound.
