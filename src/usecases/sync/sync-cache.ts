@@ -30,7 +30,7 @@ import { allDomains } from '../../adapters/domain-inventory';
 import { acquireRunLock, type RunLock } from '../../adapters/run-lock';
 import type { Settings } from '../../adapters/settings';
 import { findCredentials, whereLooked, type CredentialFlags, type CredentialSource, type OpenStackConfig } from '../../adapters/openstack/credentials';
-import { Budget } from '../../adapters/openstack/http';
+import { Budget, HttpStatusError } from '../../adapters/openstack/http';
 import { NeutronClient } from '../../adapters/openstack/neutron';
 import { findNovaConfig, HOST_PLACES, type NovaConfigPlaces } from '../../adapters/openstack/nova-config';
 import { TokenCache } from '../../adapters/openstack/token-cache';
@@ -121,8 +121,12 @@ async function syncLocked(settings: Settings, config: OpenStackConfig, domains: 
   let fetch: readonly string[];
   let view: NeutronView;
   try {
-    if (why === undefined && before) {
-      const affected = await changedInstances(client, before, domains);
+    // A Neutron whose filter validation does not know `changed_since` (neutron.conf's
+    // filter_validation, on by default, with a timestamp plugin that declares no filter) answers
+    // a poll with HTTP 400: then this run is a full sync, as every run will be there.
+    const affected = why === undefined && before ? await changedInstancesOr400(client, before, domains) : undefined;
+    if (affected === 'refused') why = 'Neutron refuses changed_since (filter_validation): every sync is a full one';
+    if (why === undefined && before && affected instanceof Set) {
       // Neutron's clock now behind the time we asked from: the state cannot be trusted.
       if ((client.firstAnswerAt?.getTime() ?? Infinity) < Date.parse(before.since)) why = "Neutron's clock is behind the last sync's";
       fetch = why === undefined ? domains.filter((u) => affected.has(u) || before.instances[u] === undefined) : domains;
@@ -190,6 +194,15 @@ function fullReason(state: SyncState | undefined, key: string, now: number, inte
   if (now < state.fullAt) return 'the clock is behind the last full sync';
   if (now - state.fullAt >= intervalMs) return `the last full sync is ${Math.round((now - state.fullAt) / 1000)} s old`;
   return undefined;
+}
+
+async function changedInstancesOr400(client: NeutronClient, state: SyncState, domains: readonly string[]): Promise<Set<string> | 'refused'> {
+  try {
+    return await changedInstances(client, state, domains);
+  } catch (err) {
+    if (err instanceof HttpStatusError && err.status === 400 && err.message.includes('changed_since')) return 'refused';
+    throw err;
+  }
 }
 
 /** The instances (known to the state) whose ports or floating IPs changed since the last sync. */

@@ -241,6 +241,25 @@ t('incremental polls see a deleted floating IP and a port attached; a detached p
   await n.api('DELETE', `/v2.0/ports/${c1}`);
 });
 
+t("Neutron's own default, filter_validation on: a poll's changed_since is refused (HTTP 400), so the run is a full sync", () => {
+  const files = [guestA, guestB, guestC].map((g) => readFileSync(cacheFile(g), 'utf8'));
+  n.stop();
+  n.start({ extraConfig: '[DEFAULT]\nfilter_validation = true\n' });
+  try {
+    // A sync state that calls for a poll: the full sync just made.
+    assert.is(cli('cache', 'sync', '--full').code, 0);
+    const r = cli('cache', 'sync', '--json');
+    assert.is(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as SyncReport & { why?: string };
+    assert.equal([report.mode, report.fetched, report.written, report.unchanged], ['full', 3, [], 3]);
+    assert.match(report.why ?? '', 'changed_since');
+    assert.equal([guestA, guestB, guestC].map((g) => readFileSync(cacheFile(g), 'utf8')), files);
+  } finally {
+    n.stop();
+    n.start();
+  }
+});
+
 t("pagination: with Neutron's pagination_max_limit every page of every list is read", () => {
   const files = [guestA, guestB, guestC].map((g) => readFileSync(cacheFile(g), 'utf8'));
   n.stop();

@@ -23,6 +23,7 @@ import { PROJECT, startNeutron, type RealNeutron } from '../../support/neutron';
 import { startKeystone, type RealKeystone } from '../../support/keystone';
 import { BUNDLE, fixturePath, runBundle, type Run } from '../../support/cli';
 import { NS_1_1 } from '../../support/nova-guest';
+import { standInDaemon, type StandInDaemon } from '../../support/stand-in-daemon';
 import { parseIni } from '../../../src/core/ini';
 
 const t = suite("cache sync from nova-compute's own config");
@@ -30,6 +31,8 @@ let n: RealNeutron;
 let k: RealKeystone;
 let work: string;
 let state: string;
+/** The XML files answer alone: the sync's instances come from them, no libvirt needed. */
+let daemon: StandInDaemon | undefined;
 const NEUTRON_PASSWORD = `np-${randomUUID()}`;
 const NOWHERE = 'http://127.0.0.1:9/nowhere';
 const instances = [randomUUID(), randomUUID()];
@@ -117,6 +120,7 @@ async function setUp(): Promise<void> {
   mkdirSync(state, { mode: 0o700 });
   mkdirSync(join(work, 'live'));
   mkdirSync(join(work, 'xml'));
+  daemon = await standInDaemon(join(work, 'live'));
   [n, k] = await Promise.all([startNeutron(), startKeystone()]);
   // Keystone as a deployment has it: a service project, a neutron user with the admin role there.
   const project = (await k.api('POST', '/v3/projects', { project: { name: 'service', domain_id: 'default' } })).project as { id: string };
@@ -141,6 +145,7 @@ async function setUp(): Promise<void> {
 }
 
 t.after(() => {
+  daemon?.stop();
   for (const p of procs) stop(p);
   k.destroy();
   n.destroy();
