@@ -184,7 +184,17 @@ t('cache sync writes each nova instance, and reconcile puts the right <nova:port
   assert.is(portsOf(await config(notNova)), null);
 });
 
-t('a second sync is a poll for changes: three near-empty questions, nothing fetched, nothing written', () => {
+/**
+ * A poll asks again about changes up to 30 s older than the last sync (sync-cache.ts, OVERLAP_MS:
+ * changes committed a little after their timestamp): waiting that long first makes the earlier
+ * steps' changes old news, so that a poll's counts are those of the step under test alone.
+ */
+const settle = () => sleep(31_000);
+
+t('a poll on a quiet cloud: three near-empty questions, nothing fetched, nothing written', async () => {
+  await settle();
+  // The first poll after the set-up still asks about its last 30 s (the full sync's overlap).
+  assert.is(cli('cache', 'sync').code, 0);
   const before = [guestA, guestB, guestC].map((g) => [readFileSync(cacheFile(g), 'utf8'), statSync(cacheFile(g)).mtimeMs]);
   const r = cli('cache', 'sync', '--json');
   assert.is(r.code, 0, r.stderr);
@@ -198,6 +208,7 @@ t('a second sync is a poll for changes: three near-empty questions, nothing fetc
 });
 
 t('reconcile --sync brings a floating IP change into the XML in one run', async () => {
+  await settle();
   await n.api('PUT', `/v2.0/floatingips/${ids.fip}`, { floatingip: { port_id: null } });
   const before = readFileSync(cacheFile(guestA), 'utf8');
   const dry = cli('reconcile', '--sync', '--dry-run');
@@ -221,14 +232,17 @@ const poll = (...more: string[]) => {
 
 t('incremental polls see a deleted floating IP and a port attached; a detached port waits for the full sync', async () => {
   await n.api('PUT', `/v2.0/routers/${ids.router}/add_router_interface`, { subnet_id: ids.storageV4 });
+  await settle();
   const fip = await n.api('POST', '/v2.0/floatingips', { floatingip: { project_id: PROJECT, floating_network_id: ids.public, port_id: ids.a2, fixed_ip_address: '10.2.0.11' } });
   const second = (fip.floatingip as { id: string; floating_ip_address: string });
   assert.equal(poll().written, [guestA.uuid], 'a floating IP associated');
+  await settle();
   await n.api('DELETE', `/v2.0/floatingips/${second.id}`);
   const deleted = poll();
   assert.equal([deleted.mode, deleted.fetched, deleted.written], ['incremental', 1, [guestA.uuid]], 'a deleted floating IP shows in no changed_since answer: its existence is asked');
   assert.not.ok(readFileSync(cacheFile(guestA), 'utf8').includes(second.floating_ip_address));
 
+  await settle();
   const c1 = await port(guestC, 0, 'private', [{ subnet: 'privateV4', ip: '10.1.0.31' }]);
   const attached = poll();
   assert.equal([attached.fetched, attached.written], [1, [guestC.uuid]]);
