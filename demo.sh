@@ -58,7 +58,8 @@ prepare() {
 		# ca-certificates: Debian's Node uses the system's CAs, and npm reaches its registry by HTTPS.
 		local -a apt=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends nodejs npm ca-certificates)
 		bold "installing Node and npm (apt-get install nodejs npm ca-certificates)"
-		"${apt[@]}" >/dev/null || { apt-get update -q >/dev/null && "${apt[@]}" >/dev/null; } ||
+		# A fresh machine may have no package lists yet: the first try's "Unable to locate" is not shown.
+		"${apt[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null && "${apt[@]}" >/dev/null; } ||
 			die "could not install nodejs and npm with apt-get"
 	fi
 	cd "$HERE"

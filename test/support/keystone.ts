@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,7 +70,7 @@ export async function startKeystone(): Promise<RealKeystone> {
         });
         const text = await res.text();
         if (res.ok) return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
-        if (res.status !== 500 || attempt === 5) throw new Error(`${method} ${path}: HTTP ${res.status}: ${text}`);
+        if (res.status !== 500 || attempt === 5) throw new Error(`${method} ${path}: HTTP ${res.status}: ${text}${res.status === 500 ? `\nkeystone.log ends:\n${logTail()}` : ''}`);
         await new Promise((r) => setTimeout(r, 1000));
       }
     },
@@ -88,4 +88,13 @@ export async function startKeystone(): Promise<RealKeystone> {
     },
   };
   return k;
+
+  /** Keystone's own account of a 500. */
+  function logTail(): string {
+    try {
+      return readFileSync(join(root, 'keystone.log'), 'utf8').split('\n').slice(-30).join('\n');
+    } catch {
+      return '(no keystone.log)';
+    }
+  }
 }
