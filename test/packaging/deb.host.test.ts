@@ -158,11 +158,14 @@ t('systemd-analyze verify passes and security is recorded', () => {
   assert.is(verify.code, 0, verify.stderr);
   assert.is(verify.stdout + verify.stderr, '');
   figures.verify = 'clean';
-  for (const unit of ['nova-ipmeta-watch.service', 'nova-ipmeta-reconcile.service']) {
+  // As shipped: any loosening of the hardening shows here. The reconcile unit reads nova-compute's
+  // config through /proc/PID/root (nova's user, perhaps in a container), which takes
+  // CAP_SYS_PTRACE and ProtectProc=default: 0.5 more than the watcher, which needs neither.
+  const ceiling = { 'nova-ipmeta-watch.service': 2.0, 'nova-ipmeta-reconcile.service': 2.5 };
+  for (const [unit, most] of Object.entries(ceiling)) {
     const e = exposure(h, unit);
     figures[`exposure_${unit.replace(/^nova-ipmeta-|\.service$/g, '')}`] = e;
-    // 2.0 ("OK") as shipped: any loosening of the hardening shows here.
-    assert.ok(e <= 2.0, `${unit}: systemd-analyze security exposure ${e} > 2.0`);
+    assert.ok(e <= most, `${unit}: systemd-analyze security exposure ${e} > ${most}`);
   }
 });
 

@@ -61,11 +61,17 @@ export async function startKeystone(): Promise<RealKeystone> {
     async api(method, path, body, headers = {}) {
       token ??= await login();
       // sqlite under Keystone's development server now and then answers "database is locked"
-      // (HTTP 500) to a write: tried again, a few times.
+      // (HTTP 500) to a write: tried again, a few times. A lock that outlasts two tries is held by
+      // a transaction the server left open (its keystone.out shows it): a restart of the server
+      // (same database, keys and port) lets it go.
       for (let attempt = 1; ; attempt++) {
+        if (attempt === 3) {
+          stop();
+          start();
+        }
         const res = await fetch(`${url}${path}`, {
           method,
-          headers: { 'content-type': 'application/json', 'x-auth-token': token.value, ...headers },
+          headers: { 'content-type': 'application/json', 'x-auth-token': (token ??= await login()).value, ...headers },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
         const text = await res.text();
@@ -92,7 +98,8 @@ export async function startKeystone(): Promise<RealKeystone> {
   /** Keystone's own account of a 500. */
   function logTail(): string {
     try {
-      return readFileSync(join(root, 'keystone.log'), 'utf8').split('\n').slice(-30).join('\n');
+      const tail = (name: string, n: number) => readFileSync(join(root, name), 'utf8').split('\n').slice(-n).join('\n');
+      return `${tail('keystone.log', 8)}\nkeystone.out ends:\n${tail('keystone.out', 30)}`;
     } catch {
       return '(no keystone.log)';
     }

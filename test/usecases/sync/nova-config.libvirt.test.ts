@@ -13,7 +13,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -357,7 +357,11 @@ t("a missing or unreadable nova.conf, a wrong password, a Keystone that is down:
   chmodSync(join(work, 'private'), 0o755);
   const config = ourConfig(`[cache_sync]\nnova_config = ${secret}\n`);
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, NOVA_IPMETA_CONFIG: config, HOME: '/nonexistent' };
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BUNDLE, 'cache', 'sync'], { encoding: 'utf8', env, cwd: '/' });
+  // A copy of the program that user can read (the checkout may be in root's 0700 home).
+  const bundle = join(work, 'nova-ipmeta.cjs');
+  copyFileSync(BUNDLE, bundle);
+  chmodSync(bundle, 0o755);
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bundle, 'cache', 'sync'], { encoding: 'utf8', env, cwd: '/' });
   oneLine({ code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }, 2, /^nova-ipmeta: .*private\/nova\.conf: cannot read \[cache_sync\] nova_config's config: EACCES \(permission denied\)\n$/);
 
   const wrong = writeFile(join(work, 'wrong', 'nova.conf'), novaConf('kolla-ansible.conf', '', { PASSWORD: 'not-the-password-xyz' }));
