@@ -14,6 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { beforeAll } from '../../support/set-up';
 import { cleanupOnExit, guestXml, startPrivateLibvirt, type PrivateLibvirt } from '../../support/libvirt';
 import { PROJECT, startNeutron, type RealNeutron } from '../../support/neutron';
 import { startKeystone, type RealKeystone } from '../../support/keystone';
@@ -90,15 +91,7 @@ const cacheFile = (g: Guest) => join(state, 'network_info', `${g.uuid}.json`);
 const config = (g: Guest) => d.virshOk('dumpxml', '--inactive', g.uuid);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-t.before(async () => {
-  try {
-    await setUp();
-  } catch (err) {
-    // uvu reports a failed hook only as tests not run: say why.
-    console.error('set-up failed:', err);
-    throw err;
-  }
-});
+beforeAll(t, setUp);
 
 async function setUp(): Promise<void> {
   [d, n] = await Promise.all([startPrivateLibvirt(), startNeutron()]);

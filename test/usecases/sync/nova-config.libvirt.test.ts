@@ -21,6 +21,7 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { PROJECT, startNeutron, type RealNeutron } from '../../support/neutron';
 import { startKeystone, type RealKeystone } from '../../support/keystone';
+import { beforeAll } from '../../support/set-up';
 import { BUNDLE, fixturePath, runBundle, type Run } from '../../support/cli';
 import { NS_1_1 } from '../../support/nova-guest';
 import { standInDaemon, type StandInDaemon } from '../../support/stand-in-daemon';
@@ -104,14 +105,7 @@ function stop(child: ChildProcess): void {
   }
 }
 
-t.before(async () => {
-  try {
-    await setUp();
-  } catch (err) {
-    console.error('set-up failed:', err);
-    throw err;
-  }
-});
+beforeAll(t, setUp);
 
 async function setUp(): Promise<void> {
   work = mkdtempSync(join(tmpdir(), 'nova-ipmeta-novaconf-'));
