@@ -41,8 +41,8 @@ export async function listDomains(s: VirshSession): Promise<DomainRef[]> {
 /**
  * The running guests without a persistent definition (`virsh create`): for them `dumpxml
  * --inactive` gives the live definition and `metadata --config` fails. Asked once, and only when
- * a write to a running guest's persistent definition needs to know (nova defines every guest, so
- * an in-sync run never asks).
+ * a write to a running guest's persistent definition read from libvirt (not from its file) needs
+ * to know: nova defines every guest, so an in-sync run never asks.
  */
 export class TransientDomains {
   private uuids: Promise<ReadonlySet<Uuid>> | undefined;

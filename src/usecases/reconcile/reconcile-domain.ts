@@ -54,7 +54,8 @@ export async function reconcileDomain(ctx: ReconcileContext, ref: DomainRef, pla
 async function attemptOnce(ctx: ReconcileContext, ref: DomainRef, planned: WriteDecision | undefined): Promise<Outcome | 'changed-under-us'> {
   const decided = planned ?? decide(ctx, ref, await readDefinitions(ctx.virsh, ref));
   if (decided.kind !== 'write') return decided;
-  const decision = await withoutTransientConfig(ctx, ref, decided);
+  // A persistent definition read from its file exists: only libvirt's own read can be a transient guest's.
+  const decision = planned ? decided : await withoutTransientConfig(ctx, ref, decided);
   if (decision.kind !== 'write') return decision;
   const { identity, writes, desired, observed: seen } = decision;
   const changes = Object.fromEntries(writes.changed.map((w) => [w.definition, w.changes]));
