@@ -20,10 +20,9 @@
  */
 import { InputError, NotFoundError, quote } from '../errors';
 import type { Io } from '../io';
-import type { Domain } from '../core/domain';
-import { parseUuid } from '../core/model';
-import { parseDomain } from '../core/domain';
-import type { Definition } from '../core/model';
+import { parseDomain, type Domain } from '../core/domain';
+import { mayHoldTerm } from '../core/may-hold';
+import { parseUuid, type Definition } from '../core/model';
 import { DEFAULTS, type Settings } from './settings';
 import { daemonKeepsDirs, scanDomainXmlDirs, type DomainXmlScan, type ScanOptions } from './domain-xml-files';
 import type { VirshSession } from './virsh/session';
@@ -36,7 +35,6 @@ export interface InventoryEntry {
   readonly definition: Definition;
 }
 
-const AMPERSAND = Buffer.from('&');
 const LOCAL_SYSTEM_URIS = new Set(['qemu:///system', 'qemu+unix:///system']);
 
 /** Whether the XML directories in `settings` describe the daemon the URI names. */
@@ -62,12 +60,12 @@ export async function allDomains(settings: Settings, io: Io, options: ScanOption
  * shows) when only one instance has it. Throws NotFoundError when there is none.
  */
 export async function oneDomain(settings: Settings, io: Io, nameOrUuid: string): Promise<InventoryEntry> {
-  // A file that holds neither the text (a UUID in any case) nor an entity or character
-  // reference (`&amp;` in a name) cannot be the one.
-  const text = Buffer.from(nameOrUuid, 'utf8');
+  // find's pre-filters: a file that holds neither the text nor the UUID in any case (nor an
+  // entity or character reference) cannot be the one.
   const uuid = parseUuid(nameOrUuid);
-  const uuidAnyCase = uuid === undefined ? undefined : new RegExp(uuid, 'i');
-  const mayMatch = (bytes: Buffer) => bytes.includes(text) || bytes.includes(AMPERSAND) || uuidAnyCase?.test(bytes.toString('latin1')) === true;
+  const byText = mayHoldTerm({ kind: 'text', text: nameOrUuid });
+  const byUuid = uuid === undefined ? undefined : mayHoldTerm({ kind: 'uuid', uuid });
+  const mayMatch = (bytes: Buffer) => byText(bytes) || byUuid?.(bytes) === true;
   const files = fromFiles(settings, io, { mayMatch });
   if (files?.complete) return pick(files.entries, nameOrUuid);
   return withVirsh(settings, async (session) => {

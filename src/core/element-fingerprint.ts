@@ -4,13 +4,7 @@
  * (`virsh dumpxml`, `virsh metadata`) compare equal exactly when nothing changed.
  */
 import type { Element, Node } from '@xmldom/xmldom';
-import { ELEMENT_NODE, TEXT_NODE } from './xml-document';
-
-const CDATA_SECTION_NODE = 4;
-const PROCESSING_INSTRUCTION_NODE = 7;
-const COMMENT_NODE = 8;
-/** XML's own white space (XML 1.0 §2.3 S): not U+00A0 or the other characters String.trim drops. */
-const XML_SPACE = /^[ \t\n\r]*$/;
+import { CDATA_SECTION_NODE, COMMENT_NODE, ELEMENT_NODE, PROCESSING_INSTRUCTION_NODE, TEXT_NODE, XML_SPACE } from './xml-document';
 
 export interface FingerprintOptions {
   /**

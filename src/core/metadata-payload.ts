@@ -25,12 +25,8 @@
 import type { Attr, Element, Node } from '@xmldom/xmldom';
 import { InputError } from '../errors';
 import { elementFingerprint } from './element-fingerprint';
-import { ELEMENT_NODE, parseXml, TEXT_NODE } from './xml-document';
+import { CDATA_SECTION_NODE, COMMENT_NODE, ELEMENT_NODE, parseXml, PROCESSING_INSTRUCTION_NODE, TEXT_NODE, XML_NS, XML_SPACE } from './xml-document';
 
-const CDATA_SECTION_NODE = 4;
-const PROCESSING_INSTRUCTION_NODE = 7;
-const COMMENT_NODE = 8;
-const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 /** The prefix libvirt declares on the root for `--key nova`: never declared by us. */
 const LIBVIRT_PREFIX = 'nova';
@@ -40,7 +36,6 @@ const KEYS = /[\t\n\r\u007f-\u009f]/gu;
 /** Characters XML 1.0 does not allow at all (a parser may still hand them over from a character reference). */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is matched
 const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|\p{Cs}/u;
-const XML_SPACE = /^[ \t\n\r]*$/;
 
 /** `source` names the domain and definition in a refusal. Throws InputError when the element cannot be carried. */
 export function metadataPayload(instance: Element, source: string): string {

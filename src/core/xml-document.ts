@@ -11,6 +11,13 @@ export const MAX_XML_BYTES = 10 * 1024 * 1024;
 
 export const ELEMENT_NODE = 1;
 export const TEXT_NODE = 3;
+export const CDATA_SECTION_NODE = 4;
+export const PROCESSING_INSTRUCTION_NODE = 7;
+export const COMMENT_NODE = 8;
+/** The namespace of `xml:` attributes (`xml:lang`), bound by XML itself. */
+export const XML_NS = 'http://www.w3.org/XML/1998/namespace';
+/** XML's own white space (XML 1.0 §2.3 S): not U+00A0 or the other characters String.trim drops. */
+export const XML_SPACE = /^[ \t\n\r]*$/;
 
 export function parseXml(text: string, source: string): Document {
   if (Buffer.byteLength(text) > MAX_XML_BYTES) throw new InputError(source, `XML larger than ${MAX_XML_BYTES} bytes`);

@@ -14,7 +14,7 @@ import { readsXmlFiles } from '../../src/adapters/domain-inventory';
 import { daemonKeepsDirs } from '../../src/adapters/domain-xml-files';
 import { standInDaemon, type StandInDaemon } from '../support/stand-in-daemon';
 import { DEFAULTS } from '../../src/adapters/settings';
-import { mayHoldAddress, mayHoldTerm } from '../../src/commands/find/may-hold';
+import { mayHoldAddress, mayHoldTerm } from '../../src/core/may-hold';
 import { parseTerm } from '../../src/core/lookup';
 
 const fixture = (p: string) => readFileSync(new URL(`../fixtures/${p}`, import.meta.url), 'utf8');

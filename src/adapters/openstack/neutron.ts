@@ -32,7 +32,7 @@ import {
   type Resource,
 } from '../../core/neutron-answers';
 import type { OpenStackConfig } from './credentials';
-import { Budget, HttpClient, HttpStatusError, showUrl } from './http';
+import { HttpClient, HttpStatusError, showUrl, type HttpOptions } from './http';
 import { authenticate, catalogEndpoint, type KeystoneAuth, type Session } from './keystone';
 import type { TokenCache } from './token-cache';
 
@@ -46,10 +46,7 @@ const MAX_PAGES = 10_000;
  */
 const CATALOG_AGE_MS = 10 * 60_000;
 
-export interface NeutronClientOptions {
-  readonly attempts?: number | undefined;
-  readonly backoffMs?: number | undefined;
-  readonly budget?: Budget | undefined;
+export interface NeutronClientOptions extends Pick<HttpOptions, 'attempts' | 'backoffMs' | 'budget'> {
   readonly tokens?: TokenCache | undefined;
   /** A cached token must stay valid this much longer to be used. */
   readonly tokenMarginMs?: number | undefined;

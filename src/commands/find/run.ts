@@ -5,7 +5,7 @@ import { resolveSettings } from '../../adapters/settings';
 import { ExitCode } from '../../exit-code';
 import { INSTANCE_COLUMNS, type InstanceRow } from '../../cli/instance-rows';
 import { formatListing, listingFormat, printable } from '../../cli/output';
-import { mayHoldTerm } from './may-hold';
+import { mayHoldTerm } from '../../core/may-hold';
 import type { Io } from '../../io';
 import type { Args } from './command';
 

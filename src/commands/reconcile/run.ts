@@ -8,7 +8,7 @@ import { resolveSettings, type Settings } from '../../adapters/settings';
 import { readStateFile, writeStateFile } from '../../adapters/state-file';
 import { parsePluginRange, type PluginRange } from '../../core/plugin-range';
 import { ExitCode } from '../../exit-code';
-import { LAST_RUN_FILE, formatMetrics, parseRunRecord, recordRun, runSucceeded, type RunFacts, type SyncFacts } from '../../usecases/reconcile/metrics';
+import { LAST_RUN_FILE, LAST_RUN_MAX_BYTES, formatMetrics, parseRunRecord, recordRun, runSucceeded, type RunFacts, type SyncFacts } from '../../usecases/reconcile/metrics';
 import { checkLine, checkStatus, type Thresholds } from './check';
 import { formatReport, reportJson } from './report';
 import { reconcileRun, type RunReport } from '../../usecases/reconcile/reconcile-run';
@@ -19,8 +19,6 @@ import type { Args } from './command';
 const DEFAULT_WAIT_S = 300;
 /** A check finishes within its caller's timeout (NRPE's default is 10 s): a short wait for the lock. */
 const CHECK_WAIT_S = 5;
-/** Far more than the record of any host (one entry per address); what is larger is not ours. */
-const LAST_RUN_MAX_BYTES = 64 * 1024 * 1024;
 
 export async function run(args: Args, io: Io): Promise<ExitCode> {
   const thresholds = args.check ? checkOptions(args) : undefined;

@@ -9,7 +9,7 @@ import { resolveSettings, type Settings } from '../../adapters/settings';
 import { readStateFile } from '../../adapters/state-file';
 import { parseListenAddress, type ListenAddress } from '../../core/listen-address';
 import { ExitCode } from '../../exit-code';
-import { LAST_RUN_FILE, METRICS_CONTENT_TYPE, formatRegistries, parseRunRecord, registryOf } from '../../usecases/reconcile/metrics';
+import { LAST_RUN_FILE, LAST_RUN_MAX_BYTES, METRICS_CONTENT_TYPE, formatRegistries, parseRunRecord, registryOf } from '../../usecases/reconcile/metrics';
 import { WatchMetrics } from '../../usecases/watch/watch-metrics';
 import { AddressHistory } from '../../usecases/history/address-history';
 import { runWatch } from '../../usecases/watch/watcher';
@@ -18,8 +18,6 @@ import type { Args } from './command';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 const MAX_DEBOUNCE_MS = 60_000;
-/** The last run's record: far more than any host's. */
-const LAST_RUN_MAX_BYTES = 64 * 1024 * 1024;
 
 export async function run(args: Args, io: Io): Promise<ExitCode> {
   if (!(args.debounce >= 0 && args.debounce <= MAX_DEBOUNCE_MS)) {

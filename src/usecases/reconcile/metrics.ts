@@ -70,6 +70,8 @@ export interface RunRecord {
 }
 
 export const LAST_RUN_FILE = 'last-run.json';
+/** Far more than the record of any host (one entry per address); what is larger is not ours. */
+export const LAST_RUN_MAX_BYTES = 64 * 1024 * 1024;
 
 export function runSucceeded(outcomes: readonly Outcome[]): boolean {
   return outcomes.every((o) => o.kind !== 'error');

@@ -12,8 +12,8 @@
  * (`FDF8:F53B:82E4:0::52`), so every `address=` value there is parsed and compared. The bytes are
  * UTF-8: every character searched for is ASCII, and no byte of a multi-byte character is.
  */
-import { parseIp, type ParsedIp } from '../../core/ip';
-import type { Term } from '../../core/lookup';
+import { parseIp, type ParsedIp } from './ip';
+import type { Term } from './lookup';
 
 // Buffers, not strings: Buffer#indexOf would convert a string needle on every call.
 const NOVA_NS_STEM = Buffer.from('http://openstack.org/xmlns/libvirt/nova/');
