@@ -40,8 +40,26 @@ export type CacheEntry =
 const FILE_NAME = /^([0-9a-fA-F-]{36})\.json$/;
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
+export interface CacheStoreOptions {
+  /**
+   * `once`: the directories are checked at the first read only, for a store that lives as long
+   * as one run (a reconcile's); `each`, the default, at every call (the watcher's lives for days).
+   */
+  readonly checkDirs?: 'each' | 'once';
+}
+
 export class CacheStore {
-  constructor(readonly dir: string) {}
+  private readonly checkOnce: boolean;
+  private dirsChecked = false;
+  /** When each file read `ok` was written: a run's oldest input (the metrics). */
+  private readonly written = new Map<Uuid, Date>();
+
+  constructor(
+    readonly dir: string,
+    options: CacheStoreOptions = {},
+  ) {
+    this.checkOnce = options.checkDirs === 'once';
+  }
 
   /** The cache file of an instance; the UUID is validated, so no name can leave the directory. */
   path(uuid: string): string {
@@ -72,7 +90,14 @@ export class CacheStore {
   read(uuid: string): CacheRead {
     const path = this.path(uuid);
     if (!this.directoriesExist()) return { kind: 'missing' };
-    return readCacheFile(path);
+    const r = readCacheFile(path);
+    if (r.kind === 'ok') this.written.set(instanceUuid(uuid), r.mtime);
+    return r;
+  }
+
+  /** When the files this store read were written, by instance (the last read of each). */
+  writeTimes(): ReadonlyMap<Uuid, Date> {
+    return this.written;
   }
 
   /** Every `<uuid>.json`, sorted by UUID; other names (temp files among them) are not cache files. */
@@ -131,7 +156,10 @@ export class CacheStore {
 
   /** Whether the state and cache directories exist; throws when either cannot be trusted. */
   private directoriesExist(): boolean {
-    return inspectPrivateDir(dirname(this.dir)) === 'ok' && inspectPrivateDir(this.dir) === 'ok';
+    if (this.dirsChecked) return true;
+    const exist = inspectPrivateDir(dirname(this.dir)) === 'ok' && inspectPrivateDir(this.dir) === 'ok';
+    this.dirsChecked = exist && this.checkOnce;
+    return exist;
   }
 }
 

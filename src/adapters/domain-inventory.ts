@@ -1,13 +1,13 @@
 /**
  * The domains on this host, for the read commands (`list`, `find`, `show`): from libvirt's own
  * XML files where they can be seen (no libvirt call: cheap, and works while the daemon is busy),
- * and from one `virsh` session for every domain the daemon has that the files do not cover
+ * and from one libvirt connection (adapters/libvirt) for every domain the daemon has that the files do not cover
  * (docs/design.md, "libvirt's own XML files").
  *
  * When the files are read at all: when the operator named either XML directory (flag or config
  * file), or when the URI is the local system daemon's (none given, `qemu:///system`,
  * `qemu+unix:///system`): the default directories belong to that daemon only. Any other URI
- * (remote, `qemu:///session`, a private daemon's `?socket=`) goes to virsh alone, and so do
+ * (remote, `qemu:///session`, a private daemon's `?socket=`) goes to libvirt alone, and so do
  * directories named empty (none to read).
  *
  * When the files answer alone: when they are provably the running daemon's (daemonKeepsDirs).
@@ -15,7 +15,7 @@
  * kolla-ansible's nova_libvirt container, no daemon to prove it) the daemon's own listing decides
  * which domains exist and which definition counts for each (live when it runs), a file is used
  * where it gives that definition, and `dumpxml` fills in the rest: "not found" then means not
- * found. The virsh adapter (and the process with it) is imported only then: the file path must
+ * found. The libvirt adapters are imported only then: the file path must
  * stay cheap.
  */
 import { InputError, NotFoundError, quote } from '../errors';
@@ -25,8 +25,7 @@ import { mayHoldTerm } from '../core/may-hold';
 import { parseUuid, type Definition } from '../core/model';
 import { DEFAULTS, type Settings } from './settings';
 import { daemonKeepsDirs, scanDomainXmlDirs, type DomainXmlScan, type ScanOptions } from './domain-xml-files';
-import type { VirshSession } from './virsh/session';
-import type { DomainRef } from './virsh/domains';
+import type { DomainRef, Libvirt } from './libvirt/libvirt';
 
 export type { Definition } from '../core/model';
 
@@ -51,7 +50,7 @@ export function readsXmlFiles(settings: Pick<Settings, 'uri' | 'liveXmlDir' | 'p
  */
 export async function allDomains(settings: Settings, io: Io, options: ScanOptions = {}): Promise<InventoryEntry[]> {
   const files = fromFiles(settings, io, options);
-  const entries = files?.complete ? files.entries : await withVirsh(settings, (session) => completed(session, files, io, options));
+  const entries = files?.complete ? files.entries : await withLibvirt(settings, (libvirt) => completed(libvirt, files, io, options));
   return entries.sort((a, b) => compare(a.domain.name, b.domain.name));
 }
 
@@ -68,19 +67,18 @@ export async function oneDomain(settings: Settings, io: Io, nameOrUuid: string):
   const mayMatch = (bytes: Buffer) => byText(bytes) || byUuid?.(bytes) === true;
   const files = fromFiles(settings, io, { mayMatch });
   if (files?.complete) return pick(files.entries, nameOrUuid);
-  return withVirsh(settings, async (session) => {
-    const { dumpXml } = await import('./virsh/domains');
-    const refs = await listed(session);
+  return withLibvirt(settings, async (libvirt) => {
+    const refs = await libvirt.listDomains();
     const byUuid = uuid && refs.find((r) => r.uuid === uuid);
     const ref = byUuid || refs.find((r) => r.name === nameOrUuid);
     if (ref) {
       const fromFile = files?.entries.find((e) => e.domain.uuid === ref.uuid && e.definition === definitionOf(ref));
       if (fromFile) return fromFile;
-      const xml = await dumpXml(session, ref.uuid, { inactive: !ref.active });
+      const xml = await libvirt.dumpXml(ref, { inactive: !ref.active });
       return { domain: parseDomain(xml, `domain ${quote(ref.name)}`), definition: definitionOf(ref) };
     }
     // Not a domain name or UUID libvirt knows: perhaps nova's name for an instance.
-    return pick(await completed(session, files, io, {}, refs), nameOrUuid);
+    return pick(await completed(libvirt, files, io, {}, refs), nameOrUuid);
   });
 }
 
@@ -121,20 +119,15 @@ function fromFiles(settings: Settings, io: Io, options: ScanOptions): FromFiles 
   };
 }
 
-/** The session's work, the session closed however it ends. */
-async function withVirsh<T>(settings: Settings, work: (session: VirshSession) => Promise<T>): Promise<T> {
-  const { VirshSession } = await import('./virsh/session');
-  const session = new VirshSession({ uri: settings.uri });
+/** The connection's work, the connection closed however it ends. */
+async function withLibvirt<T>(settings: Settings, work: (libvirt: Libvirt) => Promise<T>): Promise<T> {
+  const { openLibvirt } = await import('./libvirt/open');
+  const libvirt = await openLibvirt({ uri: settings.uri, client: settings.libvirtClient });
   try {
-    return await work(session);
+    return await work(libvirt);
   } finally {
-    await session.close();
+    await libvirt.close();
   }
-}
-
-async function listed(session: VirshSession): Promise<DomainRef[]> {
-  const { listDomains } = await import('./virsh/domains');
-  return listDomains(session);
 }
 
 const definitionOf = (ref: DomainRef): Definition => (ref.active ? 'live' : 'persistent');
@@ -143,12 +136,11 @@ const definitionOf = (ref: DomainRef): Definition => (ref.active ? 'live' : 'per
  * The daemon's domains: each from the files when they give the definition that counts for it,
  * from `dumpxml` otherwise; files of domains the daemon does not have are left out.
  */
-async function completed(session: VirshSession, files: FromFiles | undefined, io: Io, options: ScanOptions, refs?: DomainRef[]): Promise<InventoryEntry[]> {
-  const { dumpXml } = await import('./virsh/domains');
-  const { VirshError } = await import('./virsh/virsh-error');
+async function completed(libvirt: Libvirt, files: FromFiles | undefined, io: Io, options: ScanOptions, refs?: DomainRef[]): Promise<InventoryEntry[]> {
+  const { isNoDomain } = await import('./libvirt/libvirt');
   const fileEntries = new Map(files?.entries.map((e) => [e.domain.uuid, e]));
   const entries: InventoryEntry[] = [];
-  for (const ref of refs ?? (await listed(session))) {
+  for (const ref of refs ?? (await libvirt.listDomains())) {
     const definition = definitionOf(ref);
     if (files?.covered.get(ref.uuid) === definition) {
       // Read from its file already; absent from the entries when the caller's filter passed it over.
@@ -158,10 +150,10 @@ async function completed(session: VirshSession, files: FromFiles | undefined, io
     }
     let xml: string;
     try {
-      xml = await dumpXml(session, ref.uuid, { inactive: !ref.active });
+      xml = await libvirt.dumpXml(ref, { inactive: !ref.active });
     } catch (err) {
       // Undefined (or a transient guest stopped) since the listing: it is not on the host any more.
-      if (err instanceof VirshError && /domain not found|failed to get domain/i.test(err.stderr)) continue;
+      if (isNoDomain(err)) continue;
       throw err;
     }
     if (options.mayMatch && !options.mayMatch(Buffer.from(xml, 'utf8'))) continue;

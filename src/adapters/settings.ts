@@ -7,6 +7,7 @@ import { InputError, messageOf } from '../errors';
 import { decodeUtf8, FileReadError, readRegularFile } from './file-read';
 import { errnoCode } from './os-error';
 import { parseIni, type Ini } from '../core/ini';
+import type { LibvirtClient } from './libvirt/open';
 
 export const DEFAULTS = {
   configFile: '/etc/nova-ipmeta/nova-ipmeta.conf',
@@ -18,6 +19,8 @@ export const DEFAULTS = {
 export interface Settings {
   /** undefined: virsh's own default (LIBVIRT_DEFAULT_URI, then qemu:///system as root). */
   readonly uri: string | undefined;
+  /** `[libvirt] client`: `auto` (libvirt's socket when local, else virsh) or `virsh` (always). */
+  readonly libvirtClient: LibvirtClient;
   readonly configFile: string;
   readonly stateDir: string;
   /** One nova network_info per instance: `<cacheDir>/<uuid>.json`. */
@@ -45,6 +48,7 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
   const stateDir = flags.stateDir ?? nonEmpty(env.NOVA_IPMETA_STATE_DIR) ?? conf('DEFAULT', 'state_dir') ?? DEFAULTS.stateDir;
   return {
     uri: flags.connect ?? nonEmpty(env.LIBVIRT_DEFAULT_URI) ?? conf('libvirt', 'connection_uri'),
+    libvirtClient: libvirtClient(conf('libvirt', 'client'), configFile),
     configFile,
     stateDir,
     cacheDir: join(stateDir, 'network_info'),
@@ -53,6 +57,11 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
     persistentXmlDir: flags.persistentXmlDir ?? ini.get('libvirt')?.get('persistent_xml_dir') ?? DEFAULTS.persistentXmlDir,
     ini,
   };
+}
+
+function libvirtClient(value: string | undefined, configFile: string): LibvirtClient {
+  if (value === undefined || value === 'auto' || value === 'virsh') return value ?? 'auto';
+  throw new InputError(configFile, `[libvirt] client: ${JSON.stringify(value)} is neither auto nor virsh`);
 }
 
 /** Far more than any config file; what is larger is not one. */

@@ -100,6 +100,11 @@ export function parseRecord(line: string): HistoryRecord | undefined {
   } catch {
     return undefined;
   }
+  return recordOf(o);
+}
+
+/** A record from a parsed JSON value; undefined when it is not one. */
+function recordOf(o: unknown): HistoryRecord | undefined {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return undefined;
   const v = o as Record<string, unknown>;
   const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
@@ -266,7 +271,8 @@ export function parseState(text: string): { state: HistoryState; mark: string | 
     const addresses: Holding[] = [];
     for (const a of s.addresses as unknown[]) {
       // A holding is a record without the instance: checked by the record parser.
-      const r = parseRecord(JSON.stringify({ ...(a as object), time: (a as { since?: unknown }).since, event: 'added', domain: s.domain, instance: uuid }));
+      if (typeof a !== 'object' || a === null) return undefined;
+      const r = recordOf({ ...a, time: (a as { since?: unknown }).since, event: 'added', domain: s.domain, instance: uuid });
       if (!r) return undefined;
       addresses.push({ port: r.port, mac: r.mac, address: r.address, type: r.type, version: r.version, since: r.time, by: r.by });
     }

@@ -29,6 +29,9 @@ const faults: Record<string, number> = {};
 let verified = 0;
 let repairedAfter = 0;
 
+/** A config file that sends libvirt's calls through virsh, for the faults of virsh itself. */
+const viaVirsh = join(p.scratch, 'via-virsh.conf');
+
 function injected(name: string): void {
   faults[name] = (faults[name] ?? 0) + 1;
 }
@@ -118,26 +121,31 @@ t('faults, round after round: each one followed by the full check', async () => 
     repairedAfter += await p.verify('cache replaced during a run', starter);
     verified++;
 
-    // 4. virsh missing from PATH: one clear line, exit 3, nothing written.
+    writeFileSync(viaVirsh, `[DEFAULT]\nstate_dir = ${p.state}\n[libvirt]\nclient = virsh\n`);
+    // 4. virsh missing from PATH. Told to go through virsh ([libvirt] client = virsh): one clear
+    //    line, exit 3, nothing written. By default the run needs no virsh at all: libvirt's own
+    //    socket carries its calls, and it repairs.
     p.bumpCaches(round * 10 + 6);
     const before = await Promise.all(p.guests.map((g) => p.portsBoth(g)));
-    const missing = p.cli(['reconcile'], { env: { ...process.env, PATH: '/nonexistent' } });
+    const missing = p.cli(['reconcile'], { env: { ...process.env, PATH: '/nonexistent', NOVA_IPMETA_CONFIG: viaVirsh } });
     injected('virsh-missing');
     assert.is(missing.code, 3, missing.stderr);
     oneLine(missing, 'virsh missing');
     assert.match(missing.stderr, /virsh/);
     assert.equal(await Promise.all(p.guests.map((g) => p.portsBoth(g))), before, 'nothing written without virsh');
+    const socketOnly = p.cli(['reconcile'], { env: { ...process.env, PATH: '/nonexistent' } });
+    assert.is(socketOnly.code, 0, `virsh missing, libvirt's socket there: exit ${socketOnly.code}: ${socketOnly.stderr}`);
     repairedAfter += await p.verify('virsh missing', starter);
     verified++;
 
-    // 5. virsh hanging: the session's command timeout (NOVA_IPMETA_VIRSH_TIMEOUT) ends the run.
+    // 5. virsh hanging, told to go through virsh: the per-call timeout (NOVA_IPMETA_LIBVIRT_TIMEOUT) ends the run.
     const fakeDir = join(p.scratch, 'hanging-bin');
     mkdirSync(fakeDir, { recursive: true });
     writeFileSync(join(fakeDir, 'virsh'), '#!/bin/sh\nexec sleep 600\n');
     chmodSync(join(fakeDir, 'virsh'), 0o755);
     p.bumpCaches(round * 10 + 7);
     const started = Date.now();
-    const hung = p.cli(['reconcile'], { env: { ...process.env, PATH: `${fakeDir}:${process.env.PATH ?? ''}`, NOVA_IPMETA_VIRSH_TIMEOUT: '2' }, timeoutMs: 120_000 });
+    const hung = p.cli(['reconcile'], { env: { ...process.env, PATH: `${fakeDir}:${process.env.PATH ?? ''}`, NOVA_IPMETA_LIBVIRT_TIMEOUT: '2', NOVA_IPMETA_CONFIG: viaVirsh }, timeoutMs: 120_000 });
     injected('virsh-hanging');
     assert.is(hung.code, 3, `hanging virsh: exit ${hung.code}: ${hung.stderr}`);
     oneLine(hung, 'virsh hanging');

@@ -3,22 +3,11 @@
  * looks a UUID up as a UUID, never as a name or an ID), and user values only ever travel as the
  * value of a named option, which virsh takes as it is even when it starts with `--`.
  */
-import { NotFoundError, SystemError, quote } from '../../errors';
+import { SystemError, quote } from '../../errors';
 import { parseUuid, type Uuid } from '../../core/model';
+import type { DomainRef } from '../libvirt/libvirt';
 import type { VirshSession } from './session';
 import { VirshError } from './virsh-error';
-
-export interface DomainRef {
-  uuid: Uuid;
-  name: string;
-  /** Running or paused (has a live definition). */
-  active: boolean;
-  /**
-   * The daemon's ID of an active domain, when the listing gave it: a status file of the same
-   * guest's current run carries the same `<domain id=...>` (the read from libvirt's files checks it).
-   */
-  id?: number;
-}
 
 /**
  * Every domain, running or not, in virsh's order: one command, `list --all --uuid --id --name`
@@ -38,38 +27,9 @@ export async function listDomains(s: VirshSession): Promise<DomainRef[]> {
   return all;
 }
 
-/**
- * The running guests without a persistent definition (`virsh create`): for them `dumpxml
- * --inactive` gives the live definition and `metadata --config` fails. Asked once, and only when
- * a write to a running guest's persistent definition read from libvirt (not from its file) needs
- * to know: nova defines every guest, so an in-sync run never asks.
- */
-export class TransientDomains {
-  private uuids: Promise<ReadonlySet<Uuid>> | undefined;
-
-  constructor(private readonly s: VirshSession) {}
-
-  async has(uuid: Uuid): Promise<boolean> {
-    this.uuids ??= this.s.run(['list', '--transient', '--uuid']).then((out) => new Set(parseUuids(out)));
-    try {
-      return (await this.uuids).has(uuid);
-    } catch (err) {
-      this.uuids = undefined;
-      throw err;
-    }
-  }
-}
-
-/**
- * The domain with this UUID or, failing that, exactly this name. Looked up in the list rather
- * than by virsh, which would also take a number as a domain ID.
- */
-export async function resolveDomain(s: VirshSession, nameOrUuid: string): Promise<DomainRef> {
-  const domains = await listDomains(s);
-  const uuid = parseUuid(nameOrUuid);
-  const found = (uuid && domains.find((d) => d.uuid === uuid)) ?? domains.find((d) => d.name === nameOrUuid);
-  if (!found) throw new NotFoundError(`no domain ${quote(nameOrUuid)} (neither the name nor the UUID of a domain libvirt knows)`);
-  return found;
+/** `list --transient --uuid`. */
+export async function transientUuids(s: VirshSession): Promise<ReadonlySet<Uuid>> {
+  return new Set(parseUuids(await s.run(['list', '--transient', '--uuid'])));
 }
 
 /** The live definition, or with `inactive` the persistent one. */

@@ -19,26 +19,16 @@ import { commandErrors, framedLines, takeFrame, type Frame } from './framing';
 import { commandLine } from './quote';
 import { VirshError } from './virsh-error';
 import { VirshProcess } from './virsh-process';
+import { defaultTimeoutMs } from '../libvirt/libvirt';
 import type { ProcessEnd } from '../process';
 
 export interface VirshSessionOptions {
   /** `--connect URI`; undefined lets virsh choose (LIBVIRT_DEFAULT_URI, then its own default). */
   uri?: string | undefined;
-  /** Default time allowed to one command, in ms (30 s). */
+  /** Time allowed to one command, in ms (defaultTimeoutMs). */
   commandTimeoutMs?: number;
   /** The virsh binary, a name looked up in PATH or a path (tests). */
   virsh?: string;
-}
-
-export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
-
-/**
- * NOVA_IPMETA_VIRSH_TIMEOUT=<seconds> changes the default (a slow host, or a test of a hung
- * virsh); anything but a positive number is ignored.
- */
-function defaultTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
-  const seconds = Number(env['NOVA_IPMETA_VIRSH_TIMEOUT']);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_COMMAND_TIMEOUT_MS;
 }
 
 /** Commands that would end the session or point it elsewhere behind the caller's back. */

@@ -2,7 +2,6 @@ import { lstatSync, type Stats } from 'node:fs';
 import { InputError, UsageError, isExpectedFailure, messageOf } from '../../errors';
 import type { Io } from '../../io';
 import { writeFileAtomic } from '../../adapters/atomic-file';
-import { CacheStore } from '../../adapters/cache-store';
 import { errnoCode, systemFailure } from '../../adapters/os-error';
 import { resolveSettings, type Settings } from '../../adapters/settings';
 import { readStateFile, writeStateFile } from '../../adapters/state-file';
@@ -12,8 +11,6 @@ import { LAST_RUN_FILE, LAST_RUN_MAX_BYTES, formatMetrics, parseRunRecord, recor
 import { checkLine, checkStatus, type Thresholds } from './check';
 import { formatReport, reportJson } from './report';
 import { reconcileRun, type RunReport } from '../../usecases/reconcile/reconcile-run';
-import { credentialSource, syncCache } from '../../usecases/sync/sync-cache';
-import { syncSummary } from '../../usecases/sync/summary';
 import type { Args } from './command';
 
 const DEFAULT_WAIT_S = 300;
@@ -68,7 +65,7 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
       durationSeconds: report.durationSeconds,
       outcomes: report.outcomes,
       orphanCaches: report.orphanCaches.length,
-      ...oldestCacheWrite(settings, report),
+      ...(report.oldestCacheWrite === undefined ? {} : { oldestCacheWrite: report.oldestCacheWrite }),
       ...(sync ? { sync } : {}),
     }, io);
   }
@@ -107,6 +104,9 @@ const now = () => Math.round(Date.now() / 1000);
 /** `cache sync` (with --auto-sync only when credentials are found): what it told (failures are said on stderr). */
 async function syncFirst(settings: Settings, args: Args, io: Io): Promise<SyncFacts | undefined> {
   const dryRun = args.dryRun || args.check;
+  // Loaded on use: a run without a sync (most of them, wherever credentials are not found) does without it.
+  const { credentialSource, syncCache } = await import('../../usecases/sync/sync-cache');
+  const { syncSummary } = await import('../../usecases/sync/summary');
   try {
     if (!args.sync && credentialSource(settings, args) === undefined) return undefined;
     const r = await syncCache(settings, args, io, { dryRun });
@@ -118,18 +118,6 @@ async function syncFirst(settings: Settings, args: Args, io: Io): Promise<SyncFa
     io.err(`nova-ipmeta: ${messageOf(err)}\n`);
     return { success: false, finishedAt: now() };
   }
-}
-
-/** When the cache file of an instance on this host was last written, the oldest of them. */
-function oldestCacheWrite(settings: Settings, report: RunReport): Pick<RunFacts, 'oldestCacheWrite'> {
-  const here = new Set(report.outcomes.filter((o) => o.kind !== 'not-nova').map((o) => o.uuid));
-  let oldest: number | undefined;
-  for (const e of new CacheStore(settings.cacheDir).list()) {
-    if (!here.has(e.uuid) || e.mtime === undefined) continue;
-    const t = e.mtime.getTime() / 1000;
-    if (oldest === undefined || t < oldest) oldest = t;
-  }
-  return oldest === undefined ? {} : { oldestCacheWrite: oldest };
 }
 
 /**

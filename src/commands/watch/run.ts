@@ -42,6 +42,7 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
   try {
     await runWatch({
       uri: settings.uri,
+      client: settings.libvirtClient,
       stateDir: settings.stateDir,
       cacheDir: settings.cacheDir,
       log,

@@ -13,14 +13,12 @@ import type { Definition, Port, Vif } from '../../core/model';
 import type { ReadPort } from '../../core/ports-xml';
 import { InputError, SystemError } from '../../errors';
 import type { CacheStore } from '../../adapters/cache-store';
-import { dumpXml, setNovaMetadata, type DomainRef, type TransientDomains } from '../../adapters/virsh/domains';
+import { isTransientRefusal, type DomainRef, type Libvirt, type TransientDomains } from '../../adapters/libvirt/libvirt';
 import { argProblem } from '../../adapters/virsh/quote';
-import type { VirshSession } from '../../adapters/virsh/session';
-import { VirshError } from '../../adapters/virsh/virsh-error';
 import type { DomainIdentity, Observed, Outcome } from './outcome';
 
 export interface ReconcileContext {
-  readonly virsh: VirshSession;
+  readonly libvirt: Libvirt;
   /** Of this run or job: asked at most once. */
   readonly transients: TransientDomains;
   readonly cache: CacheStore;
@@ -52,7 +50,7 @@ export async function reconcileDomain(ctx: ReconcileContext, ref: DomainRef, pla
 }
 
 async function attemptOnce(ctx: ReconcileContext, ref: DomainRef, planned: WriteDecision | undefined): Promise<Outcome | 'changed-under-us'> {
-  const decided = planned ?? decide(ctx, ref, await readDefinitions(ctx.virsh, ref));
+  const decided = planned ?? decide(ctx, ref, await readDefinitions(ctx.libvirt, ref));
   if (decided.kind !== 'write') return decided;
   // A persistent definition read from its file exists: only libvirt's own read can be a transient guest's.
   const decision = planned ? decided : await withoutTransientConfig(ctx, ref, decided);
@@ -63,14 +61,14 @@ async function attemptOnce(ctx: ReconcileContext, ref: DomainRef, planned: Write
   for (const w of writes.changed) {
     // Re-read the way it was read: `virsh metadata` prints the element without its namespace,
     // so its fingerprint could never equal the one taken from dumpxml.
-    const now = await dumpXml(ctx.virsh, ref.uuid, { inactive: w.definition === 'persistent' });
+    const now = await ctx.libvirt.dumpXml(ref, { inactive: w.definition === 'persistent' });
     const nowDomain = parseDomain(now, `${ref.name} (${w.definition})`);
     const nowElement = findNovaElement(nowDomain.element);
     if (!nowElement || elementFingerprint(nowElement) !== w.before) return 'changed-under-us';
     // Planned from a file: libvirt's read must call for this very write (its interfaces too).
     if (planned && !callsFor(nowDomain, w, decision.vifs, `${ref.name} (${w.definition})`)) return 'changed-under-us';
   }
-  await write(ctx.virsh, ref, writes.changed);
+  await write(ctx.libvirt, ref, writes.changed);
   return { ...identity, kind: 'repaired', changes, ports: desired, observed: seen };
 }
 
@@ -155,16 +153,16 @@ function observed(domain: Domain, found: readonly ReadPort[] | null, desired: re
 }
 
 /** The nova element of each definition that has one: live first for a running guest, then persistent. */
-async function readDefinitions(virsh: VirshSession, ref: DomainRef): Promise<Plan[]> {
+async function readDefinitions(libvirt: Libvirt, ref: DomainRef): Promise<Plan[]> {
   const definitions: Definition[] = ref.active ? ['live', 'persistent'] : ['persistent'];
   const plans: Plan[] = [];
   for (const definition of definitions) {
     let xml: string;
     try {
-      xml = await dumpXml(virsh, ref.uuid, { inactive: definition === 'persistent' });
+      xml = await libvirt.dumpXml(ref, { inactive: definition === 'persistent' });
     } catch (err) {
       // A transient guest has no persistent definition: there is nothing to keep true there.
-      if (definition === 'persistent' && err instanceof VirshError && /transient/i.test(err.stderr)) continue;
+      if (definition === 'persistent' && isTransientRefusal(err)) continue;
       throw err;
     }
     const p = planOf(definition, parseDomain(xml, `${ref.name} (${definition})`));
@@ -212,14 +210,14 @@ function payloadFor(p: Plan): string {
 }
 
 /** One `virsh metadata` call for both definitions when they end up identical, else one each. */
-async function write(virsh: VirshSession, ref: DomainRef, writes: readonly Write[]): Promise<void> {
+async function write(libvirt: Libvirt, ref: DomainRef, writes: readonly Write[]): Promise<void> {
   const [a, b] = writes;
   if (a && b && a.payload === b.payload && a.instance.namespaceURI === b.instance.namespaceURI) {
-    await setNovaMetadata(virsh, ref.uuid, a.instance.namespaceURI ?? '', a.payload, { live: true, persistent: true });
+    await libvirt.setNovaMetadata(ref, a.instance.namespaceURI ?? '', a.payload, { live: true, persistent: true });
     return;
   }
   for (const w of writes) {
     const live = w.definition === 'live';
-    await setNovaMetadata(virsh, ref.uuid, w.instance.namespaceURI ?? '', w.payload, { live, persistent: !live });
+    await libvirt.setNovaMetadata(ref, w.instance.namespaceURI ?? '', w.payload, { live, persistent: !live });
   }
 }

@@ -1,5 +1,5 @@
 /**
- * A reconcile run: every domain (or the ones named) through one virsh session, under the run
+ * A reconcile run: every domain (or the ones named) through one libvirt connection, under the run
  * lock, one domain's failure never stopping the others. The one policy for failures: what the
  * tool expects (ours, a system call's errno) becomes that domain's `error` outcome; anything else
  * is a bug and propagates to runMain.
@@ -8,8 +8,8 @@ import { isExpectedFailure, messageOf } from '../../errors';
 import { CacheStore } from '../../adapters/cache-store';
 import { acquireRunLock } from '../../adapters/run-lock';
 import type { Settings } from '../../adapters/settings';
-import { TransientDomains, listDomains, resolveDomain, type DomainRef } from '../../adapters/virsh/domains';
-import { VirshSession } from '../../adapters/virsh/session';
+import { TransientDomains, resolveDomain, type DomainRef, type Libvirt } from '../../adapters/libvirt/libvirt';
+import { openLibvirt } from '../../adapters/libvirt/open';
 import { AddressHistory } from '../history/address-history';
 import { readsXmlFiles } from '../../adapters/domain-inventory';
 import { matchListing, readDomainFiles, type CurrentFiles, type DefinitionsFromFiles } from '../../adapters/current-domain-files';
@@ -35,33 +35,35 @@ export interface RunReport {
   /** Cache files whose instance is not a domain here (reported, never acted on); none when domains were named. */
   readonly orphanCaches: readonly string[];
   readonly durationSeconds: number;
-  /** Commands sent to libvirt (virsh), the listing included. */
+  /** Calls sent to libvirt (RPC calls or virsh commands), the listing included. */
   readonly libvirtCommands: number;
   /** Domains decided from libvirt's own files, without a libvirt call of their own. */
   readonly decidedFromFiles: number;
   /** Why libvirt's files were not used for this run, when they could have been. */
   readonly filesNotUsed?: string | undefined;
+  /** When the oldest cache file this run read was written (seconds since the epoch); none read: undefined. */
+  readonly oldestCacheWrite?: number | undefined;
 }
 
 export async function reconcileRun(req: RunRequest): Promise<RunReport> {
   const started = Date.now();
-  const lock = await acquireRunLock(req.settings.stateDir, { waitMs: req.lockWaitMs });
-  const virsh = new VirshSession({ uri: req.settings.uri });
   const { settings } = req;
+  // Connects on its first call, under the lock.
+  const libvirt = await openLibvirt({ uri: settings.uri, client: settings.libvirtClient });
+  const lock = await acquireRunLock(settings.stateDir, { waitMs: req.lockWaitMs });
   // A dry run (and a check) changes nothing, the history included.
   const history = req.dryRun ? undefined : new AddressHistory({ stateDir: settings.stateDir, ini: settings.ini, configFile: settings.configFile, log: req.warn ?? (() => undefined) }).begin();
   let present: string[] | undefined;
   try {
-    // The listing first: once virsh is started (a turn of the event loop), it connects and
-    // answers on the other core while the files are read.
-    const listing = selectDomains(virsh, req.domains);
+    // The listing first: libvirt (or virsh) answers on the other core while the files are read.
+    const listing = selectDomains(libvirt, req.domains);
     listing.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
     await new Promise((resolve) => setImmediate(resolve));
     const files = filesFor(req);
     const refs = await listing;
     const current = files && matchListing(files, refs);
-    const cache = new CacheStore(req.settings.cacheDir);
-    const ctx = { virsh, transients: new TransientDomains(virsh), cache, dryRun: req.dryRun };
+    const cache = new CacheStore(req.settings.cacheDir, { checkDirs: 'once' });
+    const ctx = { libvirt, transients: new TransientDomains(libvirt), cache, dryRun: req.dryRun };
     const fromFiles = current?.kind === 'current' ? { current, decided: 0 } : undefined;
     const outcomes = await reconcileDomains(
       ctx,
@@ -78,13 +80,14 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
       outcomes,
       orphanCaches: req.domains.length ? [] : orphanCaches(cache, refs),
       durationSeconds: (Date.now() - started) / 1000,
-      libvirtCommands: virsh.stats.commands,
+      libvirtCommands: libvirt.calls,
       decidedFromFiles: fromFiles?.decided ?? 0,
       filesNotUsed: current?.kind === 'not-current' ? current.problem : undefined,
+      oldestCacheWrite: oldestOf(cache.writeTimes()),
     };
   } finally {
     history?.finish(present);
-    await virsh.close();
+    await libvirt.close();
     await lock.release();
   }
 }
@@ -175,14 +178,20 @@ export async function reconcileOrError(ctx: ReconcileContext, ref: DomainRef, pl
   }
 }
 
-async function selectDomains(virsh: VirshSession, names: readonly string[]): Promise<DomainRef[]> {
-  if (names.length === 0) return listDomains(virsh);
+async function selectDomains(libvirt: Libvirt, names: readonly string[]): Promise<DomainRef[]> {
+  if (names.length === 0) return libvirt.listDomains();
   const refs: DomainRef[] = [];
   for (const name of names) {
-    const ref = await resolveDomain(virsh, name);
+    const ref = await resolveDomain(libvirt, name);
     if (!refs.some((r) => r.uuid === ref.uuid)) refs.push(ref);
   }
   return refs;
+}
+
+function oldestOf(times: ReadonlyMap<string, Date>): number | undefined {
+  let oldest: number | undefined;
+  for (const t of times.values()) if (oldest === undefined || t.getTime() < oldest) oldest = t.getTime();
+  return oldest === undefined ? undefined : oldest / 1000;
 }
 
 function orphanCaches(cache: CacheStore, refs: readonly DomainRef[]): string[] {

@@ -4,13 +4,12 @@
  * map is filled from libvirt's listing and read again when a name is unknown or was (re)defined.
  */
 import type { Uuid } from '../../core/model';
-import { listDomains } from '../../adapters/virsh/domains';
-import type { VirshSession } from '../../adapters/virsh/session';
+import type { Libvirt } from '../../adapters/libvirt/libvirt';
 
 export class DomainNames {
   private readonly uuids = new Map<string, Uuid>();
 
-  constructor(private readonly virsh: () => VirshSession) {}
+  constructor(private readonly libvirt: Libvirt) {}
 
   /** The domain's UUID, or undefined when libvirt has no domain of that name (any more). */
   async uuidOf(name: string, options: { fresh?: boolean } = {}): Promise<Uuid | undefined> {
@@ -21,7 +20,7 @@ export class DomainNames {
   }
 
   async refresh(): Promise<void> {
-    const refs = await listDomains(this.virsh());
+    const refs = await this.libvirt.listDomains();
     this.uuids.clear();
     for (const r of refs) this.uuids.set(r.name, r.uuid);
   }

@@ -1,7 +1,7 @@
 /**
  * The watcher's work: reconcile jobs keyed by domain UUID (or every domain), debounced so that a
  * burst of triggers for one domain (device-added, nova's metadata-change, a cache change) makes
- * one reconcile after things went quiet, run one at a time through one virsh session, each under
+ * one reconcile after things went quiet, run one at a time through one libvirt connection, each under
  * the run lock (taken in slices, so the timer's run gets its turn and a stop is never held up).
  * Every outcome that changed something, and every error, is one log line.
  */
@@ -10,8 +10,7 @@ import { NotFoundError, isExpectedFailure, messageOf, quote } from '../../errors
 import type { Uuid } from '../../core/model';
 import type { CacheStore } from '../../adapters/cache-store';
 import { acquireRunLock, LockBusyError, type RunLock } from '../../adapters/run-lock';
-import { TransientDomains, listDomains, resolveDomain, type DomainRef } from '../../adapters/virsh/domains';
-import type { VirshSession } from '../../adapters/virsh/session';
+import { TransientDomains, resolveDomain, type DomainRef, type Libvirt } from '../../adapters/libvirt/libvirt';
 import type { AddressHistory, HistoryRun } from '../history/address-history';
 import { reconcileDomains, reconcileOrError } from '../reconcile/reconcile-run';
 import { summaryLine, type Outcome } from '../reconcile/outcome';
@@ -26,7 +25,7 @@ const ALL = 'all';
 type Target = Uuid | typeof ALL;
 
 export interface JobsOptions {
-  readonly virsh: () => VirshSession;
+  readonly libvirt: Libvirt;
   readonly cache: CacheStore;
   readonly stateDir: string;
   readonly log: (line: string) => void;
@@ -86,18 +85,18 @@ export class Jobs {
       lock = await this.lock();
       if (!lock) return;
       history = this.options.history?.begin();
-      const virsh = this.options.virsh();
-      const ctx = { virsh, transients: new TransientDomains(virsh), cache: this.options.cache, dryRun: false };
+      const { libvirt } = this.options;
+      const ctx = { libvirt, transients: new TransientDomains(libvirt), cache: this.options.cache, dryRun: false };
       if (target === ALL) {
         const started = Date.now();
-        const refs = await listDomains(virsh);
+        const refs = await libvirt.listDomains();
         const outcomes = await reconcileDomains(ctx, refs, (_done, _total, o) => history?.observe(o));
         present = refs.map((r) => r.uuid);
         for (const o of outcomes) this.report(o, label);
         this.options.log(`all domains reconciled (${label}): ${summaryLine(outcomes, (Date.now() - started) / 1000)}`);
         return;
       }
-      const ref = await this.resolve(virsh, target, label);
+      const ref = await this.resolve(libvirt, target, label);
       if (!ref) {
         // Undefined (or never defined: then nothing was recorded and nothing is).
         history?.gone(target);
@@ -118,7 +117,7 @@ export class Jobs {
       if (!isExpectedFailure(err)) throw err;
       // Stopping (a SIGTERM reaches virsh too): what the stop cut short is no error.
       if (this.options.signal.aborted) return;
-      // The session restarts its virsh by itself if that died: nothing to reset here.
+      // The connection (or virsh) is opened again by the next call if it ended: nothing to reset here.
       this.options.log(`${target === ALL ? 'all domains' : target}: error (${label}): ${messageOf(err)}`);
     } finally {
       history?.finish(present);
@@ -141,9 +140,9 @@ export class Jobs {
   }
 
   /** The domain of this UUID, or undefined (logged in verbose mode) when there is none (any more). */
-  private async resolve(virsh: VirshSession, uuid: Uuid, label: string): Promise<DomainRef | undefined> {
+  private async resolve(libvirt: Libvirt, uuid: Uuid, label: string): Promise<DomainRef | undefined> {
     try {
-      return await resolveDomain(virsh, uuid);
+      return await resolveDomain(libvirt, uuid);
     } catch (err) {
       // A cache file may come before its domain is defined, an event after it was undefined.
       if (err instanceof NotFoundError) {

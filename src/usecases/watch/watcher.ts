@@ -10,7 +10,7 @@
 import { messageOf } from '../../errors';
 import { CacheStore } from '../../adapters/cache-store';
 import type { VirshEvent } from '../../adapters/virsh/event-line';
-import { VirshSession } from '../../adapters/virsh/session';
+import { openLibvirt, type LibvirtClient } from '../../adapters/libvirt/open';
 import { watchCacheSource } from './cache-source';
 import { DomainNames } from './domain-names';
 import { superviseEvents } from './event-source';
@@ -23,6 +23,8 @@ import type { WatchMetrics } from './watch-metrics';
 export interface WatchOptions {
   /** undefined: virsh's own default. */
   readonly uri: string | undefined;
+  /** How the libvirt calls travel (adapters/libvirt/open.ts); the events always come from `virsh event`. */
+  readonly client: LibvirtClient;
   readonly stateDir: string;
   readonly cacheDir: string;
   /** One line per action, no timestamp (journald adds it). */
@@ -76,11 +78,10 @@ export async function runWatch(options: WatchOptions): Promise<void> {
   if (options.signal.aborted) stop.abort();
   let bug: unknown;
 
-  let session: VirshSession | undefined;
-  const virsh = () => (session ??= new VirshSession({ uri: options.uri }));
-  const names = new DomainNames(virsh);
+  const libvirt = await openLibvirt({ uri: options.uri, client: options.client });
+  const names = new DomainNames(libvirt);
   const jobs = new Jobs({
-    virsh,
+    libvirt,
     cache: new CacheStore(options.cacheDir),
     stateDir: options.stateDir,
     log,
@@ -144,7 +145,7 @@ export async function runWatch(options: WatchOptions): Promise<void> {
     options.signal.removeEventListener('abort', onAbort);
     stop.abort();
     await jobs.stop();
-    await session?.close().catch(() => undefined);
+    await libvirt.close().catch(() => undefined);
     log('stopped');
   }
   if (bug !== undefined) throw bug instanceof Error ? bug : new Error(messageOf(bug));

@@ -14,8 +14,8 @@ import { cleanupOnExit, guestXml, startPrivateLibvirt, type PrivateLibvirt } fro
 import { runBundle } from '../../support/cli';
 import { cachePut as putCache, makeVif, novaInstance, NS_1_1, type TestVif } from '../../support/nova-guest';
 import { expectedPorts, portsOf } from '../../support/ports-of';
-import { VirshSession } from '../../../src/adapters/virsh/session';
-import { TransientDomains, listDomains } from '../../../src/adapters/virsh/domains';
+import { TransientDomains, type DomainRef, type Libvirt } from '../../../src/adapters/libvirt/libvirt';
+import { openLibvirt } from '../../../src/adapters/libvirt/open';
 import { matchListing, readDomainFiles } from '../../../src/adapters/current-domain-files';
 import { CacheStore } from '../../../src/adapters/cache-store';
 import { reconcileDomains } from '../../../src/usecases/reconcile/reconcile-run';
@@ -178,31 +178,39 @@ const changes = {
     await d.virshOk('detach-interface', twoPorts.uuid, 'ethernet', '--mac', twoPorts.vifs[1]?.mac ?? '', '--config');
   },
 };
-for (const [change, make] of Object.entries(changes)) {
-  t(`between the file read and the write, ${change}: libvirt's read decides what is written`, async () => {
+for (const [change, make] of Object.entries(changes)) for (const client of ['auto', 'virsh'] as const) {
+  t(`between the file read and the write, ${change}: libvirt's read decides what is written (client ${client})`, async () => {
     await novaOverwrite(twoPorts, 'drift', '--config');
     const files = readDomainFiles({ live: d.liveXmlDir, persistent: d.persistentXmlDir });
     const reads: string[] = [];
-    class Interfering extends VirshSession {
-      override async run(args: readonly string[], opts?: { timeoutMs?: number }): Promise<string> {
-        if (args[0] === 'dumpxml' && args.includes(twoPorts.uuid)) {
-          reads.push(args.join(' '));
+    const inner = await openLibvirt({ uri: d.uri, client });
+    // libvirt's calls as they are, with `change` made right after the first read of twoPorts.
+    const libvirt: Libvirt = {
+      get calls() {
+        return inner.calls;
+      },
+      listDomains: () => inner.listDomains(),
+      transientUuids: () => inner.transientUuids(),
+      setNovaMetadata: (...a) => inner.setNovaMetadata(...a),
+      close: () => inner.close(),
+      async dumpXml(ref: DomainRef, opts: { inactive: boolean }) {
+        if (ref.uuid === twoPorts.uuid) {
+          reads.push(`dumpxml ${ref.uuid}${opts.inactive ? ' --inactive' : ''}`);
           if (reads.length === 1) await make();
         }
-        return super.run(args, opts);
-      }
-    }
-    const virsh = new Interfering({ uri: d.uri });
+        return inner.dumpXml(ref, opts);
+      },
+    };
     try {
-      const refs = await listDomains(virsh);
+      const refs = await libvirt.listDomains();
       const current = matchListing(files, refs);
       if (current.kind !== 'current') throw new Error(current.problem);
       const fromFiles = { current, decided: 0 };
-      const outcomes = await reconcileDomains({ virsh, transients: new TransientDomains(virsh), cache: new CacheStore(join(state, 'network_info')), dryRun: false }, refs, undefined, fromFiles);
+      const outcomes = await reconcileDomains({ libvirt, transients: new TransientDomains(libvirt), cache: new CacheStore(join(state, 'network_info')), dryRun: false }, refs, undefined, fromFiles);
       assert.is(outcomes.find((o) => o.uuid === twoPorts.uuid)?.kind, 'repaired');
       assert.is(fromFiles.decided, ALL - 1);
     } finally {
-      await virsh.close();
+      await libvirt.close();
     }
     assert.is(reads.length, 3, `the read before the write (changed), then libvirt read and read again: ${reads.join(' | ')}`);
     const xml = await config(twoPorts);

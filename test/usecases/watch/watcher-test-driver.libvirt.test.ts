@@ -35,6 +35,7 @@ function start(uri: string, tuning: Partial<Tuning> = {}) {
   const stateDir = join(root, 'state');
   const done = runWatch({
     uri,
+    client: 'auto',
     stateDir,
     cacheDir: join(stateDir, 'network_info'),
     log: (l) => lines.push(l),
