@@ -93,7 +93,7 @@ t('the listing, every XML and every write are what virsh gives and makes, odd na
       // What the daemon holds: what `virsh metadata --set` makes of the same payload, byte for byte.
       const dumps = async () => Promise.all([d.virshOk('dumpxml', '--inactive', g.uuid), ...(ref.active ? [d.virshOk('dumpxml', g.uuid)] : [])]);
       const viaRpc = await dumps();
-      const el = parseXml(viaRpc[0] ?? '', 'dumpxml').getElementsByTagNameNS(NS, 'instance')[0];
+      const el = parseXml(viaRpc[0], 'dumpxml').getElementsByTagNameNS(NS, 'instance')[0];
       assert.is(el?.getElementsByTagNameNS(NS, 'name')[0]?.textContent, g.name);
       assert.is(el?.getElementsByTagNameNS(NS, 'note')[0]?.getAttribute('a'), 'x\ny');
       assert.is(el?.getElementsByTagNameNS(NS, 'note')[0]?.textContent, 'two\nlines');
@@ -162,7 +162,9 @@ async function serve(onData: (s: Socket, data: Buffer) => void): Promise<{ path:
   const sockets: Socket[] = [];
   const server = createServer((s) => {
     sockets.push(s);
-    s.on('data', (data) => onData(s, data));
+    s.on('data', (data) => {
+      onData(s, data);
+    });
   });
   await new Promise<void>((resolve) => server.listen(path, resolve));
   return { path, server, sockets };
