@@ -1,7 +1,8 @@
 /**
  * What `node nova-ipmeta.cjs --write-code-cache` runs (scripts/bundle-loader.cjs) before it saves
- * V8's code cache: the work of a start on libvirt's path, the hook's migrate filter, on a sample
- * nova domain and its cache file in a temporary state directory, and `find` over a directory
+ * V8's code cache: the work of a start on libvirt's path, the hook's migrate filter, and
+ * reconcile's reading of a domain file, on a sample nova domain and its cache file in a
+ * temporary state directory, and `find` over a directory
  * holding that domain, so the cache holds the bytecode those starts need (docs/design.md, "Cost").
  * Prints nothing; leaves nothing behind.
  */
@@ -62,8 +63,16 @@ export async function warmUp(): Promise<ExitCode> {
     mkdirSync(xmlDir);
     writeFileSync(join(cacheDir, `${UUID}.json`), NETWORK_INFO, { mode: 0o600 });
     writeFileSync(join(xmlDir, 'instance-0000002a.xml'), DOMAIN);
+    const cache = new CacheStore(cacheDir);
     const { rewriteDomainXml } = await import('./commands/hook/run');
-    if (rewriteDomainXml(DOMAIN, new CacheStore(cacheDir)).kind !== 'changed') throw new Error('warm-up: the sample was not rewritten');
+    if (rewriteDomainXml(DOMAIN, cache).kind !== 'changed') throw new Error('warm-up: the sample was not rewritten');
+    // reconcile's in-sync reading of a domain file: without a DOM, compared with the cache.
+    const { parseLeanXml } = await import('./core/lean-xml');
+    const { readDomain } = await import('./core/domain');
+    const { comparePorts } = await import('./core/inject');
+    const lean = parseLeanXml(DOMAIN);
+    const cached = cache.read(UUID);
+    if (!lean || cached.kind !== 'ok' || comparePorts(readDomain(lean, 'warm-up'), cached.vifs).kind !== 'changed') throw new Error('warm-up: the sample was not compared');
     const { runMain } = await import('./main');
     const config = join(dir, 'nova-ipmeta.conf');
     writeFileSync(config, '');

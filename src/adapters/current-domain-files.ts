@@ -20,7 +20,7 @@ import { InputError } from '../errors';
 import { readDomain, type Domain } from '../core/domain';
 import { parseLeanXml } from '../core/lean-xml';
 import type { Definition, Uuid } from '../core/model';
-import { domainOfStatus, FileReader, listXmlFiles, parseDomainFile, type DomainXmlDirs, type ParsedFile, type XmlFile } from './domain-xml-files';
+import { domainOfStatus, FileReader, fromRoot, listXmlFiles, parseDomainFile, type DomainXmlDirs, type ParsedFile, type XmlFile } from './domain-xml-files';
 import { decodeUtf8 } from './file-read';
 
 export interface ListedDomain {
@@ -35,6 +35,12 @@ export interface ListedDomain {
 export interface DefinitionsFromFiles {
   readonly live?: Domain;
   readonly persistent?: Domain;
+  /**
+   * The persistent file's text from its root element on (libvirt's warning comment left out):
+   * `dumpxml --inactive` gives exactly that when nothing changed and the definition holds no
+   * secret (the file keeps secrets, dumpxml leaves them out).
+   */
+  readonly persistentText?: string;
 }
 
 /**
@@ -99,12 +105,14 @@ export function matchListing(read: DomainFiles, refs: readonly ListedDomain[]): 
   }
   const of = (ref: ListedDomain, reading: FileReading = 'dom'): DefinitionsFromFiles | undefined => {
     const file = `${ref.name}.xml`;
-    const persistent = domainIn(files.persistent.get(file), ref, reading);
+    const state = files.persistent.get(file);
+    const persistent = domainIn(state, ref, reading);
     if (!persistent || persistent.element.hasAttribute('id')) return undefined;
-    if (!ref.active) return { persistent };
+    const persistentText = state?.kind === 'read' ? fromRoot(state.text) : undefined;
+    if (!ref.active) return { persistent, ...(persistentText === undefined ? {} : { persistentText }) };
     const live = domainIn(files.live.get(file), ref, reading);
     if (!live || ref.id === undefined || live.element.getAttribute('id') !== String(ref.id)) return undefined;
-    return { live, persistent };
+    return { live, persistent, ...(persistentText === undefined ? {} : { persistentText }) };
   };
   return { kind: 'current', of };
 }

@@ -318,6 +318,12 @@ export function domainOfStatus(text: string): string | undefined {
   return text.slice(start, end + 9);
 }
 
+/** The text from its root element on (after white space, the XML declaration and comments); undefined when there is none. */
+export function fromRoot(text: string): string | undefined {
+  const at = rootStart(text);
+  return at < 0 ? undefined : text.slice(at);
+}
+
 /** Where the root element starts: after white space, the XML declaration and comments. */
 function rootStart(text: string): number {
   let at = 0;

@@ -34,6 +34,8 @@ export interface Plan {
   readonly instance: Element;
   /** The element as read, before our change: the re-read guard compares against it. */
   readonly before: string;
+  /** The XML text this definition was read from, when it came from libvirt's file (reconcile-run.ts). */
+  readonly readFrom?: string;
 }
 
 /**
@@ -62,6 +64,8 @@ async function attemptOnce(ctx: ReconcileContext, ref: DomainRef, planned: Write
     // Re-read the way it was read: `virsh metadata` prints the element without its namespace,
     // so its fingerprint could never equal the one taken from dumpxml.
     const now = await ctx.libvirt.dumpXml(ref, { inactive: w.definition === 'persistent' });
+    // Planned from a file that libvirt's read gives back to the byte: nothing changed meanwhile.
+    if (planned && w.readFrom !== undefined && now.trimEnd() === w.readFrom.trimEnd()) continue;
     const nowDomain = parseDomain(now, `${ref.name} (${w.definition})`);
     const nowElement = findNovaElement(nowDomain.element);
     if (!nowElement || elementFingerprint(nowElement) !== w.before) return 'changed-under-us';

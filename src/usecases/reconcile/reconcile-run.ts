@@ -164,7 +164,7 @@ function plansOf(defs: DefinitionsFromFiles, readOnly: boolean): Plan[] {
   const plans: Plan[] = [];
   for (const [definition, domain] of [['live', defs.live], ['persistent', defs.persistent]] as const) {
     const p = domain && planOf(definition, domain, { readOnly });
-    if (p) plans.push(p);
+    if (p) plans.push(definition === 'persistent' && defs.persistentText !== undefined ? { ...p, readFrom: defs.persistentText } : p);
   }
   return plans;
 }

@@ -217,6 +217,8 @@ for (const [change, make] of Object.entries(changes)) for (const client of ['aut
     if (change === 'an interface is detached') {
       assert.equal(portsOf(xml), expectedPorts(twoPorts.vifs.slice(0, 1)));
       assert.match(xml, /drift/);
+      // Both interfaces again, for the next client's turn.
+      await define(twoPorts, false);
     } else {
       assert.equal(portsOf(xml), expectedPorts(twoPorts.vifs));
       assert.match(xml, /changed-meanwhile/, "nova's change made meanwhile is not overwritten");
