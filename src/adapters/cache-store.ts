@@ -42,15 +42,19 @@ const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 export interface CacheStoreOptions {
   /**
-   * `once`: the directories are checked at the first read only, for a store that lives as long
-   * as one run (a reconcile's); `each`, the default, at every call (the watcher's lives for days).
+   * `run`: a store that lives as long as one reconcile run: the directories are checked at the
+   * first read only, and each instance's file is read once (the run decides from one version of
+   * it; a change meanwhile is the next run's). `calls`, the default: every call checks and reads
+   * (the watcher's store lives for days).
    */
-  readonly checkDirs?: 'each' | 'once';
+  readonly scope?: 'calls' | 'run';
 }
 
 export class CacheStore {
-  private readonly checkOnce: boolean;
+  private readonly runScoped: boolean;
   private dirsChecked = false;
+  /** A run-scoped store's reads. */
+  private readonly reads = new Map<Uuid, CacheRead>();
   /** When each file read `ok` was written: a run's oldest input (the metrics). */
   private readonly written = new Map<Uuid, Date>();
 
@@ -58,7 +62,7 @@ export class CacheStore {
     readonly dir: string,
     options: CacheStoreOptions = {},
   ) {
-    this.checkOnce = options.checkDirs === 'once';
+    this.runScoped = options.scope === 'run';
   }
 
   /** The cache file of an instance; the UUID is validated, so no name can leave the directory. */
@@ -89,9 +93,13 @@ export class CacheStore {
    */
   read(uuid: string): CacheRead {
     const path = this.path(uuid);
+    const id = instanceUuid(uuid);
+    const known = this.reads.get(id);
+    if (known) return known;
     if (!this.directoriesExist()) return { kind: 'missing' };
     const r = readCacheFile(path);
-    if (r.kind === 'ok') this.written.set(instanceUuid(uuid), r.mtime);
+    if (r.kind === 'ok') this.written.set(id, r.mtime);
+    if (this.runScoped) this.reads.set(id, r);
     return r;
   }
 
@@ -158,7 +166,7 @@ export class CacheStore {
   private directoriesExist(): boolean {
     if (this.dirsChecked) return true;
     const exist = inspectPrivateDir(dirname(this.dir)) === 'ok' && inspectPrivateDir(this.dir) === 'ok';
-    this.dirsChecked = exist && this.checkOnce;
+    this.dirsChecked = exist && this.runScoped;
     return exist;
   }
 }

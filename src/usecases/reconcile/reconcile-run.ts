@@ -62,7 +62,7 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
     const files = filesFor(req);
     const refs = await listing;
     const current = files && matchListing(files, refs);
-    const cache = new CacheStore(req.settings.cacheDir, { checkDirs: 'once' });
+    const cache = new CacheStore(req.settings.cacheDir, { scope: 'run' });
     const ctx = { libvirt, transients: new TransientDomains(libvirt), cache, dryRun: req.dryRun };
     const fromFiles = current?.kind === 'current' ? { current, decided: 0 } : undefined;
     const outcomes = await reconcileDomains(
@@ -107,12 +107,29 @@ function filesFor(req: RunRequest) {
 export interface FromFiles {
   readonly current: Extract<CurrentFiles, { kind: 'current' }>;
   decided: number;
+  /** Domains in a row whose reading without a DOM called for a write (see decideFromFiles). */
+  leanMisses?: number;
 }
 
 /**
- * Each domain in turn; an expected failure is that domain's outcome. With `files`, a domain whose
- * files are current and say it needs no write is decided from them (no libvirt call); every other
- * one, and every write with its re-read guard, goes through libvirt.
+ * After this many domains in a row needed a write, the reading without a DOM is skipped until a
+ * domain is found in sync again: on a first run it would be read twice for nothing.
+ */
+const LEAN_MISSES_BEFORE_SKIPPING = 8;
+
+/**
+ * Domains whose work waits on libvirt at once. libvirt serves each connection's calls on worker
+ * threads, so while one domain's call is in the daemon the next domain's file is read and
+ * decided here: a run costs about the larger of the two instead of their sum. Each domain's own
+ * calls stay in order (read, then write).
+ */
+const IN_FLIGHT = 4;
+
+/**
+ * Every domain; an expected failure is that domain's outcome. With `files`, a domain whose files
+ * are current and say it needs no write is decided from them (no libvirt call); every other
+ * one, and every write with its re-read guard, goes through libvirt. Outcomes, and `progress`,
+ * come in the listing's order.
  */
 export async function reconcileDomains(
   ctx: ReconcileContext,
@@ -121,13 +138,33 @@ export async function reconcileDomains(
   files?: FromFiles,
 ): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
-  for (const ref of refs) {
-    const decided = files && decideFromFiles(ctx, ref, files.current);
-    if (files && decided?.kind === 'outcome') files.decided++;
-    const outcome = decided?.kind === 'outcome' ? decided.outcome : await reconcileOrError(ctx, ref, decided?.planned);
-    outcomes.push(outcome);
-    progress?.(outcomes.length, refs.length, outcome);
-  }
+  const done = new Map<number, Outcome>();
+  let next = 0;
+  let bug: unknown;
+  const report = () => {
+    for (let o = done.get(outcomes.length); o !== undefined; o = done.get(outcomes.length)) {
+      done.delete(outcomes.length);
+      outcomes.push(o);
+      progress?.(outcomes.length, refs.length, o);
+    }
+  };
+  const worker = async () => {
+    while (bug === undefined && next < refs.length) {
+      const i = next++;
+      const ref = refs[i] as DomainRef;
+      try {
+        const decided = files && decideFromFiles(ctx, ref, files);
+        if (files && decided?.kind === 'outcome') files.decided++;
+        done.set(i, decided?.kind === 'outcome' ? decided.outcome : await reconcileOrError(ctx, ref, decided?.planned));
+      } catch (err) {
+        bug ??= err;
+        return;
+      }
+      report();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, refs.length) }, worker));
+  if (bug !== undefined) throw bug instanceof Error ? bug : new Error(messageOf(bug));
   return outcomes;
 }
 
@@ -140,17 +177,25 @@ export async function reconcileDomains(
 function decideFromFiles(
   ctx: ReconcileContext,
   ref: DomainRef,
-  files: FromFiles['current'],
+  files: FromFiles,
 ): { kind: 'outcome'; outcome: Outcome } | { kind: 'planned'; planned: WriteDecision } | undefined {
   try {
     // Read without a DOM first: most domains are in sync, and that reading costs a fraction.
-    const lean = files.of(ref, 'lean');
-    const outcome = lean && decideWithoutWrite(ctx, ref, plansOf(lean, true));
-    if (outcome) return { kind: 'outcome', outcome };
-    const defs = files.of(ref, 'dom');
+    const misses = files.leanMisses ?? 0;
+    if (misses < LEAN_MISSES_BEFORE_SKIPPING) {
+      const lean = files.current.of(ref, 'lean');
+      const outcome = lean && decideWithoutWrite(ctx, ref, plansOf(lean, true));
+      if (outcome) {
+        files.leanMisses = 0;
+        return { kind: 'outcome', outcome };
+      }
+      files.leanMisses = misses + 1;
+    }
+    const defs = files.current.of(ref, 'dom');
     if (!defs) return undefined;
     const decision = decide(ctx, ref, plansOf(defs, false));
     if (decision.kind === 'write') return { kind: 'planned', planned: decision };
+    files.leanMisses = 0;
     if (decision.kind === 'would-repair') return undefined;
     return { kind: 'outcome', outcome: decision };
   } catch (err) {
