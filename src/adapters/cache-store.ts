@@ -103,6 +103,11 @@ export class CacheStore {
     return r;
   }
 
+  /** Whether the directories exist; throws when either cannot be trusted (as every read does). */
+  usable(): boolean {
+    return this.directoriesExist();
+  }
+
   /** When the files this store read were written, by instance (the last read of each). */
   writeTimes(): ReadonlyMap<Uuid, Date> {
     return this.written;

@@ -44,14 +44,18 @@ export interface DefinitionsFromFiles {
 }
 
 /**
- * A file as read, parsed when its domain is decided: a few hundred DOMs alive at once cost more in
+ * A file as listed, read and parsed when its domain is decided (and not at all when the run's
+ * memo decides it: src/adapters/decision-memo.ts); a few hundred DOMs alive at once cost more in
  * the garbage collector than the parses themselves.
  */
-type FileState = { readonly kind: 'read'; readonly text: string; readonly path: string } | { readonly kind: 'unusable' };
+type FileState =
+  | { readonly kind: 'listed'; readonly path: string }
+  | { readonly kind: 'read'; readonly text: string; readonly path: string }
+  | { readonly kind: 'unusable' };
 
-/** Both directories as read at one moment: every `*.xml`. */
+/** Both directories as listed at one moment: every `*.xml`. */
 export type DomainFiles =
-  | { readonly kind: 'read'; readonly files: Readonly<Record<Definition, ReadonlyMap<string, FileState>>>; readonly dirs: DomainXmlDirs }
+  | { readonly kind: 'read'; readonly files: Readonly<Record<Definition, Map<string, FileState>>>; readonly dirs: DomainXmlDirs }
   | { readonly kind: 'unreadable'; readonly problem: string };
 
 /**
@@ -61,26 +65,39 @@ export type DomainFiles =
 export type FileReading = 'lean' | 'dom';
 
 export type CurrentFiles =
-  | { readonly kind: 'current'; readonly of: (ref: ListedDomain, reading?: FileReading) => DefinitionsFromFiles | undefined }
+  | {
+      readonly kind: 'current';
+      readonly of: (ref: ListedDomain, reading?: FileReading) => DefinitionsFromFiles | undefined;
+      /** The files a decision from them reads: the persistent one, and the live one of a running guest. */
+      readonly paths: (ref: ListedDomain) => string[];
+    }
   | { readonly kind: 'not-current'; readonly problem: string };
 
-/** Reads both directories now; `matchListing` ties them to what libvirt lists. */
+/** Lists both directories now (each file is read when its domain is decided); `matchListing` ties them to what libvirt lists. */
 export function readDomainFiles(dirs: DomainXmlDirs): DomainFiles {
-  const reader = new FileReader();
   const files = {} as Record<Definition, Map<string, FileState>>;
   for (const definition of ['live', 'persistent'] as const) {
     const dir = dirs[definition];
     const listed = listXmlFiles(dir);
     if (listed.kind === 'unreadable') return { kind: 'unreadable', problem: `cannot list ${dir} (${listed.code})` };
-    files[definition] = new Map(listed.files.map((f) => [f.name, readOne(reader, dir, f)]));
+    files[definition] = new Map(listed.files.map((f) => [f.name, listedOne(dir, f)]));
   }
   return { kind: 'read', files, dirs };
 }
 
-function readOne(reader: FileReader, dir: string, file: XmlFile): FileState {
+function listedOne(dir: string, file: XmlFile): FileState {
   // libvirt never links these files: a link is someone else's arrangement, and libvirt decides.
   if (file.symlink) return { kind: 'unusable' };
-  const path = dir.endsWith('/') ? dir + file.name : `${dir}/${file.name}`;
+  return { kind: 'listed', path: pathIn(dir, file.name) };
+}
+
+function pathIn(dir: string, name: string): string {
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+}
+
+const reader = new FileReader();
+
+function readOne(path: string): FileState {
   const read = reader.read(path, false);
   if (read.kind === 'error') return { kind: 'unusable' };
   // Text now (strict UTF-8): the reader's buffer is reused for the next file, and a string costs
@@ -105,16 +122,26 @@ export function matchListing(read: DomainFiles, refs: readonly ListedDomain[]): 
   }
   const of = (ref: ListedDomain, reading: FileReading = 'dom'): DefinitionsFromFiles | undefined => {
     const file = `${ref.name}.xml`;
-    const state = files.persistent.get(file);
+    const state = readIn(files.persistent, file);
     const persistent = domainIn(state, ref, reading);
     if (!persistent || persistent.element.hasAttribute('id')) return undefined;
     const persistentText = state?.kind === 'read' ? fromRoot(state.text) : undefined;
     if (!ref.active) return { persistent, ...(persistentText === undefined ? {} : { persistentText }) };
-    const live = domainIn(files.live.get(file), ref, reading);
+    const live = domainIn(readIn(files.live, file), ref, reading);
     if (!live || ref.id === undefined || live.element.getAttribute('id') !== String(ref.id)) return undefined;
     return { live, persistent, ...(persistentText === undefined ? {} : { persistentText }) };
   };
-  return { kind: 'current', of };
+  const paths = (ref: ListedDomain): string[] => [pathIn(dirs.persistent, `${ref.name}.xml`), ...(ref.active ? [pathIn(dirs.live, `${ref.name}.xml`)] : [])];
+  return { kind: 'current', of, paths };
+}
+
+/** The file's state, read now if it was only listed. */
+function readIn(files: Map<string, FileState>, name: string): FileState | undefined {
+  const state = files.get(name);
+  if (state?.kind !== 'listed') return state;
+  const read = readOne(state.path);
+  files.set(name, read);
+  return read;
 }
 
 function domainIn(state: FileState | undefined, ref: ListedDomain, reading: FileReading): Domain | undefined {

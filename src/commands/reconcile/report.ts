@@ -32,6 +32,7 @@ export function reportJson(report: RunReport) {
     durationSeconds: report.durationSeconds,
     libvirtCommands: report.libvirtCommands,
     decidedFromFiles: report.decidedFromFiles,
+    rememberedInSync: report.rememberedInSync ?? 0,
     ...(report.filesNotUsed === undefined ? {} : { filesNotUsed: report.filesNotUsed }),
     summary: Object.fromEntries(OUTCOME_KINDS.map((k) => [k, report.outcomes.filter((o) => o.kind === k).length])),
     domains: report.outcomes.map((o) => ('ports' in o ? { ...o, ports: portsJson(o.ports) } : o)),

@@ -12,6 +12,7 @@ import { TransientDomains, resolveDomain, type DomainRef, type Libvirt } from '.
 import { openLibvirt } from '../../adapters/libvirt/open';
 import { AddressHistory } from '../history/address-history';
 import { readsXmlFiles } from '../../adapters/domain-inventory';
+import { DecisionMemo } from '../../adapters/decision-memo';
 import { matchListing, readDomainFiles, type CurrentFiles, type DefinitionsFromFiles } from '../../adapters/current-domain-files';
 import { decide, decideWithoutWrite, planOf, reconcileDomain, type Plan, type ReconcileContext, type WriteDecision } from './reconcile-domain';
 import type { Outcome } from './outcome';
@@ -39,6 +40,8 @@ export interface RunReport {
   readonly libvirtCommands: number;
   /** Domains decided from libvirt's own files, without a libvirt call of their own. */
   readonly decidedFromFiles: number;
+  /** Of those, the domains whose files were the very files of an earlier in-sync decision: not read at all. */
+  readonly rememberedInSync?: number;
   /** Why libvirt's files were not used for this run, when they could have been. */
   readonly filesNotUsed?: string | undefined;
   /** When the oldest cache file this run read was written (seconds since the epoch); none read: undefined. */
@@ -64,7 +67,7 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
     const current = files && matchListing(files, refs);
     const cache = new CacheStore(req.settings.cacheDir, { scope: 'run' });
     const ctx = { libvirt, transients: new TransientDomains(libvirt), cache, dryRun: req.dryRun };
-    const fromFiles = current?.kind === 'current' ? { current, decided: 0 } : undefined;
+    const fromFiles: FromFiles | undefined = current?.kind === 'current' ? { current, memo: DecisionMemo.load(settings.stateDir), decided: 0 } : undefined;
     const outcomes = await reconcileDomains(
       ctx,
       refs,
@@ -74,6 +77,7 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
       },
       fromFiles,
     );
+    if (!req.dryRun) saveMemo(fromFiles?.memo, settings.stateDir);
     // Every domain listed and done: an instance recorded before and not among them is gone.
     if (req.domains.length === 0) present = refs.map((r) => r.uuid);
     return {
@@ -82,6 +86,7 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
       durationSeconds: (Date.now() - started) / 1000,
       libvirtCommands: libvirt.calls,
       decidedFromFiles: fromFiles?.decided ?? 0,
+      rememberedInSync: fromFiles?.remembered ?? 0,
       filesNotUsed: current?.kind === 'not-current' ? current.problem : undefined,
       oldestCacheWrite: oldestOf(cache.writeTimes()),
     };
@@ -106,7 +111,10 @@ function filesFor(req: RunRequest) {
 /** libvirt's files found current for this run, and how many domains they decided. */
 export interface FromFiles {
   readonly current: Extract<CurrentFiles, { kind: 'current' }>;
+  /** What earlier runs found in sync, by the identity of the files (adapters/decision-memo.ts). */
+  readonly memo?: DecisionMemo | undefined;
   decided: number;
+  remembered?: number;
   /** Domains in a row whose reading without a DOM called for a write (see decideFromFiles). */
   leanMisses?: number;
 }
@@ -180,6 +188,19 @@ function decideFromFiles(
   files: FromFiles,
 ): { kind: 'outcome'; outcome: Outcome } | { kind: 'planned'; planned: WriteDecision } | undefined {
   try {
+    // Files that are the very files of an earlier in-sync decision: decided as then, unread.
+    const paths = files.memo && ctx.cache.usable() ? [...files.current.paths(ref), ctx.cache.path(ref.uuid)] : undefined;
+    const facts = `${ref.uuid} ${ref.name} ${ref.active ? String(ref.id) : '-'}`;
+    const memo = paths && files.memo?.lookup(ref.uuid, paths, facts);
+    const remembered = memo && inSyncOf(memo.value, ref);
+    if (remembered) {
+      files.remembered = (files.remembered ?? 0) + 1;
+      return { kind: 'outcome', outcome: remembered };
+    }
+    const remember = (outcome: Outcome): Outcome => {
+      if (outcome.kind === 'in-sync' && paths && memo?.key !== undefined) files.memo?.record(ref.uuid, memo.key, paths, facts, outcome);
+      return outcome;
+    };
     // Read without a DOM first: most domains are in sync, and that reading costs a fraction.
     const misses = files.leanMisses ?? 0;
     if (misses < LEAN_MISSES_BEFORE_SKIPPING) {
@@ -187,7 +208,7 @@ function decideFromFiles(
       const outcome = lean && decideWithoutWrite(ctx, ref, plansOf(lean, true));
       if (outcome) {
         files.leanMisses = 0;
-        return { kind: 'outcome', outcome };
+        return { kind: 'outcome', outcome: remember(outcome) };
       }
       files.leanMisses = misses + 1;
     }
@@ -197,12 +218,19 @@ function decideFromFiles(
     if (decision.kind === 'write') return { kind: 'planned', planned: decision };
     files.leanMisses = 0;
     if (decision.kind === 'would-repair') return undefined;
-    return { kind: 'outcome', outcome: decision };
+    return { kind: 'outcome', outcome: remember(decision) };
   } catch (err) {
     // The state directory refused, say: libvirt's path meets it again and makes it this domain's outcome.
     if (!isExpectedFailure(err)) throw err;
     return undefined;
   }
+}
+
+/** A remembered in-sync outcome of this very domain; undefined for anything else. */
+function inSyncOf(value: unknown, ref: DomainRef): Outcome | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const o = value as { kind?: unknown; uuid?: unknown; domain?: unknown; ports?: unknown };
+  return o.kind === 'in-sync' && o.uuid === ref.uuid && o.domain === ref.name && Array.isArray(o.ports) ? (value as Outcome) : undefined;
 }
 
 function plansOf(defs: DefinitionsFromFiles, readOnly: boolean): Plan[] {
@@ -231,6 +259,15 @@ async function selectDomains(libvirt: Libvirt, names: readonly string[]): Promis
     if (!refs.some((r) => r.uuid === ref.uuid)) refs.push(ref);
   }
   return refs;
+}
+
+/** A memo that cannot be written costs the next run its time only: nothing to report. */
+function saveMemo(memo: DecisionMemo | undefined, stateDir: string): void {
+  try {
+    memo?.save(stateDir);
+  } catch (err) {
+    if (!isExpectedFailure(err)) throw err;
+  }
 }
 
 function oldestOf(times: ReadonlyMap<string, Date>): number | undefined {

@@ -1,0 +1,110 @@
+/**
+ * What reconcile found in sync, remembered by the identity of the files it decided from
+ * (docs/design.md, "Reconcile from libvirt's files"): a domain whose files are all the very files
+ * of the last decision is decided as then, without reading them. A file's identity is its inode,
+ * size, and modification and change times to the nanosecond: libvirt and nova-ipmeta replace
+ * these files by rename (a new inode), and any write in place moves the change time, which no
+ * one can set back. Recorded only when the files stood still while they were read (the same
+ * identity before and after) and had not changed for a while (SETTLED_NS: a change within one
+ * tick of the kernel's clock keeps the same time), and only for a build that is the one running
+ * (another build may decide otherwise).
+ *
+ * The memo is the state directory's `in-sync.json` (0600, written atomically); one that cannot be
+ * read or trusted is an empty memo: it only ever saves work.
+ */
+import { lstatSync, statSync } from 'node:fs';
+import { BUILD } from '../build-info';
+import { readStateFile, writeStateFile } from './state-file';
+
+export const MEMO_FILE = 'in-sync.json';
+const MAX_MEMO_BYTES = 64 * 1024 * 1024;
+/** How long a file must have stood unchanged before a decision from it is remembered. */
+const SETTLED_NS = 2_000_000_000n;
+
+interface Entry {
+  readonly key: string;
+  readonly value: unknown;
+}
+
+export class DecisionMemo {
+  private readonly next = new Map<string, Entry>();
+  private changed = false;
+
+  private constructor(
+    private readonly build: string,
+    private readonly entries: ReadonlyMap<string, Entry>,
+  ) {}
+
+  /** The memo of `stateDir`; empty when there is none, or it is another build's, or unreadable. */
+  static load(stateDir: string): DecisionMemo | undefined {
+    const build = runningBuild();
+    if (build === undefined) return undefined;
+    let entries = new Map<string, Entry>();
+    try {
+      const text = readStateFile(stateDir, MEMO_FILE, MAX_MEMO_BYTES);
+      const o = text === undefined ? undefined : (JSON.parse(text) as { version?: unknown; build?: unknown; entries?: unknown });
+      if (o?.version === 1 && o.build === build && typeof o.entries === 'object' && o.entries !== null) {
+        entries = new Map(Object.entries(o.entries as Record<string, Entry>).filter(([, e]) => typeof e.key === 'string'));
+      }
+    } catch {
+      // unreadable, untrusted or not JSON: nothing remembered
+    }
+    return new DecisionMemo(build, entries);
+  }
+
+  /**
+   * The identity of these files now (`extra` first: the listing's facts), and what was decided
+   * for `id` from files of exactly that identity, if anything. Pass `key` to `record` once a
+   * decision is made from the files; undefined when one of them is missing or not a regular file.
+   */
+  lookup(id: string, paths: readonly string[], extra: string): { key: string | undefined; value?: unknown } {
+    const key = identity(paths, extra);
+    const entry = key === undefined ? undefined : this.entries.get(id);
+    if (key === undefined || entry?.key !== key) return { key };
+    this.next.set(id, entry);
+    return { key, value: entry.value };
+  }
+
+  /** Remembers `value` for `id` when the files still have the identity `before` and have stood still long enough. */
+  record(id: string, before: string, paths: readonly string[], extra: string, value: unknown): void {
+    const settled = BigInt(Date.now()) * 1_000_000n - SETTLED_NS;
+    if (identity(paths, extra, settled) !== before) return;
+    const old = this.entries.get(id);
+    this.next.set(id, { key: before, value });
+    if (old?.key !== before) this.changed = true;
+  }
+
+  /** Writes what this run looked up or recorded (domains gone are forgotten), when that changed anything. */
+  save(stateDir: string): void {
+    if (!this.changed && this.next.size === this.entries.size) return;
+    writeStateFile(stateDir, MEMO_FILE, JSON.stringify({ version: 1, build: this.build, entries: Object.fromEntries(this.next) }));
+  }
+}
+
+/** `extra`, then each file's identity; undefined when one is not a regular file, or (with `settledBefore`) changed after that time. */
+function identity(paths: readonly string[], extra: string, settledBefore?: bigint): string | undefined {
+  let key = extra;
+  for (const path of paths) {
+    let s;
+    try {
+      s = lstatSync(path, { bigint: true });
+    } catch {
+      return undefined;
+    }
+    if (!s.isFile() || (settledBefore !== undefined && (s.ctimeNs > settledBefore || s.mtimeNs > settledBefore))) return undefined;
+    key += ` ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  }
+  return key;
+}
+
+/** This build: its version and the identity of the file running (another install is another build). */
+function runningBuild(): string | undefined {
+  const file = process.argv[1];
+  if (file === undefined) return undefined;
+  try {
+    const s = statSync(file, { bigint: true });
+    return `${BUILD?.version ?? 'source'} ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}`;
+  } catch {
+    return undefined;
+  }
+}
