@@ -33,11 +33,15 @@ export class DecisionMemo {
   private constructor(
     private readonly build: string,
     private readonly entries: ReadonlyMap<string, Entry>,
+    private readonly nowNs: () => bigint,
   ) {}
 
-  /** The memo of `stateDir`; empty when there is none, or it is another build's, or unreadable. */
-  static load(stateDir: string): DecisionMemo | undefined {
-    const build = runningBuild();
+  /**
+   * The memo of `stateDir`; empty when there is none, or it is another build's, or unreadable.
+   * Undefined when the running build cannot be told (no file to identify it by).
+   */
+  static load(stateDir: string, options: { build?: string; nowNs?: () => bigint } = {}): DecisionMemo | undefined {
+    const build = options.build ?? runningBuild();
     if (build === undefined) return undefined;
     let entries = new Map<string, Entry>();
     try {
@@ -49,7 +53,7 @@ export class DecisionMemo {
     } catch {
       // unreadable, untrusted or not JSON: nothing remembered
     }
-    return new DecisionMemo(build, entries);
+    return new DecisionMemo(build, entries, options.nowNs ?? (() => BigInt(Date.now()) * 1_000_000n));
   }
 
   /**
@@ -67,7 +71,7 @@ export class DecisionMemo {
 
   /** Remembers `value` for `id` when the files still have the identity `before` and have stood still long enough. */
   record(id: string, before: string, paths: readonly string[], extra: string, value: unknown): void {
-    const settled = BigInt(Date.now()) * 1_000_000n - SETTLED_NS;
+    const settled = this.nowNs() - SETTLED_NS;
     if (identity(paths, extra, settled) !== before) return;
     const old = this.entries.get(id);
     this.next.set(id, { key: before, value });

@@ -29,6 +29,7 @@ interface Guest {
 interface Report {
   libvirtCommands: number;
   decidedFromFiles: number;
+  rememberedInSync: number;
   filesNotUsed?: string;
   summary: Record<string, number>;
   domains: { domain: string; kind: string }[];
@@ -95,6 +96,33 @@ t('in sync: decided from the files, the listing the one libvirt command', () => 
   assert.is(r.decidedFromFiles, ALL);
   assert.is(r.libvirtCommands, 1);
   assert.is(r.filesNotUsed, undefined);
+});
+
+t('in sync again: files that are the very files of an earlier in-sync decision are not read; a changed one is', async () => {
+  // Files stand still two seconds before a decision from them is remembered (adapters/decision-memo.ts).
+  await new Promise((resolve) => setTimeout(resolve, 2_100));
+  const first = reconcile();
+  assert.is(first.summary['in-sync'], ALL);
+  assert.is(first.rememberedInSync, 0);
+  const second = reconcile();
+  assert.is(second.summary['in-sync'], ALL);
+  assert.is(second.rememberedInSync, ALL);
+  assert.is(second.decidedFromFiles, ALL);
+  assert.is(second.libvirtCommands, 1);
+  assert.equal(second.domains, first.domains, 'the remembered decision is the decision');
+
+  // nova rewrites one element, a cache file is put again unchanged (a new file): both read again.
+  await novaOverwrite(stopped, 'drift-after-memo', '--config');
+  putCache((...a: string[]) => runBundle([...a, '--state-dir', state]), other.uuid, other.vifs, state);
+  const third = reconcile();
+  assert.is(third.rememberedInSync, ALL - 2);
+  assert.is(kindOf(third, stopped), 'repaired');
+  assert.is(kindOf(third, other), 'in-sync');
+  assert.equal(portsOf(await config(stopped)), expectedPorts(stopped.vifs));
+  assert.match(await config(stopped), /drift-after-memo/, "nova's own change is kept");
+  // A dry run uses what is remembered and changes nothing.
+  const dry = reconcile('--dry-run');
+  assert.is(dry.rememberedInSync, ALL - 2);
 });
 
 t('without the directories (a daemon whose files are not visible) libvirt is asked, as before', () => {
