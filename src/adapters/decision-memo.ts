@@ -33,8 +33,15 @@ export class DecisionMemo {
   private constructor(
     private readonly build: string,
     private readonly entries: ReadonlyMap<string, Entry>,
+    /** What the caller saved with the memo (`save`), to tell whether something else stayed as it was. */
+    readonly seal: string | undefined,
     private readonly nowNs: () => bigint,
   ) {}
+
+  /** How many decisions the memo held when it was loaded. */
+  get size(): number {
+    return this.entries.size;
+  }
 
   /**
    * The memo of `stateDir`; empty when there is none, or it is another build's, or unreadable.
@@ -44,16 +51,18 @@ export class DecisionMemo {
     const build = options.build ?? runningBuild();
     if (build === undefined) return undefined;
     let entries = new Map<string, Entry>();
+    let seal: string | undefined;
     try {
       const text = readStateFile(stateDir, MEMO_FILE, MAX_MEMO_BYTES);
-      const o = text === undefined ? undefined : (JSON.parse(text) as { version?: unknown; build?: unknown; entries?: unknown });
+      const o = text === undefined ? undefined : (JSON.parse(text) as { version?: unknown; build?: unknown; seal?: unknown; entries?: unknown });
       if (o?.version === 1 && o.build === build && typeof o.entries === 'object' && o.entries !== null) {
         entries = new Map(Object.entries(o.entries as Record<string, Entry>).filter(([, e]) => typeof e.key === 'string'));
+        seal = typeof o.seal === 'string' ? o.seal : undefined;
       }
     } catch {
       // unreadable, untrusted or not JSON: nothing remembered
     }
-    return new DecisionMemo(build, entries, options.nowNs ?? (() => BigInt(Date.now()) * 1_000_000n));
+    return new DecisionMemo(build, entries, seal, options.nowNs ?? (() => BigInt(Date.now()) * 1_000_000n));
   }
 
   /**
@@ -78,10 +87,13 @@ export class DecisionMemo {
     if (old?.key !== before) this.changed = true;
   }
 
-  /** Writes what this run looked up or recorded (domains gone are forgotten), when that changed anything. */
-  save(stateDir: string): void {
-    if (!this.changed && this.next.size === this.entries.size) return;
-    writeStateFile(stateDir, MEMO_FILE, JSON.stringify({ version: 1, build: this.build, entries: Object.fromEntries(this.next) }));
+  /**
+   * Writes what this run looked up or recorded (domains gone are forgotten) and `seal`, when that
+   * changes anything.
+   */
+  save(stateDir: string, seal?: string): void {
+    if (!this.changed && this.next.size === this.entries.size && seal === this.seal) return;
+    writeStateFile(stateDir, MEMO_FILE, JSON.stringify({ version: 1, build: this.build, seal, entries: Object.fromEntries(this.next) }));
   }
 }
 

@@ -289,6 +289,24 @@ export function logMark(dir: string): string | undefined {
   }
 }
 
+/**
+ * The history's files as they are now (current.json and the log: inode, size, times), in one
+ * word: equal words mean nothing was recorded in between. Undefined when either cannot be looked at.
+ */
+export function historyFingerprint(dir: string): string | undefined {
+  let word = '';
+  for (const name of [STATE_FILE, LOG_FILE]) {
+    try {
+      const s = lstatSync(join(dir, name), { bigint: true });
+      word += `${name} ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs} `;
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') return undefined;
+      word += `${name} none `;
+    }
+  }
+  return word;
+}
+
 export function writeHistoryState(dir: string, text: string): void {
   ensurePrivateDir(dir);
   writeFileAtomic(join(dir, STATE_FILE), text, { mode: 0o600 });

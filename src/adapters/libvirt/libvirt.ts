@@ -68,12 +68,15 @@ export function defaultTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 const VIR_ERR_OPERATION_INVALID = 55;
 const VIR_ERR_NO_DOMAIN = 42;
 
-/** virsh list's order: running domains by ID, then the others by name's UTF-8 bytes, ASCII case ignored. */
-export function virshOrder(a: DomainRef, b: DomainRef): number {
-  if (a.active && b.active) return (a.id ?? 0) - (b.id ?? 0);
-  if (a.active !== b.active) return a.active ? -1 : 1;
-  const lower = (name: string) => Buffer.from(name.replace(/[A-Z]/g, (c) => c.toLowerCase()), 'utf8');
-  return Buffer.compare(lower(a.name), lower(b.name));
+/** Sorted in virsh list's order: running domains by ID, then the others by name's UTF-8 bytes, ASCII case ignored. */
+export function inVirshOrder(refs: readonly DomainRef[]): DomainRef[] {
+  const keyed = refs.map((ref) => ({ ref, name: Buffer.from(ref.name.replace(/[A-Z]/g, (c) => c.toLowerCase()), 'utf8') }));
+  keyed.sort((a, b) => {
+    if (a.ref.active && b.ref.active) return (a.ref.id ?? 0) - (b.ref.id ?? 0);
+    if (a.ref.active !== b.ref.active) return a.ref.active ? -1 : 1;
+    return Buffer.compare(a.name, b.name);
+  });
+  return keyed.map((k) => k.ref);
 }
 
 /**

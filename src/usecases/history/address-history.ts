@@ -29,7 +29,7 @@ import {
   type Observation,
 } from '../../core/history';
 import type { Uuid } from '../../core/model';
-import { historyConfig, historyDir, HistoryLogWriter, logMark, readAllRecords, readHistoryState, writeHistoryState, type HistoryConfig } from '../../adapters/history-log';
+import { historyConfig, historyDir, HistoryLogWriter, historyFingerprint, logMark, readAllRecords, readHistoryState, writeHistoryState, type HistoryConfig } from '../../adapters/history-log';
 import type { Outcome } from '../reconcile/outcome';
 
 export interface AddressHistoryOptions {
@@ -66,6 +66,17 @@ export class AddressHistory {
     }
     if (!this.config.enabled) return new HistoryRun(undefined, this);
     return new HistoryRun({ dir: this.dir, writer: new HistoryLogWriter(this.dir, this.config.rotation), now: this.options.now ?? (() => new Date()) }, this);
+  }
+
+  /**
+   * The history as it stands, in one word (history-log.ts's historyFingerprint): a run that finds
+   * every domain as the run that left this word did has nothing to record. Undefined when it
+   * cannot be told.
+   */
+  fingerprint(): string | undefined {
+    // A history that failed to record may lack what it was shown: not a state to build on.
+    if (this.config instanceof Error || this.failing) return undefined;
+    return this.config.enabled ? historyFingerprint(this.dir) : 'disabled';
   }
 
   /** @internal */

@@ -55,10 +55,13 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
   const libvirt = await openLibvirt({ uri: settings.uri, client: settings.libvirtClient });
   const lock = await acquireRunLock(settings.stateDir, { waitMs: req.lockWaitMs });
   // A dry run (and a check) changes nothing, the history included.
-  const history = req.dryRun ? undefined : new AddressHistory({ stateDir: settings.stateDir, ini: settings.ini, configFile: settings.configFile, log: req.warn ?? (() => undefined) }).begin();
+  const addresses = req.dryRun ? undefined : new AddressHistory({ stateDir: settings.stateDir, ini: settings.ini, configFile: settings.configFile, log: req.warn ?? (() => undefined) });
+  const history = addresses?.begin();
   let present: string[] | undefined;
+  let memo: DecisionMemo | undefined;
+  let done = false;
   try {
-    // The listing first: libvirt (or virsh) answers on the other core while the files are read.
+    // The listing first: libvirt (or virsh) answers on the other core while the files are listed.
     const listing = selectDomains(libvirt, req.domains);
     listing.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
     await new Promise((resolve) => setImmediate(resolve));
@@ -67,19 +70,15 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
     const current = files && matchListing(files, refs);
     const cache = new CacheStore(req.settings.cacheDir, { scope: 'run' });
     const ctx = { libvirt, transients: new TransientDomains(libvirt), cache, dryRun: req.dryRun };
-    const fromFiles: FromFiles | undefined = current?.kind === 'current' ? { current, memo: DecisionMemo.load(settings.stateDir), decided: 0 } : undefined;
-    const outcomes = await reconcileDomains(
-      ctx,
-      refs,
-      (done, total, last) => {
-        history?.observe(last);
-        req.progress?.(done, total, last);
-      },
-      fromFiles,
-    );
-    if (!req.dryRun) saveMemo(fromFiles?.memo, settings.stateDir);
+    memo = current?.kind === 'current' ? DecisionMemo.load(settings.stateDir) : undefined;
+    const fromFiles: FromFiles | undefined = current?.kind === 'current' ? { current, memo, decided: 0 } : undefined;
+    const outcomes = await reconcileDomains(ctx, refs, req.progress, fromFiles);
+    // Every domain as the last run left it, and the history as that run left it: nothing to record.
+    const quiet = memo !== undefined && fromFiles?.remembered === refs.length && memo.size === refs.length && memo.seal !== undefined && memo.seal === addresses?.fingerprint();
+    if (!quiet) for (const o of outcomes) history?.observe(o);
     // Every domain listed and done: an instance recorded before and not among them is gone.
-    if (req.domains.length === 0) present = refs.map((r) => r.uuid);
+    if (req.domains.length === 0 && !quiet) present = refs.map((r) => r.uuid);
+    done = true;
     return {
       outcomes,
       orphanCaches: req.domains.length ? [] : orphanCaches(cache, refs),
@@ -92,6 +91,8 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
     };
   } finally {
     history?.finish(present);
+    // After the history: the memo is sealed with the history as this run leaves it.
+    if (done && !req.dryRun) saveMemo(memo, settings.stateDir, addresses?.fingerprint());
     await libvirt.close();
     await lock.release();
   }
@@ -262,9 +263,9 @@ async function selectDomains(libvirt: Libvirt, names: readonly string[]): Promis
 }
 
 /** A memo that cannot be written costs the next run its time only: nothing to report. */
-function saveMemo(memo: DecisionMemo | undefined, stateDir: string): void {
+function saveMemo(memo: DecisionMemo | undefined, stateDir: string, seal: string | undefined): void {
   try {
-    memo?.save(stateDir);
+    memo?.save(stateDir, seal);
   } catch (err) {
     if (!isExpectedFailure(err)) throw err;
   }

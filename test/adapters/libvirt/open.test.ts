@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { localSocket } from '../../../src/adapters/libvirt/open';
-import { virshOrder, type DomainRef } from '../../../src/adapters/libvirt/libvirt';
+import { inVirshOrder, type DomainRef } from '../../../src/adapters/libvirt/libvirt';
 import { parseUuid } from '../../../src/core/model';
 
 test('a private socket given in the URI is used when it is there, and only for the system URI', () => {
@@ -36,7 +36,7 @@ test("no URI: virsh's default, unless libvirt.conf sets uri_default", () => {
 
 test("virsh's listing order: running by ID, then the rest by name, ASCII case ignored, by UTF-8 bytes", () => {
   const ref = (name: string, id?: number): DomainRef => ({ uuid: parseUuid('6695eb01-f6a4-8304-79aa-97f2502e193f') as never, name, active: id !== undefined, ...(id === undefined ? {} : { id }) });
-  const sorted = [ref('b'), ref('run-2', 2), ref('Zeta'), ref('alpha'), ref('名前'), ref('🚀'), ref('run-1', 1), ref('Beta')].sort(virshOrder).map((r) => r.name);
+  const sorted = inVirshOrder([ref('b'), ref('run-2', 2), ref('Zeta'), ref('alpha'), ref('名前'), ref('🚀'), ref('run-1', 1), ref('Beta')]).map((r) => r.name);
   assert.equal(sorted, ['run-1', 'run-2', 'alpha', 'b', 'Beta', 'Zeta', '名前', '🚀']);
 });
 

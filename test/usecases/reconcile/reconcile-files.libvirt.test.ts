@@ -104,9 +104,12 @@ t('in sync again: files that are the very files of an earlier in-sync decision a
   const first = reconcile();
   assert.is(first.summary['in-sync'], ALL);
   assert.is(first.rememberedInSync, 0);
+  const historyFiles = () => ['current.json', 'addresses.jsonl'].map((f) => readFileSync(join(state, 'history', f), 'utf8'));
+  const recorded = historyFiles();
   const second = reconcile();
   assert.is(second.summary['in-sync'], ALL);
   assert.is(second.rememberedInSync, ALL);
+  assert.equal(historyFiles(), recorded, 'nothing to record, nothing written');
   assert.is(second.decidedFromFiles, ALL);
   assert.is(second.libvirtCommands, 1);
   assert.equal(second.domains, first.domains, 'the remembered decision is the decision');
@@ -117,6 +120,7 @@ t('in sync again: files that are the very files of an earlier in-sync decision a
   const third = reconcile();
   assert.is(third.rememberedInSync, ALL - 2);
   assert.is(kindOf(third, stopped), 'repaired');
+  assert.match(historyFiles()[0] ?? '', '"drift-after-memo"', "the history has the name nova gave meanwhile: the run's outcomes were observed");
   assert.is(kindOf(third, other), 'in-sync');
   assert.equal(portsOf(await config(stopped)), expectedPorts(stopped.vifs));
   assert.match(await config(stopped), /drift-after-memo/, "nova's own change is kept");

@@ -12,7 +12,7 @@
 import { SystemError } from '../../../errors';
 import type { Uuid } from '../../../core/model';
 import { parseUuid } from '../../../core/model';
-import { virshOrder, type DomainRef, type Libvirt } from '../libvirt';
+import { inVirshOrder, type DomainRef, type Libvirt } from '../libvirt';
 import { LibvirtCallError, MAX_STRING_BYTES, RpcConnection } from './connection';
 import { XdrReader, XdrWriter } from './xdr';
 
@@ -63,8 +63,7 @@ export class RemoteLibvirt implements Libvirt {
   }
 
   async listDomains(): Promise<DomainRef[]> {
-    const refs = await this.listAll(0);
-    return refs.sort(virshOrder);
+    return inVirshOrder(await this.listAll(0));
   }
 
   async transientUuids(): Promise<ReadonlySet<Uuid>> {
