@@ -7,7 +7,7 @@ import { resolveSettings, type Settings } from '../../adapters/settings';
 import { readStateFile, writeStateFile } from '../../adapters/state-file';
 import { parsePluginRange, type PluginRange } from '../../core/plugin-range';
 import { ExitCode } from '../../exit-code';
-import { LAST_RUN_FILE, LAST_RUN_MAX_BYTES, formatMetrics, parseRunRecord, recordRun, runSucceeded, type RunFacts, type SyncFacts } from '../../usecases/reconcile/metrics';
+import { LAST_RUN_FILE, LAST_RUN_MAX_BYTES, parseRunRecord, recordRun, runSucceeded, type RunFacts, type SyncFacts } from '../../usecases/reconcile/metrics';
 import { checkLine, checkStatus, type Thresholds } from './check';
 import { formatReport, reportJson } from './report';
 import { reconcileRun, type RunReport } from '../../usecases/reconcile/reconcile-run';
@@ -141,7 +141,9 @@ async function writeMetrics(settings: Settings, args: Args, facts: RunFacts, io:
       io.err(`nova-ipmeta: the last run's record not kept: ${messageOf(err)}\n`);
     }
   }
-  if (args.textfile !== undefined) writeFileAtomic(args.textfile, await formatMetrics(record), { mode: 0o644 });
+  if (args.textfile === undefined) return;
+  const { formatMetrics } = await import('../../usecases/reconcile/metrics-exposition');
+  writeFileAtomic(args.textfile, await formatMetrics(record), { mode: 0o644 });
 }
 
 /**

@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { IpAddress } from '../../../src/core/ip';
 import type { Uuid } from '../../../src/core/model';
-import { formatMetrics, parseRunRecord, recordRun, type RunRecord } from '../../../src/usecases/reconcile/metrics';
+import { parseRunRecord, recordRun, type RunRecord } from '../../../src/usecases/reconcile/metrics';
+import { formatMetrics } from '../../../src/usecases/reconcile/metrics-exposition';
 import type { Outcome } from '../../../src/usecases/reconcile/outcome';
 
 const port = {
