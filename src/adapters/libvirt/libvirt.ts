@@ -1,6 +1,6 @@
 /**
- * The libvirt calls the tool makes, whichever way they travel (docs/design.md, "Talking to
- * libvirt"): over the daemon's own UNIX socket in libvirt's RPC (./rpc/remote.ts) when the URI is
+ * The libvirt calls the tool makes, whichever way they travel (docs/design.md, "libvirt's
+ * RPC"): over the daemon's own UNIX socket in libvirt's RPC (./rpc/remote.ts) when the URI is
  * the local system daemon, through one long-running virsh (../virsh/virsh-libvirt.ts) otherwise.
  * Both count what they send: a run reports its libvirt calls.
  */

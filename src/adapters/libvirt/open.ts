@@ -1,5 +1,5 @@
 /**
- * Which way the libvirt calls travel (docs/design.md, "Talking to libvirt"). libvirt's own
+ * Which way the libvirt calls travel (docs/design.md, "libvirt's RPC"). libvirt's own
  * socket, in its RPC, when the URI is the local system daemon's (`qemu:///system`, given or
  * virsh's default, with or without `?socket=`) and that socket is there: a call is then one round
  * trip inside this process. virsh otherwise (a remote URI, another driver, a `uri_default` in
