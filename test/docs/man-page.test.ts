@@ -119,7 +119,7 @@ test('every exit code, reconcile outcome and metric', () => {
   const reconcile = entryOf('reconcile').body;
   for (const kind of OUTCOME_KINDS) assert.ok(new RegExp(`^\\.B ${kind}$`, 'm').test(reconcile), `outcome ${kind} missing`);
   const metrics = section('METRICS');
-  const names = new Set(repoFile('src/usecases/reconcile/metrics.ts').match(/nova_ipmeta_\w+/g));
+  const names = new Set(repoFile('src/usecases/reconcile/metrics-exposition.ts').match(/nova_ipmeta_\w+/g));
   assert.ok(names.size >= 6);
   for (const n of names) assert.ok(metrics.includes(n), `metric ${n} missing from METRICS`);
 });

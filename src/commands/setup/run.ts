@@ -4,7 +4,7 @@
  * Node, copying files). Every step is idempotent and says what it did, one line each.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError, NotFoundError, SystemError, quote } from '../../errors';
 import type { Io } from '../../io';
@@ -32,8 +32,11 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
   const say = (line: string) => {
     io.out(`${line}\n`);
   };
+  const libdir = args.libdir ?? dirname(process.argv[1] ?? '.');
   /** The shell hook this installation ships, next to the bundle. */
-  const hookScript = join(args.libdir ?? dirname(process.argv[1] ?? '.'), 'hooks', 'qemu');
+  const hookScript = join(libdir, 'hooks', 'qemu');
+  /** The installation's bundle: a watcher cron started runs it. */
+  const bundle = join(libdir, 'nova-ipmeta.cjs');
   const libvirtVersion = async () => args.libvirtVersion ?? (await installedLibvirtVersion());
   switch (action) {
     case 'check-hook': {
@@ -73,7 +76,7 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
       await enableServices(say);
       return ExitCode.ok;
     case 'disable-services':
-      await disableServices(say);
+      await disableServices(bundle, say);
       return ExitCode.ok;
     case 'restart-libvirt': {
       // A containerized daemon is not this host's to restart, and would not run this host's hook anyway.
@@ -92,7 +95,7 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
       record(new InstallManifest(settings.stateDir), decodeUtf8(await io.readStdin(1024 * 1024), 'stdin'));
       return ExitCode.ok;
     case 'uninstall':
-      await uninstall(hooksDir, settings, args.purge, say);
+      await uninstall(hooksDir, settings, bundle, args.purge, say);
       return ExitCode.ok;
     case 'purge':
       rmSync(settings.stateDir, { recursive: true, force: true });
@@ -174,17 +177,18 @@ async function enableServices(say: (line: string) => void): Promise<void> {
   say(`services: ${UNITS.join(' and ')} enabled and running`);
 }
 
-async function disableServices(say: (line: string) => void): Promise<void> {
+async function disableServices(bundle: string, say: (line: string) => void): Promise<void> {
   if (systemdRuns()) {
     for (const unit of [...UNITS, 'nova-ipmeta-reconcile.service']) await systemctlDo('disable', '--now', unit).catch(() => undefined);
     rmSync(TIMER_STAMP, { force: true });
     say('services: stopped and disabled');
     return;
   }
-  // Without systemd, cron started the watcher (argv: node .../nova-ipmeta.cjs watch): stop it.
-  const bundle = process.argv[1];
+  // Without systemd, cron started the watcher (argv: node LIBDIR/nova-ipmeta.cjs watch): stop it,
+  // and no other installation's (a checkout's, a test's).
+  const ours = realPath(bundle);
   for (const p of processesOf((comm) => comm === 'node' || comm === 'nodejs')) {
-    if (p.pid === process.pid || !p.argv.includes('watch') || !p.argv.some((a) => a === bundle || a.endsWith('/nova-ipmeta.cjs'))) continue;
+    if (p.pid === process.pid || !p.argv.includes('watch') || !p.argv.some((a) => a.startsWith('/') && realPath(a) === ours)) continue;
     try {
       process.kill(p.pid, 'SIGTERM');
       say(`services: stopped the watcher (pid ${p.pid})`);
@@ -215,8 +219,8 @@ function record(manifest: InstallManifest, text: string): void {
 }
 
 /** Removes what the manifest lists, last created first; an edited config file stays unless `purge`. */
-async function uninstall(hooksDir: string, settings: Settings, purge: boolean, say: (line: string) => void): Promise<void> {
-  await disableServices(say);
+async function uninstall(hooksDir: string, settings: Settings, bundle: string, purge: boolean, say: (line: string) => void): Promise<void> {
+  await disableServices(bundle, say);
   removeHook(hooksDir, settings, say);
   const manifest = new InstallManifest(settings.stateDir);
   const kept: ManifestEntry[] = [];
@@ -257,5 +261,14 @@ function exists(path: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The path with every link resolved; itself when it cannot be (gone). */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
   }
 }
