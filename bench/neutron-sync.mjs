@@ -54,11 +54,19 @@ const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 let apiCalls = 0;
 async function api(method, path, body) {
-  apiCalls++;
-  const r = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path}: HTTP ${r.status}: ${text}`);
-  return JSON.parse(text);
+  // The test Neutron keeps its database in sqlite: under load a write may meet "database is
+  // locked" (its log says so) and answer 500 with the transaction rolled back: tried again.
+  for (let attempt = 1; ; attempt++) {
+    apiCalls++;
+    const r = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    if (r.status === 500 && attempt < 4) {
+      await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+      continue;
+    }
+    if (!r.ok) throw new Error(`${method} ${path}: HTTP ${r.status}: ${text}`);
+    return JSON.parse(text);
+  }
 }
 const create = async (kind, body) => (await api('POST', `/v2.0/${kind}s`, { [kind]: { project_id: PROJECT, ...body } }))[kind].id;
 
@@ -140,11 +148,11 @@ try {
     const j = JSON.parse(r.stdout);
     return { ...j, bytes: j.bytesSent + j.bytesReceived };
   };
-  const full = run('--full');
   // A poll asks for what changed since the last sync less an overlap of 30 s (changes committed
-  // after their timestamp): past it, the set-up's own changes are not asked about again, as on a
-  // cloud that has been quiet for longer than that.
+  // after their timestamp): a full sync 31 s after the set-up's last change, so that its polls do
+  // not ask about the set-up again, as on a cloud that has been quiet for longer than that.
   await new Promise((resolve) => setTimeout(resolve, 31_000));
+  const full = run('--full');
   const quiet = run();
   if (quiet.mode !== 'incremental' || quiet.written.length !== 0) throw new Error(`a quiet poll: ${JSON.stringify(quiet)}`);
   // One floating IP moves to another instance's port: two instances change.

@@ -12,7 +12,7 @@
  * for the next call.
  */
 import { createConnection, type Socket } from 'node:net';
-import { SystemError } from '../../../errors';
+import { oneLine, SystemError } from '../../../errors';
 import { errnoCode } from '../../os-error';
 import { XdrError, XdrReader, XdrWriter } from './xdr';
 
@@ -30,6 +30,8 @@ const MAX_MESSAGE_BYTES = 32 * 1024 * 1024 + 4;
 /** REMOTE_STRING_MAX in libvirt 9: the longest string a reply may carry. */
 export const MAX_STRING_BYTES = 4 * 1024 * 1024;
 
+const MAX_DETAIL = 400;
+
 /** What libvirt said when a call failed (its virError). */
 export interface RemoteErrorInit {
   /** virErrorNumber: 42 VIR_ERR_NO_DOMAIN, 55 VIR_ERR_OPERATION_INVALID... */
@@ -46,10 +48,12 @@ export class LibvirtCallError extends SystemError {
   readonly timedOut: boolean;
 
   constructor(call: string, init: { code?: number; detail: string; timedOut?: boolean }) {
-    super(`libvirt ${call}: ${init.detail}`);
+    // One bounded line, whatever the daemon said (a domain name may hold anything).
+    const detail = oneLine(init.detail).slice(0, MAX_DETAIL);
+    super(`libvirt ${oneLine(call).slice(0, MAX_DETAIL)}: ${detail}`);
     this.name = 'LibvirtCallError';
     this.code = init.code;
-    this.detail = init.detail;
+    this.detail = detail;
     this.timedOut = init.timedOut ?? false;
   }
 }
