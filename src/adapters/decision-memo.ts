@@ -38,10 +38,6 @@ export class DecisionMemo {
     private readonly nowNs: () => bigint,
   ) {}
 
-  /** How many decisions the memo held when it was loaded. */
-  get size(): number {
-    return this.entries.size;
-  }
 
   /**
    * The memo of `stateDir`; empty when there is none, or it is another build's, or unreadable.

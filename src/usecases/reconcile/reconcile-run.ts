@@ -59,6 +59,7 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
   const history = addresses?.begin();
   let present: string[] | undefined;
   let memo: DecisionMemo | undefined;
+  let listed = '';
   let done = false;
   try {
     // The listing first: libvirt (or virsh) answers on the other core while the files are listed.
@@ -73,8 +74,10 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
     memo = current?.kind === 'current' ? DecisionMemo.load(settings.stateDir) : undefined;
     const fromFiles: FromFiles | undefined = current?.kind === 'current' ? { current, memo, decided: 0 } : undefined;
     const outcomes = await reconcileDomains(ctx, refs, req.progress, fromFiles);
-    // Every domain as the last run left it, and the history as that run left it: nothing to record.
-    const quiet = memo !== undefined && fromFiles?.remembered === refs.length && memo.size === refs.length && memo.seal !== undefined && memo.seal === addresses?.fingerprint();
+    // The same domains as the last run, each as that run left it, and the history as that run
+    // left it: nothing to observe, nobody gone, nothing to record.
+    listed = refs.map((r) => r.uuid).sort().join(' ');
+    const quiet = memo?.seal !== undefined && fromFiles?.remembered === refs.length && memo.seal === sealOf(addresses?.fingerprint(), listed);
     if (!quiet) for (const o of outcomes) history?.observe(o);
     // Every domain listed and done: an instance recorded before and not among them is gone.
     if (req.domains.length === 0 && !quiet) present = refs.map((r) => r.uuid);
@@ -92,7 +95,7 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
   } finally {
     history?.finish(present);
     // After the history: the memo is sealed with the history as this run leaves it.
-    if (done && !req.dryRun) saveMemo(memo, settings.stateDir, addresses?.fingerprint());
+    if (done && !req.dryRun) saveMemo(memo, settings.stateDir, sealOf(addresses?.fingerprint(), listed));
     await libvirt.close();
     await lock.release();
   }
@@ -260,6 +263,14 @@ async function selectDomains(libvirt: Libvirt, names: readonly string[]): Promis
     if (!refs.some((r) => r.uuid === ref.uuid)) refs.push(ref);
   }
   return refs;
+}
+
+/**
+ * What a run leaves for the next one to compare with: the history's files as it left them, and
+ * the domains it listed (the sorted UUIDs: any domain gone or new is something to record).
+ */
+function sealOf(history: string | undefined, listed: string): string | undefined {
+  return history === undefined ? undefined : `${history}\n${listed}`;
 }
 
 /** A memo that cannot be written costs the next run its time only: nothing to report. */

@@ -127,6 +127,21 @@ t('in sync again: files that are the very files of an earlier in-sync decision a
   // A dry run uses what is remembered and changes nothing.
   const dry = reconcile('--dry-run');
   assert.is(dry.rememberedInSync, ALL - 2);
+
+  // A domain undefined while every other one is remembered: the history still records it gone.
+  const extra = guest('instance-000000a5');
+  await define(extra, false);
+  assert.is(kindOf(reconcile(), extra), 'repaired');
+  await new Promise((resolve) => setTimeout(resolve, 2_100));
+  reconcile();
+  assert.is(reconcile().rememberedInSync, ALL + 1);
+  assert.match(historyFiles()[0] ?? '', extra.uuid);
+  await d.virshOk('undefine', extra.uuid);
+  const gone = reconcile();
+  assert.is(gone.rememberedInSync, ALL);
+  assert.not.match(historyFiles()[0] ?? '', extra.uuid, 'no longer held by anyone');
+  assert.ok((historyFiles()[1] ?? '').split('\n').some((l) => l.includes(extra.uuid) && l.includes('"by":"gone"')), 'recorded gone');
+  assert.is(runBundle(['cache', 'rm', extra.uuid, '--state-dir', state]).code, 0);
 });
 
 t('without the directories (a daemon whose files are not visible) libvirt is asked, as before', () => {
