@@ -53,10 +53,8 @@ export interface CacheStoreOptions {
 export class CacheStore {
   private readonly runScoped: boolean;
   private dirsChecked = false;
-  /** A run-scoped store's reads. */
+  /** A run-scoped store's reads (none kept otherwise: the watcher's store lives for days). */
   private readonly reads = new Map<Uuid, CacheRead>();
-  /** When each file read `ok` was written: a run's oldest input (the metrics). */
-  private readonly written = new Map<Uuid, Date>();
 
   constructor(
     readonly dir: string,
@@ -92,13 +90,11 @@ export class CacheStore {
    * directories themselves cannot be trusted, since then no file in them can.
    */
   read(uuid: string): CacheRead {
-    const path = this.path(uuid);
     const id = instanceUuid(uuid);
     const known = this.reads.get(id);
     if (known) return known;
     if (!this.directoriesExist()) return { kind: 'missing' };
-    const r = readCacheFile(path);
-    if (r.kind === 'ok') this.written.set(id, r.mtime);
+    const r = readCacheFile(this.path(id));
     if (this.runScoped) this.reads.set(id, r);
     return r;
   }
@@ -108,9 +104,9 @@ export class CacheStore {
     return this.directoriesExist();
   }
 
-  /** When the files this store read were written, by instance (the last read of each). */
-  writeTimes(): ReadonlyMap<Uuid, Date> {
-    return this.written;
+  /** When the files a run-scoped store read were written: a run's oldest input (the metrics). */
+  writeTimes(): Date[] {
+    return [...this.reads.values()].flatMap((r) => (r.kind === 'ok' ? [r.mtime] : []));
   }
 
   /** Every `<uuid>.json`, sorted by UUID; other names (temp files among them) are not cache files. */

@@ -1,10 +1,8 @@
 /**
  * What reconcile found in sync, remembered by the identity of the files it decided from
  * (docs/design.md, "Reconcile from libvirt's files"): a domain whose files are all the very files
- * of the last decision is decided as then, without reading them. A file's identity is its inode,
- * size, and modification and change times to the nanosecond: libvirt and nova-ipmeta replace
- * these files by rename (a new inode), and any write in place moves the change time, which no
- * one can set back. Recorded only when the files stood still while they were read (the same
+ * of the last decision is decided as then, without reading them (./file-identity.ts says why a
+ * file's identity tells). Recorded only when the files stood still while they were read (the same
  * identity before and after) and had not changed for a while (SETTLED_NS: a change within one
  * tick of the kernel's clock keeps the same time), and only for a build that is the one running
  * (another build may decide otherwise).
@@ -12,7 +10,8 @@
  * The memo is the state directory's `in-sync.json` (0600, written atomically); one that cannot be
  * read or trusted is an empty memo: it only ever saves work.
  */
-import { lstatSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { fileIdentity } from './file-identity';
 import { BUILD } from '../build-info';
 import { readStateFile, writeStateFile } from './state-file';
 
@@ -97,14 +96,15 @@ export class DecisionMemo {
 function identity(paths: readonly string[], extra: string, settledBefore?: bigint): string | undefined {
   let key = extra;
   for (const path of paths) {
-    let s;
+    let id;
     try {
-      s = lstatSync(path, { bigint: true });
+      id = fileIdentity(path);
     } catch {
-      return undefined;
+      return undefined; // not to be looked at: not to be remembered by
     }
-    if (!s.isFile() || (settledBefore !== undefined && (s.ctimeNs > settledBefore || s.mtimeNs > settledBefore))) return undefined;
-    key += ` ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+    if (!id?.stats.isFile()) return undefined;
+    if (settledBefore !== undefined && (id.stats.ctimeNs > settledBefore || id.stats.mtimeNs > settledBefore)) return undefined;
+    key += ` ${id.word}`;
   }
   return key;
 }

@@ -17,6 +17,7 @@ import { InputError, SystemError } from '../errors';
 import { parseRecord, type HistoryRecord } from '../core/history';
 import type { Ini } from '../core/ini';
 import { writeFileAtomic } from './atomic-file';
+import { fileIdentity } from './file-identity';
 import { readStateFile } from './state-file';
 import { errnoCode, showPath, systemFailure } from './os-error';
 import { ensurePrivateDir, inspectPrivateDir, trustProblem } from './state-dir';
@@ -294,17 +295,11 @@ export function logMark(dir: string): string | undefined {
  * word: equal words mean nothing was recorded in between. Undefined when either cannot be looked at.
  */
 export function historyFingerprint(dir: string): string | undefined {
-  let word = '';
-  for (const name of [STATE_FILE, LOG_FILE]) {
-    try {
-      const s = lstatSync(join(dir, name), { bigint: true });
-      word += `${name} ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs} `;
-    } catch (err) {
-      if (errnoCode(err) !== 'ENOENT') return undefined;
-      word += `${name} none `;
-    }
+  try {
+    return [STATE_FILE, LOG_FILE].map((name) => `${name} ${fileIdentity(join(dir, name))?.word ?? 'none'}`).join(' ');
+  } catch {
+    return undefined;
   }
-  return word;
 }
 
 export function writeHistoryState(dir: string, text: string): void {

@@ -37,8 +37,9 @@ t('remembered for the same files, by the same build, with the same facts', () =>
   assert.equal(run({ v: 2 }), { v: 1 });
   assert.equal(run({ v: 3 }), { v: 1 });
   assert.is(run({ v: 4 }, { build: 'b2' }), undefined, 'another build remembers nothing of this one');
-  const memo = DecisionMemo.load(dir, { build: 'b2', nowNs: LATER });
-  assert.is(memo?.lookup('id', files, 'uuid other-name -').value, undefined, 'other facts (a renamed domain)');
+  const other = DecisionMemo.load(dir, { build: 'b2', nowNs: LATER });
+  if (!other) throw new Error('no memo');
+  assert.is(other.lookup('id', files, 'uuid other-name -').value, undefined, 'other facts (a renamed domain)');
   assert.is((statSync(join(dir, MEMO_FILE)).mode & 0o777).toString(8), '600');
 });
 
@@ -67,10 +68,12 @@ t('a decision from files that changed too recently is not remembered; a missing 
 
 t('a file that changed between the look-up and the record is not remembered', () => {
   const memo = DecisionMemo.load(dir, { build: 'b1', nowNs: LATER });
-  const { key } = memo?.lookup('id', files, FACTS) ?? {};
+  if (!memo) throw new Error('no memo');
+  const { key } = memo.lookup('id', files, FACTS);
+  if (key === undefined) throw new Error('no identity for the files');
   writeFileSync(files[0] as string, 'changed while it was read');
-  memo?.record('id', key ?? '', files, FACTS, { v: 1 });
-  memo?.save(dir);
+  memo.record('id', key, files, FACTS, { v: 1 });
+  memo.save(dir);
   assert.is(run({ v: 2 }), undefined);
 });
 

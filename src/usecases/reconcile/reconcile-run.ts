@@ -76,7 +76,8 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
     const outcomes = await reconcileDomains(ctx, refs, req.progress, fromFiles);
     // The same domains as the last run, each as that run left it, and the history as that run
     // left it: nothing to observe, nobody gone, nothing to record.
-    listed = refs.map((r) => r.uuid).sort().join(' ');
+    // Only a run that decides from libvirt's files (never the hook's) keeps a memo to seal.
+    if (memo) listed = refs.map((r) => r.uuid).sort().join(' ');
     const quiet = memo?.seal !== undefined && fromFiles?.remembered === refs.length && memo.seal === sealOf(addresses?.fingerprint(), listed);
     if (!quiet) for (const o of outcomes) history?.observe(o);
     // Every domain listed and done: an instance recorded before and not among them is gone.
@@ -95,7 +96,7 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
   } finally {
     history?.finish(present);
     // After the history: the memo is sealed with the history as this run leaves it.
-    if (done && !req.dryRun) saveMemo(memo, settings.stateDir, sealOf(addresses?.fingerprint(), listed));
+    if (done && memo && !req.dryRun) saveMemo(memo, settings.stateDir, sealOf(addresses?.fingerprint(), listed));
     await libvirt.close();
     await lock.release();
   }
@@ -274,18 +275,16 @@ function sealOf(history: string | undefined, listed: string): string | undefined
 }
 
 /** A memo that cannot be written costs the next run its time only: nothing to report. */
-function saveMemo(memo: DecisionMemo | undefined, stateDir: string, seal: string | undefined): void {
+function saveMemo(memo: DecisionMemo, stateDir: string, seal: string | undefined): void {
   try {
-    memo?.save(stateDir, seal);
+    memo.save(stateDir, seal);
   } catch (err) {
     if (!isExpectedFailure(err)) throw err;
   }
 }
 
-function oldestOf(times: ReadonlyMap<string, Date>): number | undefined {
-  let oldest: number | undefined;
-  for (const t of times.values()) if (oldest === undefined || t.getTime() < oldest) oldest = t.getTime();
-  return oldest === undefined ? undefined : oldest / 1000;
+function oldestOf(times: readonly Date[]): number | undefined {
+  return times.length === 0 ? undefined : Math.min(...times.map((t) => t.getTime())) / 1000;
 }
 
 function orphanCaches(cache: CacheStore, refs: readonly DomainRef[]): string[] {

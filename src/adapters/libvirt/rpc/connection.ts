@@ -16,7 +16,7 @@ import { oneLine, SystemError } from '../../../errors';
 import { errnoCode } from '../../os-error';
 import { XdrError, XdrReader, XdrWriter } from './xdr';
 
-export const REMOTE_PROGRAM = 0x20008086;
+const REMOTE_PROGRAM = 0x20008086;
 const REMOTE_PROTOCOL_VERSION = 1;
 
 const TYPE_CALL = 0;
@@ -33,7 +33,7 @@ export const MAX_STRING_BYTES = 4 * 1024 * 1024;
 const MAX_DETAIL = 400;
 
 /** What libvirt said when a call failed (its virError). */
-export interface RemoteErrorInit {
+interface RemoteErrorInit {
   /** virErrorNumber: 42 VIR_ERR_NO_DOMAIN, 55 VIR_ERR_OPERATION_INVALID... */
   readonly code: number;
   readonly message: string;
