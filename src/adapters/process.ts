@@ -7,9 +7,11 @@
  * - `runProcess`: run to completion with a time limit, output collected (bounded); resolves with
  *   the result, or rejects with a ProcessError shaped like execa's (command, exit code, signal,
  *   stderr, timedOut) when it could not start, ran out of time, or, unless `allowFailure`, exited
- *   non-zero.
+ *   non-zero. `runProcessSync` is the same for a call that never waits on anything (flock
+ *   --nonblock): it blocks the event loop, and spares the stream set-up an asynchronous child
+ *   costs (a few milliseconds, on the timer's every run).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { oneLine, SystemError } from '../errors';
 
@@ -107,6 +109,32 @@ export async function runProcess(argv: readonly string[], options: RunOptions): 
   const result: ProcessResult = { command: p.command, ...end, stdout: stdout(), stderr: stderr() };
   if (end.spawnErrorCode !== undefined || deadline.passed || (end.exitCode !== 0 && !options.allowFailure)) {
     throw new ProcessError(result, deadline.passed ? `no answer within ${options.timeoutMs} ms: killed` : undefined);
+  }
+  return result;
+}
+
+export function runProcessSync(argv: readonly string[], options: Omit<RunOptions, 'input' | 'env'>): ProcessResult {
+  const [program, ...args] = argv;
+  if (program === undefined || program === '') throw new Error('runProcessSync: empty command');
+  const r = spawnSync(program, args, {
+    stdio: ['ignore', 'pipe', 'pipe', ...(options.extraFds ?? [])],
+    timeout: options.timeoutMs,
+    killSignal: 'SIGKILL',
+    maxBuffer: MAX_OUTPUT,
+  });
+  const spawnErrorCode = r.error && r.pid === 0 ? ((r.error as NodeJS.ErrnoException).code ?? r.error.message) : undefined;
+  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+  const result: ProcessResult = {
+    command: [...argv],
+    exitCode: r.status ?? undefined,
+    signal: r.signal ?? undefined,
+    spawnErrorCode,
+    // null, whatever the types say, when the program could not be started
+    stdout: (r.stdout as Buffer | null)?.toString('utf8') ?? '',
+    stderr: (r.stderr as Buffer | null)?.toString('utf8') ?? '',
+  };
+  if (spawnErrorCode !== undefined || timedOut || (result.exitCode !== 0 && !options.allowFailure)) {
+    throw new ProcessError(result, timedOut ? `no answer within ${options.timeoutMs} ms: killed` : undefined);
   }
   return result;
 }

@@ -21,7 +21,7 @@ import { closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, 
 import { join } from 'node:path';
 import { SystemError } from '../errors';
 import { errnoCode, showPath, systemFailure } from './os-error';
-import { runProcess } from './process';
+import { runProcess, runProcessSync } from './process';
 import { ensurePrivateDir, trustProblem } from './state-dir';
 
 /** The lock was still held when the wait ran out: a run of its own, not a failure of the system. */
@@ -109,13 +109,18 @@ function openLockFile(path: string): { fd: number; readOnly: boolean } {
 async function flock(fd: number, waitMs: number, path: string): Promise<'locked' | 'busy'> {
   const bin = FLOCK_PATHS.find((p) => existsSync(p));
   if (bin === undefined) throw new SystemError(`cannot lock ${showPath(path)}: flock(1) from util-linux is not in /usr/bin or /bin`);
-  const wait = waitMs >= 1 ? ['--wait', (waitMs / 1000).toFixed(3)] : ['--nonblock'];
-  // flock waits in the kernel and gives up by itself; the time limit only guards against a hung flock.
-  const r = await runProcess([bin, ...wait, '--conflict-exit-code', String(BUSY), '3'], {
-    extraFds: [fd],
-    timeoutMs: Math.max(0, waitMs) + FLOCK_GRACE_MS,
-    allowFailure: true,
-  });
+  const options = { extraFds: [fd], allowFailure: true } as const;
+  // The usual case, nobody holding it, costs one flock that returns at once, run synchronously;
+  // only a lock held elsewhere is waited for, with the event loop free meanwhile.
+  const tried = runProcessSync([bin, '--nonblock', '--conflict-exit-code', String(BUSY), '3'], { ...options, timeoutMs: FLOCK_GRACE_MS });
+  let r = tried;
+  if (tried.exitCode === BUSY && waitMs >= 1) {
+    // flock waits in the kernel and gives up by itself; the time limit only guards against a hung flock.
+    r = await runProcess([bin, '--wait', (waitMs / 1000).toFixed(3), '--conflict-exit-code', String(BUSY), '3'], {
+      ...options,
+      timeoutMs: waitMs + FLOCK_GRACE_MS,
+    });
+  }
   if (r.exitCode === 0) return 'locked';
   if (r.exitCode === BUSY) return 'busy';
   throw new SystemError(`cannot lock ${showPath(path)}: flock ${r.signal ?? `exited ${r.exitCode ?? '?'}`}: ${r.stderr.trim()}`);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ProcessError, runProcess, startProcess } from '../../src/adapters/process';
+import { ProcessError, runProcess, runProcessSync, startProcess } from '../../src/adapters/process';
 import { SystemError } from '../../src/errors';
 
 async function rejection(p: Promise<unknown>): Promise<ProcessError> {
@@ -46,6 +46,31 @@ test('extra descriptors are handed over as fd 3, 4...', async () => {
   const fd = openSync(join(dir, 'f'), 'w');
   try {
     await runProcess(['sh', '-c', 'echo written >&3'], { timeoutMs: 10_000, extraFds: [fd] });
+    assert.is(readFileSync(join(dir, 'f'), 'utf8'), 'written\n');
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('runProcessSync: the same results and the same errors, without an event loop turn', async () => {
+  const sync = (...args: Parameters<typeof runProcessSync>) =>
+    new Promise((resolve) => {
+      resolve(runProcessSync(...args));
+    });
+  const ok = runProcessSync(['sh', '-c', 'printf out; printf err >&2'], { timeoutMs: 10_000 });
+  assert.equal([ok.exitCode, ok.signal, ok.spawnErrorCode, ok.stdout, ok.stderr], [0, undefined, undefined, 'out', 'err']);
+  const e = await rejection(sync(['sh', '-c', 'echo "no\nluck" >&2; exit 7'], { timeoutMs: 10_000 }));
+  assert.equal([e.exitCode, e.signal, e.timedOut, e.message], [7, undefined, false, 'sh -c "echo \\"no\\nluck\\" >&2; exit 7": exit status 7 (no; luck)']);
+  assert.is(runProcessSync(['sh', '-c', 'exit 7'], { timeoutMs: 10_000, allowFailure: true }).exitCode, 7);
+  const missing = await rejection(sync(['/nonexistent/program', 'x'], { timeoutMs: 10_000, allowFailure: true }));
+  assert.equal([missing.spawnErrorCode, missing.message], ['ENOENT', '/nonexistent/program x: not found']);
+  const slow = await rejection(sync(['sleep', '30'], { timeoutMs: 200 }));
+  assert.equal([slow.timedOut, slow.signal, slow.message], [true, 'SIGKILL', 'sleep 30: no answer within 200 ms: killed']);
+  const dir = mkdtempSync(join(tmpdir(), 'nova-ipmeta-process-'));
+  const fd = openSync(join(dir, 'f'), 'w');
+  try {
+    runProcessSync(['sh', '-c', 'echo written >&3'], { timeoutMs: 10_000, extraFds: [fd] });
     assert.is(readFileSync(join(dir, 'f'), 'utf8'), 'written\n');
   } finally {
     closeSync(fd);
