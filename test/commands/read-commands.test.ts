@@ -450,6 +450,37 @@ test('mayHoldAddress: true for a file holding the address in any textual form', 
   );
 });
 
+// The same with zero runs (written "::", or not) and the last two groups written as an IPv4 tail.
+test('mayHoldAddress: true for "::" forms and IPv4 tails, whatever group the address ends with', () => {
+  const group = fc.oneof(fc.constant(0), hex4);
+  fc.assert(
+    fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), fc.constantFrom('canonical', 'upper', 'uncompressed', 'ipv4-tail'), (groups, form) => {
+      const full = groups.map((g) => g.toString(16)).join(':');
+      const target = parseIp(full);
+      if (!target) return false;
+      const [g6, g7] = [groups[6] ?? 0, groups[7] ?? 0];
+      const text =
+        form === 'canonical' ? target.address
+        : form === 'upper' ? target.address.toUpperCase()
+        : form === 'uncompressed' ? full
+        : `${groups.slice(0, 6).map((g) => g.toString(16)).join(':')}:${g6 >> 8}.${g6 & 255}.${g7 >> 8}.${g7 & 255}`;
+      if (parseIp(text)?.address !== target.address) return false;
+      const xml = wallaby.replace('"fdf8:f53b:82e4::52"', `"${text}"`);
+      return mayHoldAddress(target)(Buffer.from(xml));
+    }),
+  );
+  // Another address, ending in the same group or not, is told apart.
+  const may = (address: string, xml: string) => {
+    const target = parseIp(address);
+    if (!target) throw new Error(`parseIp ${address}`);
+    return mayHoldAddress(target)(Buffer.from(xml));
+  };
+  assert.not.ok(may('fdf8:f53b:82e4::1:52', wallaby));
+  assert.not.ok(may('fdf8:f53b:82e4::53', wallaby));
+  assert.ok(may('FDF8:F53B:82E4:0:0:0:0:0052', wallaby));
+  assert.ok(may('fdf8:f53b:82e4::', wallaby.replace('fdf8:f53b:82e4::52', 'fdf8:f53b:82e4:0::')));
+});
+
 test('mayHoldAddress: false where the address is not, true where it may be hidden', () => {
   const v4 = parseIp('192.168.1.1');
   if (!v4) throw new Error('parseIp');
