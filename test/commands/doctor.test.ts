@@ -25,6 +25,7 @@ import {
   type DirObservation,
 } from '../../src/commands/doctor/checks';
 import { parseIni } from '../../src/core/ini';
+import type { LibvirtRoute } from '../../src/adapters/libvirt/open';
 import { isExecutableFile } from '../../src/commands/doctor/observe';
 import { formatResults } from '../../src/commands/doctor/run';
 import { findHookFiles, runsQemuD, type HookFile } from '../../src/adapters/host/hook-files';
@@ -99,11 +100,16 @@ t('libvirt: qemu.d from 6.5; a hook in qemu.d under older libvirt never runs; no
   assert.equal(['6.4.0', '6.5.0', '6.5', '6.10.0', '9.0.0', '10.0.0', '5.99'].map(runsQemuD), [false, true, true, true, true, true, false]);
   const dir = hooksDir({ 'qemu.d/nova-ipmeta': { text: HOOK, mode: 0o755 } });
   const hook = findHookFiles(dir)[0];
-  assert.is(checkLibvirtVersion('9.0.0', undefined, hook).status, 'ok');
-  const old = checkLibvirtVersion('6.0.0', undefined, hook);
+  const socket: LibvirtRoute = { kind: 'socket', socket: '/run/libvirt/libvirt-sock' };
+  const fine = checkLibvirtVersion('9.0.0', undefined, hook, socket);
+  assert.equal([fine.status, fine.detail], ['ok', 'libvirt 9.0.0: runs hooks/qemu.d/ scripts (>= 6.5); calls over its socket /run/libvirt/libvirt-sock']);
+  // Which way the calls go, and why virsh when it is virsh.
+  const virsh = checkLibvirtVersion('9.0.0', 'qemu+ssh://elsewhere/system', hook, { kind: 'virsh', why: 'qemu+ssh://elsewhere/system is not the local system daemon' });
+  assert.match(virsh.detail, '; calls through virsh (qemu+ssh://elsewhere/system is not the local system daemon)');
+  const old = checkLibvirtVersion('6.0.0', undefined, hook, socket);
   assert.is(old.status, 'fail');
   assert.match(old.detail, 'runs only hooks/qemu, never');
-  const down = checkLibvirtVersion(new Error('failed to connect to the hypervisor'), 'qemu:///system', hook);
+  const down = checkLibvirtVersion(new Error('failed to connect to the hypervisor'), 'qemu:///system', hook, socket);
   assert.is(down.status, 'fail');
   assert.match(down.detail, 'cannot ask the daemon at qemu:///system: failed to connect');
 });
@@ -157,7 +163,7 @@ t('a libvirtd in a container: named with its container, the hook never seen by i
   assert.not.match(blind.fix ?? '', 'systemctl');
   assert.is(checkHookSeen(hook, { daemons: [], elsewhere: [kolla], watcherActive: false, systemd: true }).status, 'fail');
   // Down or unreachable: look at the container, not at a service of this host.
-  const down = checkLibvirtVersion(new Error('failed to connect to the hypervisor'), undefined, hook, daemonAdvice([kolla], true));
+  const down = checkLibvirtVersion(new Error('failed to connect to the hypervisor'), undefined, hook, { kind: 'virsh', why: 'no socket' }, daemonAdvice([kolla], true));
   assert.match(down.fix ?? '', 'is libvirtd in docker container 0123456789ab up');
   assert.match(down.fix ?? '', 'docker ps');
   assert.not.match(down.fix ?? '', 'systemctl');

@@ -26,27 +26,34 @@ export interface OpenOptions {
 
 export async function openLibvirt(options: OpenOptions): Promise<Libvirt> {
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs();
-  const socket = options.client === 'auto' ? localSocket(options.uri) : undefined;
-  if (socket) return new RemoteLibvirt({ socket, name: 'qemu:///system', timeoutMs });
+  const route = libvirtRoute(options.uri, options.client);
+  if (route.kind === 'socket') return new RemoteLibvirt({ socket: route.socket, name: 'qemu:///system', timeoutMs });
   const { VirshLibvirt } = await import('../virsh/virsh-libvirt');
   return new VirshLibvirt({ uri: options.uri, commandTimeoutMs: timeoutMs });
 }
 
-/** The socket of the local system daemon that `uri` names, when it names one and the socket is there. */
-export function localSocket(uri: string | undefined, conf: () => string | undefined = readLibvirtConf): string | undefined {
+/** Which way the calls go, and for virsh why (for `doctor`). */
+export type LibvirtRoute = { readonly kind: 'socket'; readonly socket: string } | { readonly kind: 'virsh'; readonly why: string };
+
+/** The socket of the local system daemon that `uri` names, when it names one and the socket is there; virsh otherwise. */
+export function libvirtRoute(uri: string | undefined, client: LibvirtClient, conf: () => string | undefined = readLibvirtConf): LibvirtRoute {
+  if (client === 'virsh') return { kind: 'virsh', why: '[libvirt] client = virsh' };
+  const systemSocket = (): LibvirtRoute => {
+    const socket = SYSTEM_SOCKETS.find((s) => existsSync(s));
+    return socket ? { kind: 'socket', socket } : { kind: 'virsh', why: `no socket at ${SYSTEM_SOCKETS.join(' or ')}` };
+  };
   if (uri === undefined) {
     // virsh's default is libvirt.conf's uri_default when it sets one.
     const text = conf();
-    if (text !== undefined && /^\s*uri_default\s*=/m.test(text)) return undefined;
-    return SYSTEM_SOCKETS.find((s) => existsSync(s));
+    if (text !== undefined && /^\s*uri_default\s*=/m.test(text)) return { kind: 'virsh', why: `${LIBVIRT_CONF} sets uri_default` };
+    return systemSocket();
   }
   const m = /^qemu(\+unix)?:\/\/\/system\/?(?:\?socket=([^&#]+))?$/.exec(uri);
-  if (!m) return undefined;
-  if (m[2] !== undefined) {
-    const given = decoded(m[2]);
-    return given?.startsWith('/') && existsSync(given) ? given : undefined;
-  }
-  return SYSTEM_SOCKETS.find((s) => existsSync(s));
+  if (!m) return { kind: 'virsh', why: `${uri} is not the local system daemon` };
+  if (m[2] === undefined) return systemSocket();
+  const given = decoded(m[2]);
+  if (!given?.startsWith('/')) return { kind: 'virsh', why: `${uri}: the socket is not an absolute path` };
+  return existsSync(given) ? { kind: 'socket', socket: given } : { kind: 'virsh', why: `no socket at ${given}` };
 }
 
 function readLibvirtConf(): string | undefined {

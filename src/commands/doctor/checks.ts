@@ -9,6 +9,7 @@ import type { Ini } from '../../core/ini';
 import type { CacheEntry } from '../../adapters/cache-store';
 import { daemonsBlindTo, HOOK_MARKER, runsQemuD, type HookFile } from '../../adapters/host/hook-files';
 import { restartCommand } from '../../adapters/host/libvirt-daemon';
+import type { LibvirtRoute } from '../../adapters/libvirt/open';
 import { exposedSecrets } from '../../adapters/settings';
 import { whereRuns, type ContainedProcess, type HostProcess } from '../../adapters/host/processes';
 import { trustProblem } from '../../adapters/state-dir';
@@ -91,8 +92,14 @@ export function checkHook(
   return ok('hook', `${main.path} (nova-ipmeta's, executable, runs ${main.command})`);
 }
 
-/** Whether the daemon's libvirt runs the hook where it is. */
-export function checkLibvirtVersion(version: string | Error, uri: string | undefined, hook: HookFile | undefined, advice = daemonAdvice([], true)): CheckResult {
+/** Whether the daemon's libvirt runs the hook where it is; and which way the calls go (adapters/libvirt/open.ts). */
+export function checkLibvirtVersion(
+  version: string | Error,
+  uri: string | undefined,
+  hook: HookFile | undefined,
+  route: LibvirtRoute,
+  advice = daemonAdvice([], true),
+): CheckResult {
   if (version instanceof Error) {
     return fail('libvirt', `cannot ask the daemon${uri ? ` at ${uri}` : ''}: ${version.message}`, advice);
   }
@@ -100,7 +107,8 @@ export function checkLibvirtVersion(version: string | Error, uri: string | undef
   if (hook?.place === 'qemu.d' && !qemuD) {
     return fail('libvirt', `libvirt ${version} runs only hooks/qemu, never ${hook.path} (qemu.d needs 6.5)`, `${INSTALL}: it places the hook by the version`);
   }
-  return ok('libvirt', `libvirt ${version}: ${qemuD ? 'runs hooks/qemu.d/ scripts (>= 6.5)' : 'runs hooks/qemu only (< 6.5)'}`);
+  const calls = route.kind === 'socket' ? `calls over its socket ${route.socket}` : `calls through virsh (${route.why})`;
+  return ok('libvirt', `libvirt ${version}: ${qemuD ? 'runs hooks/qemu.d/ scripts (>= 6.5)' : 'runs hooks/qemu only (< 6.5)'}; ${calls}`);
 }
 
 /** The libvirt daemons: of this system, or of another mount namespace (a container). */

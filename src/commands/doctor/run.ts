@@ -1,6 +1,7 @@
 import { isExpectedFailure, messageOf, oneLine } from '../../errors';
 import type { Io } from '../../io';
 import { resolveSettings, type Settings } from '../../adapters/settings';
+import { libvirtRoute } from '../../adapters/libvirt/open';
 import { BUILD } from '../../build-info';
 import { ExitCode } from '../../exit-code';
 import { jsonText } from '../../cli/output';
@@ -50,7 +51,7 @@ export async function diagnose(flags: Args, paths: DoctorPaths, io: Io): Promise
     checkNode(process.versions.node, process.execPath, BUILD?.nodeMinimum),
     checkDaemon(seen.daemons, seen.daemonsElsewhere, seen.systemd),
     checkHook(paths.hooksDir, seen.hooks, isExecutableFile, { noHookFile: seen.noHookFile, containerized: seen.daemons.length === 0 && seen.daemonsElsewhere.length > 0 }),
-    checkLibvirtVersion(seen.daemonVersion, settings.uri, ours, advice),
+    checkLibvirtVersion(seen.daemonVersion, settings.uri, ours, libvirtRoute(settings.uri, settings.libvirtClient), advice),
     checkHookSeen(ours, {
       daemons: seen.daemons,
       elsewhere: seen.daemonsElsewhere,

@@ -4,9 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { localSocket } from '../../../src/adapters/libvirt/open';
+import { libvirtRoute, type LibvirtRoute } from '../../../src/adapters/libvirt/open';
 import { inVirshOrder, type DomainRef } from '../../../src/adapters/libvirt/libvirt';
 import { parseUuid } from '../../../src/core/model';
+
+/** The socket a route takes, or undefined for virsh. */
+const socketOf = (route: LibvirtRoute) => (route.kind === 'socket' ? route.socket : undefined);
+const localSocket = (uri: string | undefined, conf: () => string | undefined) => socketOf(libvirtRoute(uri, 'auto', conf));
 
 test('a private socket given in the URI is used when it is there, and only for the system URI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nova-ipmeta-open-'));
@@ -22,13 +26,18 @@ test('a private socket given in the URI is used when it is there, and only for t
     for (const uri of ['qemu:///session', 'qemu+ssh://host/system', 'qemu+tls://host/system', 'test:///default', `qemu:///system?socket=${sock}&mode=direct`, 'xen:///system']) {
       assert.is(localSocket(uri, none), undefined, uri);
     }
+    // Why virsh, as doctor says it.
+    assert.equal(libvirtRoute(`qemu:///system?socket=${sock}`, 'virsh', none), { kind: 'virsh', why: '[libvirt] client = virsh' });
+    assert.equal(libvirtRoute('qemu+ssh://host/system', 'auto', none), { kind: 'virsh', why: 'qemu+ssh://host/system is not the local system daemon' });
+    assert.equal(libvirtRoute(`qemu:///system?socket=${join(dir, 'missing')}`, 'auto', none), { kind: 'virsh', why: `no socket at ${join(dir, 'missing')}` });
+    assert.equal(libvirtRoute('qemu:///system?socket=relative/sock', 'auto', none), { kind: 'virsh', why: 'qemu:///system?socket=relative/sock: the socket is not an absolute path' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test("no URI: virsh's default, unless libvirt.conf sets uri_default", () => {
-  assert.is(localSocket(undefined, () => 'uri_default = "qemu+ssh://elsewhere/system"\n'), undefined);
+  assert.equal(libvirtRoute(undefined, 'auto', () => 'uri_default = "qemu+ssh://elsewhere/system"\n'), { kind: 'virsh', why: '/etc/libvirt/libvirt.conf sets uri_default' });
   // A commented-out default changes nothing: then the local daemon's socket, when there is one.
   const commented = localSocket(undefined, () => '#uri_default = "qemu:///system"\n');
   assert.ok(commented === undefined || commented.startsWith('/run/libvirt/'));
