@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { measure, report, standInDaemon } from './lib.mjs';
+import { cleanUpWhenGone, measure, report, standInDaemon } from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -79,6 +79,7 @@ let ok = false;
 let stopStandIn;
 try {
   sh(['bash', HARNESS, 'deps']);
+  await cleanUpWhenGone(['bash', HARNESS, 'stop', root], root);
   uri = sh(['bash', HARNESS, 'start', root]).stdout.trim();
   const virsh = (...args) => sh(['virsh', '-q', '-c', uri, ...args]).stdout;
 

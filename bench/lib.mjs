@@ -62,3 +62,15 @@ export async function standInDaemon(workDir, liveDirs) {
   for (const d of liveDirs) writeFileSync(join(d, 'driver.pid'), `${child.pid}\n`);
   return () => child.kill('SIGKILL');
 }
+
+/**
+ * Once this process has ended, however it ended, runs `stop` (argv) and removes `dir`: a bench
+ * killed or interrupted runs no `finally`, and the private daemon it started would outlive it
+ * (and hold its directory). A detached shell waits for this pid; after a normal end the bench has
+ * already stopped and removed them, and the harnesses' stop does nothing for a missing directory.
+ */
+export async function cleanUpWhenGone(stop, dir) {
+  const { spawn } = await import('node:child_process');
+  const script = 'pid=$1 dir=$2; shift 2; while kill -0 "$pid" 2>/dev/null; do sleep 1; done; "$@" >/dev/null 2>&1; rm -rf -- "$dir"';
+  spawn('sh', ['-c', script, 'sh', String(process.pid), dir, ...stop], { detached: true, stdio: 'ignore' }).unref();
+}

@@ -18,7 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { standInDaemon } from './lib.mjs';
+import { cleanUpWhenGone, standInDaemon } from './lib.mjs';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -72,6 +72,7 @@ const create = async (kind, body) => (await api('POST', `/v2.0/${kind}s`, { [kin
 
 try {
   mkdirSync(join(root, 'neutron'));
+  await cleanUpWhenGone(['bash', HARNESS, 'stop', join(root, 'neutron')], root);
   sh(['bash', HARNESS, 'start', join(root, 'neutron'), String(port)]);
   const pub = await create('network', { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1' });
   await create('subnet', { network_id: pub, cidr: '198.51.0.0/16', ip_version: 4, enable_dhcp: false });

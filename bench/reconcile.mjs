@@ -18,7 +18,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { sh, stats } from './lib.mjs';
+import { cleanUpWhenGone, sh, stats } from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: { domains: { type: 'string', default: '200' }, rounds: { type: 'string', default: '7' }, naive: { type: 'boolean', default: false } },
@@ -72,6 +72,7 @@ const state = join(root, 'state');
 let uri;
 try {
   sh(['bash', HARNESS, 'deps', '--python']);
+  await cleanUpWhenGone(['bash', HARNESS, 'stop', root], root);
   uri = sh(['bash', HARNESS, 'start', root]).trim();
   if (spawnSync(process.execPath, [BUNDLE, '--version']).status !== 0) sh(['npm', 'run', 'build']);
   // As installed: with V8's code cache for this Node (install.sh and the package make it).

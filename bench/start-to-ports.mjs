@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { stats } from './lib.mjs';
+import { cleanUpWhenGone, stats } from './lib.mjs';
 
 const { values: opts } = parseArgs({ options: { rounds: { type: 'string', default: '10' } } });
 const ROUNDS = Number(opts.rounds);
@@ -85,6 +85,7 @@ try {
       .replace(/^NOVA_IPMETA_LOG=.*$/m, `NOVA_IPMETA_LOG=${q(join(state, 'hook.log'))}`),
   );
   chmodSync(ourHook, 0o755);
+  await cleanUpWhenGone(['bash', HARNESS, 'stop', root], root);
   uri = sh(['bash', HARNESS, 'start', root]).trim();
 
   const port = randomUUID();

@@ -11,7 +11,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { sh } from './lib.mjs';
+import { cleanUpWhenGone, sh } from './lib.mjs';
 
 const { values: opts } = parseArgs({ options: { domains: { type: 'string', default: '200' }, minutes: { type: 'string', default: '60' } } });
 const N = Number(opts.domains);
@@ -53,6 +53,7 @@ const cacheDir = join(state, 'network_info');
 let watcher;
 try {
   sh(['bash', HARNESS, 'deps']);
+  await cleanUpWhenGone(['bash', HARNESS, 'stop', root], root);
   const uri = sh(['bash', HARNESS, 'start', root]).trim();
   if (spawnSync(process.execPath, [BUNDLE, '--version']).status !== 0) sh(['npm', 'run', 'build']);
   const xmlDir = join(root, 'domains');
