@@ -17,6 +17,7 @@ import { DAEMON_NAMES, libvirtDaemonsByHooks } from '../../adapters/host/libvirt
 import { systemctl, systemdRuns } from '../../adapters/host/systemd';
 import { VirshSession } from '../../adapters/virsh/session';
 import { TIMER_UNIT, WATCH_UNIT, type DirObservation, type ServicesObservation } from './checks';
+import { libvirtRoute, type LibvirtRoute } from '../../adapters/libvirt/open';
 
 /** Where doctor looks on the host; every one overridable for tests (the hooks directory by flag too). */
 export interface DoctorPaths {
@@ -42,6 +43,8 @@ export interface Observations {
   /** The oldest change time of an entry of hooks/qemu.d/ other than ours. */
   readonly qemuDHeldSince: Date | undefined;
   readonly daemonVersion: string | Error;
+  /** Which way reconcile and the read commands call libvirt. */
+  readonly libvirtRoute: LibvirtRoute;
   /** libvirtd or virtqemud processes that run the hooks in the hooks directory: this system's, or sharing it. */
   readonly daemons: readonly HostProcess[];
   /** Those of other mount namespaces that do not: a containerized libvirt (kolla-ansible's nova_libvirt). */
@@ -69,6 +72,7 @@ export async function observe(settings: Settings, paths: DoctorPaths, io: Io): P
     hooks: findHookFiles(paths.hooksDir),
     qemuDHeldSince: qemuDHeldSince(paths.hooksDir),
     daemonVersion: await daemonVersion(settings.uri),
+    libvirtRoute: libvirtRoute(settings.uri, settings.libvirtClient),
     daemons: daemons.here,
     daemonsElsewhere: daemons.contained,
     noHookFile: existsSync(paths.noHookFile) ? paths.noHookFile : undefined,

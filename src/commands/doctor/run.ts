@@ -1,7 +1,6 @@
 import { isExpectedFailure, messageOf, oneLine } from '../../errors';
 import type { Io } from '../../io';
 import { resolveSettings, type Settings } from '../../adapters/settings';
-import { libvirtRoute } from '../../adapters/libvirt/open';
 import { BUILD } from '../../build-info';
 import { ExitCode } from '../../exit-code';
 import { jsonText } from '../../cli/output';
@@ -51,7 +50,7 @@ export async function diagnose(flags: Args, paths: DoctorPaths, io: Io): Promise
     checkNode(process.versions.node, process.execPath, BUILD?.nodeMinimum),
     checkDaemon(seen.daemons, seen.daemonsElsewhere, seen.systemd),
     checkHook(paths.hooksDir, seen.hooks, isExecutableFile, { noHookFile: seen.noHookFile, containerized: seen.daemons.length === 0 && seen.daemonsElsewhere.length > 0 }),
-    checkLibvirtVersion(seen.daemonVersion, settings.uri, ours, libvirtRoute(settings.uri, settings.libvirtClient), advice),
+    checkLibvirtVersion(seen.daemonVersion, settings.uri, ours, seen.libvirtRoute, advice),
     checkHookSeen(ours, {
       daemons: seen.daemons,
       elsewhere: seen.daemonsElsewhere,
