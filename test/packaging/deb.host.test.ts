@@ -5,6 +5,7 @@
  * the timer and the watcher, a guest started before any libvirtd restart, doctor, the restart and
  * the hook, an upgrade over an edited conffile, remove and purge.
  */
+import { rmSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HostSystem, hostUnsupported, msSince, SYSTEMD_HOST } from '../support/host/host-system';
@@ -64,6 +65,9 @@ t.after(() => {
   prove('deb', figures);
   shutdown(h);
   h = undefined;
+  // The packages, once no system has them bound any more (unset when the build itself failed).
+  const built = debs as typeof debs | undefined;
+  if (built) rmSync(built.dir, { recursive: true, force: true });
 });
 
 t('dpkg -i on a host whose libvirtd runs guests: the postinst restarts nothing and says what to run', () => {
