@@ -106,11 +106,7 @@ export async function runProcess(argv: readonly string[], options: RunOptions): 
   if (options.input !== undefined) p.stdin?.end(options.input);
   const end = await p.ended;
   clearTimeout(timer);
-  const result: ProcessResult = { command: p.command, ...end, stdout: stdout(), stderr: stderr() };
-  if (end.spawnErrorCode !== undefined || deadline.passed || (end.exitCode !== 0 && !options.allowFailure)) {
-    throw new ProcessError(result, deadline.passed ? `no answer within ${options.timeoutMs} ms: killed` : undefined);
-  }
-  return result;
+  return settled({ command: p.command, ...end, stdout: stdout(), stderr: stderr() }, deadline.passed, options);
 }
 
 export function runProcessSync(argv: readonly string[], options: Omit<RunOptions, 'input' | 'env'>): ProcessResult {
@@ -133,7 +129,12 @@ export function runProcessSync(argv: readonly string[], options: Omit<RunOptions
     stdout: (r.stdout as Buffer | null)?.toString('utf8') ?? '',
     stderr: (r.stderr as Buffer | null)?.toString('utf8') ?? '',
   };
-  if (spawnErrorCode !== undefined || timedOut || (result.exitCode !== 0 && !options.allowFailure)) {
+  return settled(result, timedOut, options);
+}
+
+/** The result, or the ProcessError for a program that could not start, ran out of time, or (unless allowed) failed. */
+function settled(result: ProcessResult, timedOut: boolean, options: Pick<RunOptions, 'timeoutMs' | 'allowFailure'>): ProcessResult {
+  if (result.spawnErrorCode !== undefined || timedOut || (result.exitCode !== 0 && !options.allowFailure)) {
     throw new ProcessError(result, timedOut ? `no answer within ${options.timeoutMs} ms: killed` : undefined);
   }
   return result;

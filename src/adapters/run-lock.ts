@@ -110,17 +110,15 @@ async function flock(fd: number, waitMs: number, path: string): Promise<'locked'
   const bin = FLOCK_PATHS.find((p) => existsSync(p));
   if (bin === undefined) throw new SystemError(`cannot lock ${showPath(path)}: flock(1) from util-linux is not in /usr/bin or /bin`);
   const options = { extraFds: [fd], allowFailure: true } as const;
+  const onFd3 = ['--conflict-exit-code', String(BUSY), '3'];
   // The usual case, nobody holding it, costs one flock that returns at once, run synchronously;
-  // only a lock held elsewhere is waited for, with the event loop free meanwhile.
-  const tried = runProcessSync([bin, '--nonblock', '--conflict-exit-code', String(BUSY), '3'], { ...options, timeoutMs: FLOCK_GRACE_MS });
-  let r = tried;
-  if (tried.exitCode === BUSY && waitMs >= 1) {
-    // flock waits in the kernel and gives up by itself; the time limit only guards against a hung flock.
-    r = await runProcess([bin, '--wait', (waitMs / 1000).toFixed(3), '--conflict-exit-code', String(BUSY), '3'], {
-      ...options,
-      timeoutMs: waitMs + FLOCK_GRACE_MS,
-    });
-  }
+  // only a lock held elsewhere is waited for, with the event loop free meanwhile (flock waits in
+  // the kernel and gives up by itself; the time limits only guard against a hung flock).
+  const tried = runProcessSync([bin, '--nonblock', ...onFd3], { ...options, timeoutMs: FLOCK_GRACE_MS });
+  const r =
+    tried.exitCode === BUSY && waitMs >= 1
+      ? await runProcess([bin, '--wait', (waitMs / 1000).toFixed(3), ...onFd3], { ...options, timeoutMs: waitMs + FLOCK_GRACE_MS })
+      : tried;
   if (r.exitCode === 0) return 'locked';
   if (r.exitCode === BUSY) return 'busy';
   throw new SystemError(`cannot lock ${showPath(path)}: flock ${r.signal ?? `exited ${r.exitCode ?? '?'}`}: ${r.stderr.trim()}`);
