@@ -67,10 +67,20 @@ export class DecisionMemo {
    */
   lookup(id: string, paths: readonly string[], extra: string): { key: string | undefined; value?: unknown } {
     const key = identity(paths, extra);
-    const entry = key === undefined ? undefined : this.entries.get(id);
-    if (key === undefined || entry?.key !== key) return { key };
+    const entry = this.entryFor(id, key);
+    if (entry === undefined) return { key };
     this.next.set(id, entry);
     return { key, value: entry.value };
+  }
+
+  /** What was decided for `id` from files of exactly the identity they have now; unlike `lookup`, keeps nothing for `save`. */
+  peek(id: string, paths: readonly string[], extra: string): unknown {
+    return this.entryFor(id, identity(paths, extra))?.value;
+  }
+
+  private entryFor(id: string, key: string | undefined): Entry | undefined {
+    const entry = key === undefined ? undefined : this.entries.get(id);
+    return entry?.key === key ? entry : undefined;
   }
 
   /** Remembers `value` for `id` when the files still have the identity `before` and have stood still long enough. */

@@ -21,7 +21,6 @@ import { closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, 
 import { join } from 'node:path';
 import { SystemError } from '../errors';
 import { errnoCode, showPath, systemFailure } from './os-error';
-import { runProcess, runProcessSync } from './process';
 import { ensurePrivateDir, trustProblem } from './state-dir';
 
 /** The lock was still held when the wait ran out: a run of its own, not a failure of the system. */
@@ -31,6 +30,11 @@ export class LockBusyError extends SystemError {
 
 export interface RunLock {
   readonly path: string;
+  /**
+   * Another holder came first (it was waited for, or replaced the file): whatever the caller saw
+   * before taking the lock may have changed under that holder.
+   */
+  readonly waited: boolean;
   /** Idempotent. Exiting, or being killed, releases the lock as well. */
   release(): Promise<void>;
 }
@@ -62,14 +66,15 @@ export async function acquireRunLock(stateDir: string, options: RunLockOptions):
     const { fd, readOnly } = openLockFile(path);
     let held = false;
     try {
-      if ((await flock(fd, deadline - Date.now(), path)) === 'busy') {
+      const got = await flock(fd, deadline - Date.now(), path);
+      if (got === 'busy') {
         const waited = options.waitMs > 0 ? `; waited ${formatWait(options.waitMs)}` : '';
         throw new LockBusyError(`another ${options.holderName ?? 'reconcile'} holds the lock ${showPath(path)} (${holder(fd)})${waited}`);
       }
       // Someone removed or replaced the file while we waited: this lock guards nothing.
       if (isStillAt(fd, path)) {
         held = true;
-        return holding(fd, path, readOnly);
+        return holding(fd, path, readOnly, got === 'after-wait' || attempt > 1);
       }
       if (attempt >= MAX_ATTEMPTS) throw new SystemError(`cannot lock ${showPath(path)}: the file keeps being replaced`);
     } finally {
@@ -106,7 +111,9 @@ function openLockFile(path: string): { fd: number; readOnly: boolean } {
   return { fd, readOnly };
 }
 
-async function flock(fd: number, waitMs: number, path: string): Promise<'locked' | 'busy'> {
+async function flock(fd: number, waitMs: number, path: string): Promise<'at-once' | 'after-wait' | 'busy'> {
+  // Loaded here: a reconcile that needs no lock (reconcile-run.ts) starts no process at all.
+  const { runProcess, runProcessSync } = await import('./process');
   const bin = FLOCK_PATHS.find((p) => existsSync(p));
   if (bin === undefined) throw new SystemError(`cannot lock ${showPath(path)}: flock(1) from util-linux is not in /usr/bin or /bin`);
   const options = { extraFds: [fd], allowFailure: true } as const;
@@ -115,11 +122,9 @@ async function flock(fd: number, waitMs: number, path: string): Promise<'locked'
   // only a lock held elsewhere is waited for, with the event loop free meanwhile (flock waits in
   // the kernel and gives up by itself; the time limits only guard against a hung flock).
   const tried = runProcessSync([bin, '--nonblock', ...onFd3], { ...options, timeoutMs: FLOCK_GRACE_MS });
-  const r =
-    tried.exitCode === BUSY && waitMs >= 1
-      ? await runProcess([bin, '--wait', (waitMs / 1000).toFixed(3), ...onFd3], { ...options, timeoutMs: waitMs + FLOCK_GRACE_MS })
-      : tried;
-  if (r.exitCode === 0) return 'locked';
+  const waits = tried.exitCode === BUSY && waitMs >= 1;
+  const r = waits ? await runProcess([bin, '--wait', (waitMs / 1000).toFixed(3), ...onFd3], { ...options, timeoutMs: waitMs + FLOCK_GRACE_MS }) : tried;
+  if (r.exitCode === 0) return waits ? 'after-wait' : 'at-once';
   if (r.exitCode === BUSY) return 'busy';
   throw new SystemError(`cannot lock ${showPath(path)}: flock ${r.signal ?? `exited ${r.exitCode ?? '?'}`}: ${r.stderr.trim()}`);
 }
@@ -135,7 +140,7 @@ function isStillAt(fd: number, path: string): boolean {
   }
 }
 
-function holding(fd: number, path: string, readOnly: boolean): RunLock {
+function holding(fd: number, path: string, readOnly: boolean, waited: boolean): RunLock {
   // The pid is only for a waiter's message: a full or read-only disk must not stop a run that
   // needs no disk at all (reconcile reads the cache and writes libvirt).
   if (!readOnly) bestEffort(() => {
@@ -145,6 +150,7 @@ function holding(fd: number, path: string, readOnly: boolean): RunLock {
   let released = false;
   return {
     path,
+    waited,
     release: () => {
       if (!released) {
         released = true;

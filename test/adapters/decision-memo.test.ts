@@ -85,4 +85,18 @@ t('a memo file that is not ours, or not JSON, remembers nothing and is replaced'
   assert.is(run({ v: 3 }), undefined, 'writable by others: not trusted');
 });
 
+t('peek answers as lookup does, but keeps nothing: a memo only peeked at forgets the domain when saved', () => {
+  run({ v: 1 });
+  const memo = DecisionMemo.load(dir, { build: 'b1', nowNs: LATER });
+  if (!memo) throw new Error('no memo');
+  assert.equal(memo.peek('id', files, FACTS), { v: 1 });
+  assert.is(memo.peek('id', files, 'uuid other-name -'), undefined, 'other facts');
+  assert.is(memo.peek('other-id', files, FACTS), undefined, 'another domain');
+  memo.save(dir);
+  assert.is(run({ v: 2 }), undefined, 'not looked up, so not kept');
+  writeFileSync(files[0] as string, 'changed');
+  const later = DecisionMemo.load(dir, { build: 'b1', nowNs: LATER });
+  assert.is(later?.peek('id', files, FACTS), undefined, 'a file changed since');
+});
+
 t.run();

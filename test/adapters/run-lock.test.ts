@@ -21,7 +21,7 @@ const freshStateDir = () => join(tmp, `state${n++}`);
 const LOCK_URL = new URL('../../src/adapters/run-lock.ts', import.meta.url).href;
 
 /**
- * A process that takes the lock (waiting up to `waitMs`), prints `acquired <marker exists>`, and
+ * A process that takes the lock (waiting up to `waitMs`), prints `acquired <marker exists> <waited>`, and
  * on a line on stdin writes the marker file, releases, and exits. With `sleeper`, it first
  * starts a long `sleep` and prints its pid, to show children do not inherit the lock.
  */
@@ -37,7 +37,7 @@ function lockProcess(stateDir: string, waitMs: number, marker: string, sleeper =
       s.unref();
       process.stdout.write('sleeper ' + s.pid + '\\n');
     }
-    process.stdout.write('acquired ' + existsSync(${JSON.stringify(marker)}) + '\\n');
+    process.stdout.write('acquired ' + existsSync(${JSON.stringify(marker)}) + ' ' + lock.waited + '\\n');
     process.stdin.once('data', async () => {
       writeFileSync(${JSON.stringify(marker)}, 'released');
       await lock.release();
@@ -124,6 +124,7 @@ test('creates the state directory 0700 and a 0600 lock file holding the pid; rel
   assert.is(lock.path, join(dir, LOCK_FILE));
   assert.is(statSync(lock.path).mode & 0o7777, 0o600);
   assert.is(readFileSync(lock.path, 'utf8'), `${process.pid}\n`);
+  assert.is(lock.waited, false, 'nobody held it');
   await lock.release();
   await lock.release();
   assert.is(readFileSync(lock.path, 'utf8'), '');
@@ -143,7 +144,7 @@ test('a second process waits while the first holds the lock, and gets it when it
   const dir = freshStateDir();
   const marker = join(tmp, `released${n}`);
   const holder = lockProcess(dir, 0, marker);
-  assert.is(await line(holder), 'acquired false');
+  assert.is(await line(holder), 'acquired false false');
   const err = await rejection(acquireRunLock(dir, { waitMs: 0 }));
   assert.is(err.message, `another reconcile holds the lock ${join(dir, LOCK_FILE)} (pid ${holder.pid})`);
 
@@ -152,8 +153,8 @@ test('a second process waits while the first holds the lock, and gets it when it
   // The waiter is blocked in the kernel on this very file before the holder lets go.
   await until(() => waitsForLock(waiter.pid));
   holder.stdin.write('release\n');
-  // It got the lock only after the holder wrote the marker, just before releasing.
-  assert.is(await acquired, 'acquired true');
+  // It got the lock only after the holder wrote the marker, just before releasing, and says it waited.
+  assert.is(await acquired, 'acquired true true');
   waiter.stdin.write('release\n');
   await Promise.all([exited(holder), exited(waiter)]);
   assert.is(holder.exitCode, 0);
@@ -165,7 +166,7 @@ test('a holder killed with SIGKILL frees the lock at once, though a child it sta
   const marker = join(tmp, `released${n}`);
   const holder = lockProcess(dir, 0, marker, true);
   const sleeper = Number((await line(holder)).split(' ')[1]);
-  assert.is(await line(holder), 'acquired false');
+  assert.is(await line(holder), 'acquired false false');
   const waiter = lockProcess(dir, 600_000, marker);
   const acquired = line(waiter);
   await until(() => waitsForLock(waiter.pid));
@@ -174,7 +175,7 @@ test('a holder killed with SIGKILL frees the lock at once, though a child it sta
     await exited(holder);
     assert.is(holder.signalCode, 'SIGKILL');
     // The waiter wakes, though the holder never released and its child still runs.
-    assert.is(await acquired, 'acquired false');
+    assert.is(await acquired, 'acquired false true');
     assert.ok(existsSync(`/proc/${sleeper}`), 'the sleeper should still run');
     waiter.stdin.write('release\n');
     await exited(waiter);
@@ -188,7 +189,7 @@ test('a holder killed with SIGKILL frees the lock at once, though a child it sta
 test('giving up after waitMs names the holder and the wait', async () => {
   const dir = freshStateDir();
   const holder = lockProcess(dir, 0, join(tmp, `released${n}`));
-  assert.is(await line(holder), 'acquired false');
+  assert.is(await line(holder), 'acquired false false');
   const err = await rejection(acquireRunLock(dir, { waitMs: 200 }));
   assert.is(err.message, `another reconcile holds the lock ${join(dir, LOCK_FILE)} (pid ${holder.pid}); waited 200 ms`);
   holder.kill('SIGKILL');

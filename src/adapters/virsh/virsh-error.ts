@@ -5,7 +5,7 @@
  * `virsh metadata --domain 1b4e... --uri ...: error: failed to get domain '...'`.
  */
 import { SystemError } from '../../errors';
-import { bounded, describeCommand, stderrLine } from '../process';
+import { bounded, describeCommand, stderrLine } from '../process-message';
 
 export interface VirshErrorInit {
   /** `['virsh', ...args]` as the caller asked for it. */

@@ -1,8 +1,8 @@
 /**
  * A reconcile run: every domain (or the ones named) through one libvirt connection, under the run
- * lock, one domain's failure never stopping the others. The one policy for failures: what the
- * tool expects (ours, a system call's errno) becomes that domain's `error` outcome; anything else
- * is a bug and propagates to runMain.
+ * lock unless it has nothing to write, one domain's failure never stopping the others. The one
+ * policy for failures: what the tool expects (ours, a system call's errno) becomes that domain's
+ * `error` outcome; anything else is a bug and propagates to runMain.
  */
 import { isExpectedFailure, messageOf } from '../../errors';
 import { CacheStore } from '../../adapters/cache-store';
@@ -51,55 +51,119 @@ export interface RunReport {
 export async function reconcileRun(req: RunRequest): Promise<RunReport> {
   const started = Date.now();
   const { settings } = req;
-  // Connects on its first call, under the lock.
+  // Connects on its first call: the listing.
   const libvirt = await openLibvirt({ uri: settings.uri, client: settings.libvirtClient });
-  const lock = await acquireRunLock(settings.stateDir, { waitMs: req.lockWaitMs });
-  // A dry run (and a check) changes nothing, the history included.
-  const addresses = req.dryRun ? undefined : new AddressHistory({ stateDir: settings.stateDir, ini: settings.ini, configFile: settings.configFile, log: req.warn ?? (() => undefined) });
+  try {
+    // A dry run (and a check) changes nothing, the history included.
+    const addresses = req.dryRun ? undefined : new AddressHistory({ stateDir: settings.stateDir, ini: settings.ini, configFile: settings.configFile, log: req.warn ?? (() => undefined) });
+    let survey = await surveyDomains(libvirt, req, addresses);
+    // Every domain as an earlier run left it in sync, the history and the listing as that run left
+    // them: nothing to write, so no lock to take (docs/design.md, "Reconcile from libvirt's files").
+    const remembered = rememberedRun(survey);
+    if (remembered) return reportOf(started, libvirt, survey, remembered, { decided: remembered.length, remembered: remembered.length });
+    const lock = await acquireRunLock(settings.stateDir, { waitMs: req.lockWaitMs });
+    try {
+      // Another run came first, or recorded history since the listing (a domain defined after it,
+      // which this run must not take for gone): the domains again, as they are under the lock.
+      if (lock.waited || addresses?.fingerprint() !== survey.history) survey = await surveyDomains(libvirt, req, addresses);
+      return await lockedRun(started, libvirt, survey, req, addresses);
+    } finally {
+      await lock.release();
+    }
+  } finally {
+    await libvirt.close();
+  }
+}
+
+/** What a run found before deciding anything: the domains, libvirt's files, the memo, the history's fingerprint. */
+interface Survey {
+  readonly refs: readonly DomainRef[];
+  readonly current: CurrentFiles | undefined;
+  readonly memo: DecisionMemo | undefined;
+  readonly cache: CacheStore;
+  /** The history as it stood when the domains were listed (AddressHistory.fingerprint). */
+  readonly history: string | undefined;
+}
+
+type CurrentNow = Extract<CurrentFiles, { kind: 'current' }>;
+
+async function surveyDomains(libvirt: Libvirt, req: RunRequest, addresses: AddressHistory | undefined): Promise<Survey> {
+  const history = addresses?.fingerprint();
+  // The listing first: libvirt (or virsh) answers on the other core while the files are listed.
+  const listing = selectDomains(libvirt, req.domains);
+  listing.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
+  await new Promise((resolve) => setImmediate(resolve));
+  const files = filesFor(req);
+  const refs = await listing;
+  const current = files && matchListing(files, refs);
+  const cache = new CacheStore(req.settings.cacheDir, { scope: 'run' });
+  const memo = current?.kind === 'current' ? DecisionMemo.load(req.settings.stateDir) : undefined;
+  return { refs, current, memo, cache, history };
+}
+
+/**
+ * Every domain's outcome as the memo remembers it, when each one's files are the very files of an
+ * earlier in-sync decision and the memo is sealed with the history and the listing as they are;
+ * undefined as soon as one is not.
+ */
+function rememberedRun(survey: Survey): Outcome[] | undefined {
+  const { memo, current, refs, cache } = survey;
+  if (memo?.seal === undefined || current?.kind !== 'current' || memo.seal !== sealOf(survey.history, listedOf(refs))) return undefined;
+  const outcomes: Outcome[] = [];
+  for (const ref of refs) {
+    const paths = memoPaths(current, cache, ref);
+    const outcome = paths && inSyncOf(memo.peek(ref.uuid, paths, memoFacts(ref)), ref);
+    if (!outcome) return undefined;
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
+/** The run proper, under the lock: decides, writes what must be, records the history and the memo. */
+async function lockedRun(started: number, libvirt: Libvirt, survey: Survey, req: RunRequest, addresses: AddressHistory | undefined): Promise<RunReport> {
+  const { refs, current, memo, cache } = survey;
   const history = addresses?.begin();
   let present: string[] | undefined;
-  let memo: DecisionMemo | undefined;
-  let listed = '';
   let done = false;
   try {
-    // The listing first: libvirt (or virsh) answers on the other core while the files are listed.
-    const listing = selectDomains(libvirt, req.domains);
-    listing.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
-    await new Promise((resolve) => setImmediate(resolve));
-    const files = filesFor(req);
-    const refs = await listing;
-    const current = files && matchListing(files, refs);
-    const cache = new CacheStore(req.settings.cacheDir, { scope: 'run' });
     const ctx = { libvirt, transients: new TransientDomains(libvirt), cache, dryRun: req.dryRun };
-    memo = current?.kind === 'current' ? DecisionMemo.load(settings.stateDir) : undefined;
     const fromFiles: FromFiles | undefined = current?.kind === 'current' ? { current, memo, decided: 0 } : undefined;
     const outcomes = await reconcileDomains(ctx, refs, req.progress, fromFiles);
     // The same domains as the last run, each as that run left it, and the history as that run
     // left it: nothing to observe, nobody gone, nothing to record.
-    // Only a run that decides from libvirt's files (never the hook's) keeps a memo to seal.
-    if (memo) listed = refs.map((r) => r.uuid).sort().join(' ');
-    const quiet = memo?.seal !== undefined && fromFiles?.remembered === refs.length && memo.seal === sealOf(addresses?.fingerprint(), listed);
+    const quiet = memo?.seal !== undefined && fromFiles?.remembered === refs.length && memo.seal === sealOf(addresses?.fingerprint(), listedOf(refs));
     if (!quiet) for (const o of outcomes) history?.observe(o);
     // Every domain listed and done: an instance recorded before and not among them is gone.
     if (req.domains.length === 0 && !quiet) present = refs.map((r) => r.uuid);
     done = true;
-    return {
-      outcomes,
-      orphanCaches: req.domains.length ? [] : orphanCaches(cache, refs),
-      durationSeconds: (Date.now() - started) / 1000,
-      libvirtCommands: libvirt.calls,
-      decidedFromFiles: fromFiles?.decided ?? 0,
-      rememberedInSync: fromFiles?.remembered ?? 0,
-      filesNotUsed: current?.kind === 'not-current' ? current.problem : undefined,
-      oldestCacheWrite: oldestOf(cache.writeTimes()),
-    };
+    return reportOf(started, libvirt, survey, outcomes, fromFiles, req.domains.length > 0);
   } finally {
     history?.finish(present);
-    // After the history: the memo is sealed with the history as this run leaves it.
-    if (done && memo && !req.dryRun) saveMemo(memo, settings.stateDir, sealOf(addresses?.fingerprint(), listed));
-    await libvirt.close();
-    await lock.release();
+    // After the history: the memo is sealed with the history as this run leaves it. Only a run
+    // that decides from libvirt's files (never the hook's) keeps a memo to seal.
+    if (done && memo && !req.dryRun) saveMemo(memo, req.settings.stateDir, sealOf(addresses?.fingerprint(), listedOf(refs)));
   }
+}
+
+function reportOf(
+  started: number,
+  libvirt: Libvirt,
+  survey: Survey,
+  outcomes: readonly Outcome[],
+  fromFiles: Pick<FromFiles, 'decided' | 'remembered'> | undefined,
+  namedDomains = false,
+): RunReport {
+  const { refs, current, cache } = survey;
+  return {
+    outcomes,
+    orphanCaches: namedDomains ? [] : orphanCaches(cache, refs),
+    durationSeconds: (Date.now() - started) / 1000,
+    libvirtCommands: libvirt.calls,
+    decidedFromFiles: fromFiles?.decided ?? 0,
+    rememberedInSync: fromFiles?.remembered ?? 0,
+    filesNotUsed: current?.kind === 'not-current' ? current.problem : undefined,
+    oldestCacheWrite: oldestOf(cache.writeTimes()),
+  };
 }
 
 /**
@@ -115,7 +179,7 @@ function filesFor(req: RunRequest) {
 
 /** libvirt's files found current for this run, and how many domains they decided. */
 export interface FromFiles {
-  readonly current: Extract<CurrentFiles, { kind: 'current' }>;
+  readonly current: CurrentNow;
   /** What earlier runs found in sync, by the identity of the files (adapters/decision-memo.ts). */
   readonly memo?: DecisionMemo | undefined;
   decided: number;
@@ -194,16 +258,17 @@ function decideFromFiles(
 ): { kind: 'outcome'; outcome: Outcome } | { kind: 'planned'; planned: WriteDecision } | undefined {
   try {
     // Files that are the very files of an earlier in-sync decision: decided as then, unread.
-    const paths = files.memo && ctx.cache.usable() ? [...files.current.paths(ref), ctx.cache.path(ref.uuid)] : undefined;
-    const facts = `${ref.uuid} ${ref.name} ${ref.active ? String(ref.id) : '-'}`;
-    const memo = paths && files.memo?.lookup(ref.uuid, paths, facts);
+    const decisions = files.memo;
+    const paths = decisions && memoPaths(files.current, ctx.cache, ref);
+    const facts = memoFacts(ref);
+    const memo = paths && decisions.lookup(ref.uuid, paths, facts);
     const remembered = memo && inSyncOf(memo.value, ref);
     if (remembered) {
       files.remembered = (files.remembered ?? 0) + 1;
       return { kind: 'outcome', outcome: remembered };
     }
     const remember = (outcome: Outcome): Outcome => {
-      if (outcome.kind === 'in-sync' && paths && memo?.key !== undefined) files.memo?.record(ref.uuid, memo.key, paths, facts, outcome);
+      if (outcome.kind === 'in-sync' && paths && memo?.key !== undefined) decisions.record(ref.uuid, memo.key, paths, facts, outcome);
       return outcome;
     };
     // Read without a DOM first: most domains are in sync, and that reading costs a fraction.
@@ -229,6 +294,16 @@ function decideFromFiles(
     if (!isExpectedFailure(err)) throw err;
     return undefined;
   }
+}
+
+/** The files a domain's memo entry stands for: libvirt's files of it and its cache file; undefined without a cache directory. */
+function memoPaths(current: CurrentNow, cache: CacheStore, ref: DomainRef): string[] | undefined {
+  return cache.usable() ? [...current.paths(ref), cache.path(ref.uuid)] : undefined;
+}
+
+/** What the listing says of a domain, part of its memo key: a domain renamed, started or stopped is decided again. */
+function memoFacts(ref: DomainRef): string {
+  return `${ref.uuid} ${ref.name} ${ref.active ? String(ref.id) : '-'}`;
 }
 
 /** A remembered in-sync outcome of this very domain; undefined for anything else. */
@@ -264,6 +339,11 @@ async function selectDomains(libvirt: Libvirt, names: readonly string[]): Promis
     if (!refs.some((r) => r.uuid === ref.uuid)) refs.push(ref);
   }
   return refs;
+}
+
+/** The domains a run listed, in one word: any domain gone or new changes it. */
+function listedOf(refs: readonly DomainRef[]): string {
+  return refs.map((r) => r.uuid).sort().join(' ');
 }
 
 /**

@@ -4,14 +4,15 @@
  * ever leads to a wrong write or a missed repair. What is checked is what libvirt holds
  * afterwards (dumpxml), and how many commands reached it.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cleanupOnExit, guestXml, startPrivateLibvirt, type PrivateLibvirt } from '../../support/libvirt';
-import { runBundle } from '../../support/cli';
+import { runBundle, runBundleAsync } from '../../support/cli';
 import { cachePut as putCache, makeVif, novaInstance, NS_1_1, type TestVif } from '../../support/nova-guest';
 import { expectedPorts, portsOf } from '../../support/ports-of';
 import { TransientDomains, type DomainRef, type Libvirt } from '../../../src/adapters/libvirt/libvirt';
@@ -142,6 +143,63 @@ t('in sync again: files that are the very files of an earlier in-sync decision a
   assert.not.match(historyFiles()[0] ?? '', extra.uuid, 'no longer held by anyone');
   assert.ok((historyFiles()[1] ?? '').split('\n').some((l) => l.includes(extra.uuid) && l.includes('"by":"gone"')), 'recorded gone');
   assert.is(runBundle(['cache', 'rm', extra.uuid, '--state-dir', state]).code, 0);
+});
+
+/** A flock(1) of a reconcile waiting for the run lock of `state` (its fd 3 is the lock file). */
+function waitingForLock(): boolean {
+  const lock = join(state, 'reconcile.lock');
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--wait') && readlinkSync(`/proc/${pid}/fd/3`) === lock) return true;
+    } catch {
+      // gone meanwhile, or not ours to look at
+    }
+  }
+  return false;
+}
+
+t('a run with nothing to write takes no lock; one with something waits for it, then lists the domains again', async () => {
+  await new Promise((resolve) => setTimeout(resolve, 2_100));
+  reconcile();
+  assert.is(reconcile().rememberedInSync, ALL);
+  // Another run holds the lock (flock -o: the lock is flock's own, freed when it is killed).
+  const holder = spawn('flock', ['-o', join(state, 'reconcile.lock'), 'sleep', '120'], { stdio: 'ignore', detached: true });
+  const late = guest('instance-000000a6');
+  const later = guest('instance-000000a7');
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const quiet = reconcile('--wait', '0');
+    assert.is(quiet.rememberedInSync, ALL, 'decided as before, without the lock');
+    assert.is(quiet.libvirtCommands, 1);
+
+    await define(late, false);
+    const busy = runBundle(['reconcile', '--json', '--wait', '0', ...withFiles()]);
+    assert.is(busy.code, 3, 'a domain to repair: the lock is needed');
+    assert.match(busy.stderr, /another reconcile holds the lock/);
+    assert.not.equal(portsOf(await config(late)), expectedPorts(late.vifs), 'nothing written without the lock');
+
+    // A run that waits lists again once it has the lock: a domain defined meanwhile is repaired too.
+    const waiting = runBundleAsync(['reconcile', '--json', '--wait', '60', ...withFiles()]);
+    const deadline = Date.now() + 30_000;
+    while (!waitingForLock()) {
+      if (Date.now() > deadline) throw new Error('the run never waited for the lock');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await define(later, false);
+    process.kill(-(holder.pid as number), 'SIGKILL');
+    const r = await waiting;
+    assert.is(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as Report;
+    assert.is(kindOf(report, late), 'repaired');
+    assert.is(kindOf(report, later), 'repaired', 'listed after the wait');
+    assert.equal(portsOf(await config(later)), expectedPorts(later.vifs));
+  } finally {
+    if (holder.exitCode === null && holder.signalCode === null) process.kill(-(holder.pid as number), 'SIGKILL');
+    for (const g of [late, later]) {
+      await d.virsh('undefine', g.uuid);
+      runBundle(['cache', 'rm', g.uuid, '--state-dir', state]);
+    }
+  }
 });
 
 t('without the directories (a daemon whose files are not visible) libvirt is asked, as before', () => {
