@@ -60,7 +60,10 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
     // Every domain as an earlier run left it in sync, the history and the listing as that run left
     // them: nothing to write, so no lock to take (docs/design.md, "Reconcile from libvirt's files").
     const remembered = rememberedRun(survey);
-    if (remembered) return reportOf(started, libvirt, survey, remembered, { decided: remembered.length, remembered: remembered.length });
+    if (remembered) {
+      remembered.forEach((o, i) => req.progress?.(i + 1, remembered.length, o));
+      return reportOf(started, libvirt, survey, remembered, { decided: remembered.length, remembered: remembered.length });
+    }
     const lock = await acquireRunLock(settings.stateDir, { waitMs: req.lockWaitMs });
     try {
       // Another run came first, or recorded history since the listing (a domain defined after it,
