@@ -130,7 +130,7 @@ async function lockedRun(started: number, libvirt: Libvirt, survey: Survey, req:
   let done = false;
   try {
     const ctx = { libvirt, transients: new TransientDomains(libvirt), cache, dryRun: req.dryRun };
-    const fromFiles: FromFiles | undefined = current?.kind === 'current' ? { current, memo, decided: 0 } : undefined;
+    const fromFiles = current?.kind === 'current' ? new FromFiles(current, memo) : undefined;
     const outcomes = await reconcileDomains(ctx, refs, req.progress, fromFiles);
     // The same domains as the last run, each as that run left it, and the history as that run
     // left it: nothing to observe, nobody gone, nothing to record.
@@ -153,7 +153,7 @@ function reportOf(
   libvirt: Libvirt,
   survey: Survey,
   outcomes: readonly Outcome[],
-  fromFiles: Pick<FromFiles, 'decided' | 'remembered'> | undefined,
+  fromFiles: { readonly decided: number; readonly remembered: number } | undefined,
   namedDomains = false,
 ): RunReport {
   const { refs, current, cache } = survey;
@@ -178,17 +178,6 @@ function filesFor(req: RunRequest) {
   const { settings } = req;
   if (req.domains.length > 0 || !readsXmlFiles(settings)) return undefined;
   return readDomainFiles({ live: settings.liveXmlDir, persistent: settings.persistentXmlDir });
-}
-
-/** libvirt's files found current for this run, and how many domains they decided. */
-export interface FromFiles {
-  readonly current: CurrentNow;
-  /** What earlier runs found in sync, by the identity of the files (adapters/decision-memo.ts). */
-  readonly memo?: DecisionMemo | undefined;
-  decided: number;
-  remembered?: number;
-  /** Domains in a row whose reading without a DOM called for a write (see decideFromFiles). */
-  leanMisses?: number;
 }
 
 /**
@@ -233,8 +222,7 @@ export async function reconcileDomains(
       const i = next++;
       const ref = refs[i] as DomainRef;
       try {
-        const decided = files && decideFromFiles(ctx, ref, files);
-        if (files && decided?.kind === 'outcome') files.decided++;
+        const decided = files?.decide(ctx, ref);
         done.set(i, decided?.kind === 'outcome' ? decided.outcome : await reconcileOrError(ctx, ref, decided?.planned));
       } catch (err) {
         bug ??= err;
@@ -249,53 +237,80 @@ export async function reconcileDomains(
 }
 
 /**
- * What the files call for: an outcome when they need no write (in sync, no cache, not nova, a
- * cache file in error); the writes to make when they do, which libvirt's read before each write
- * must confirm (reconcile-domain.ts). Undefined (ask libvirt) when there are no usable files,
- * and under --dry-run for drift: what libvirt holds then decides, never the file.
+ * Deciding domains from libvirt's files found current for a run, with what earlier runs found in
+ * sync (the memo, adapters/decision-memo.ts), counting what it decided.
  */
-function decideFromFiles(
-  ctx: ReconcileContext,
-  ref: DomainRef,
-  files: FromFiles,
-): { kind: 'outcome'; outcome: Outcome } | { kind: 'planned'; planned: WriteDecision } | undefined {
-  try {
-    // Files that are the very files of an earlier in-sync decision: decided as then, unread.
-    const decisions = files.memo;
-    const paths = decisions && memoPaths(files.current, ctx.cache, ref);
-    const facts = memoFacts(ref);
-    const memo = paths && decisions.lookup(ref.uuid, paths, facts);
-    const remembered = memo && inSyncOf(memo.value, ref);
-    if (remembered) {
-      files.remembered = (files.remembered ?? 0) + 1;
-      return { kind: 'outcome', outcome: remembered };
-    }
-    const remember = (outcome: Outcome): Outcome => {
-      if (outcome.kind === 'in-sync' && paths && memo?.key !== undefined) decisions.record(ref.uuid, memo.key, paths, facts, outcome);
-      return outcome;
-    };
-    // Read without a DOM first: most domains are in sync, and that reading costs a fraction.
-    const misses = files.leanMisses ?? 0;
-    if (misses < LEAN_MISSES_BEFORE_SKIPPING) {
-      const lean = files.current.of(ref, 'lean');
-      const outcome = lean && decideWithoutWrite(ctx, ref, plansOf(lean, true));
-      if (outcome) {
-        files.leanMisses = 0;
-        return { kind: 'outcome', outcome: remember(outcome) };
+export class FromFiles {
+  private decidedCount = 0;
+  private rememberedCount = 0;
+  /** Domains in a row whose reading without a DOM called for a write. */
+  private leanMisses = 0;
+
+  constructor(
+    readonly current: CurrentNow,
+    private readonly memo?: DecisionMemo,
+  ) {}
+
+  /** Domains decided from the files, without a libvirt call of their own. */
+  get decided(): number {
+    return this.decidedCount;
+  }
+
+  /** Of those, the domains whose files were the very files of an earlier in-sync decision. */
+  get remembered(): number {
+    return this.rememberedCount;
+  }
+
+  /**
+   * What the files call for: an outcome when they need no write (in sync, no cache, not nova, a
+   * cache file in error); the writes to make when they do, which libvirt's read before each write
+   * must confirm (reconcile-domain.ts). Undefined (ask libvirt) when there are no usable files,
+   * and under --dry-run for drift: what libvirt holds then decides, never the file.
+   */
+  decide(ctx: ReconcileContext, ref: DomainRef): { kind: 'outcome'; outcome: Outcome } | { kind: 'planned'; planned: WriteDecision } | undefined {
+    const decided = this.read(ctx, ref);
+    if (decided?.kind === 'outcome') this.decidedCount++;
+    return decided;
+  }
+
+  private read(ctx: ReconcileContext, ref: DomainRef): { kind: 'outcome'; outcome: Outcome } | { kind: 'planned'; planned: WriteDecision } | undefined {
+    try {
+      // Files that are the very files of an earlier in-sync decision: decided as then, unread.
+      const decisions = this.memo;
+      const paths = decisions && memoPaths(this.current, ctx.cache, ref);
+      const facts = memoFacts(ref);
+      const memo = paths && decisions.lookup(ref.uuid, paths, facts);
+      const remembered = memo && inSyncOf(memo.value, ref);
+      if (remembered) {
+        this.rememberedCount++;
+        return { kind: 'outcome', outcome: remembered };
       }
-      files.leanMisses = misses + 1;
+      const remember = (outcome: Outcome): Outcome => {
+        if (outcome.kind === 'in-sync' && paths && memo?.key !== undefined) decisions.record(ref.uuid, memo.key, paths, facts, outcome);
+        return outcome;
+      };
+      // Read without a DOM first: most domains are in sync, and that reading costs a fraction.
+      if (this.leanMisses < LEAN_MISSES_BEFORE_SKIPPING) {
+        const lean = this.current.of(ref, 'lean');
+        const outcome = lean && decideWithoutWrite(ctx, ref, plansOf(lean, true));
+        if (outcome) {
+          this.leanMisses = 0;
+          return { kind: 'outcome', outcome: remember(outcome) };
+        }
+        this.leanMisses++;
+      }
+      const defs = this.current.of(ref, 'dom');
+      if (!defs) return undefined;
+      const decision = decide(ctx, ref, plansOf(defs, false));
+      if (decision.kind === 'write') return { kind: 'planned', planned: decision };
+      this.leanMisses = 0;
+      if (decision.kind === 'would-repair') return undefined;
+      return { kind: 'outcome', outcome: remember(decision) };
+    } catch (err) {
+      // The state directory refused, say: libvirt's path meets it again and makes it this domain's outcome.
+      if (!isExpectedFailure(err)) throw err;
+      return undefined;
     }
-    const defs = files.current.of(ref, 'dom');
-    if (!defs) return undefined;
-    const decision = decide(ctx, ref, plansOf(defs, false));
-    if (decision.kind === 'write') return { kind: 'planned', planned: decision };
-    files.leanMisses = 0;
-    if (decision.kind === 'would-repair') return undefined;
-    return { kind: 'outcome', outcome: remember(decision) };
-  } catch (err) {
-    // The state directory refused, say: libvirt's path meets it again and makes it this domain's outcome.
-    if (!isExpectedFailure(err)) throw err;
-    return undefined;
   }
 }
 

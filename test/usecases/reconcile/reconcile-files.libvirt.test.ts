@@ -19,7 +19,7 @@ import { TransientDomains, type DomainRef, type Libvirt } from '../../../src/ada
 import { openLibvirt } from '../../../src/adapters/libvirt/open';
 import { matchListing, readDomainFiles } from '../../../src/adapters/current-domain-files';
 import { CacheStore } from '../../../src/adapters/cache-store';
-import { reconcileDomains } from '../../../src/usecases/reconcile/reconcile-run';
+import { FromFiles, reconcileDomains } from '../../../src/usecases/reconcile/reconcile-run';
 
 interface Guest {
   name: string;
@@ -310,7 +310,7 @@ for (const [change, make] of Object.entries(changes)) for (const client of ['aut
       const refs = await libvirt.listDomains();
       const current = matchListing(files, refs);
       if (current.kind !== 'current') throw new Error(current.problem);
-      const fromFiles = { current, decided: 0 };
+      const fromFiles = new FromFiles(current);
       const outcomes = await reconcileDomains({ libvirt, transients: new TransientDomains(libvirt), cache: new CacheStore(join(state, 'network_info')), dryRun: false }, refs, undefined, fromFiles);
       assert.is(outcomes.find((o) => o.uuid === twoPorts.uuid)?.kind, 'repaired');
       assert.is(fromFiles.decided, ALL - 1);
