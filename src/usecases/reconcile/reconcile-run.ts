@@ -59,7 +59,7 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
     let survey = await surveyDomains(libvirt, req, addresses);
     // Every domain as an earlier run left it in sync, the history and the listing as that run left
     // them: nothing to write, so no lock to take (docs/design.md, "Reconcile from libvirt's files").
-    const remembered = rememberedRun(survey);
+    const remembered = rememberedRun(survey, req.dryRun);
     if (remembered) {
       remembered.forEach((o, i) => req.progress?.(i + 1, remembered.length, o));
       return reportOf(started, libvirt, survey, remembered, { decided: remembered.length, remembered: remembered.length });
@@ -106,12 +106,13 @@ async function surveyDomains(libvirt: Libvirt, req: RunRequest, addresses: Addre
 
 /**
  * Every domain's outcome as the memo remembers it, when each one's files are the very files of an
- * earlier in-sync decision and the memo is sealed with the history and the listing as they are;
- * undefined as soon as one is not.
+ * earlier in-sync decision and the memo is sealed with the history and the listing as they are
+ * (a dry run records nothing: for it the domains alone decide); undefined as soon as one is not.
  */
-function rememberedRun(survey: Survey): Outcome[] | undefined {
+function rememberedRun(survey: Survey, dryRun: boolean): Outcome[] | undefined {
   const { memo, current, refs, cache } = survey;
-  if (memo?.seal === undefined || current?.kind !== 'current' || memo.seal !== sealOf(survey.history, listedOf(refs))) return undefined;
+  if (!memo || current?.kind !== 'current') return undefined;
+  if (!dryRun && (memo.seal === undefined || memo.seal !== sealOf(survey.history, listedOf(refs)))) return undefined;
   const outcomes: Outcome[] = [];
   for (const ref of refs) {
     const paths = memoPaths(current, cache, ref);

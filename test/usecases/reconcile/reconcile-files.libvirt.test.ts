@@ -158,7 +158,7 @@ function waitingForLock(): boolean {
   return false;
 }
 
-t('a run with nothing to write takes no lock; one with something waits for it, then lists the domains again', async () => {
+t('a run with nothing to write (a check, a dry run too) takes no lock; one with something waits for it, then lists the domains again', async () => {
   await new Promise((resolve) => setTimeout(resolve, 2_100));
   reconcile();
   assert.is(reconcile().rememberedInSync, ALL);
@@ -171,11 +171,19 @@ t('a run with nothing to write takes no lock; one with something waits for it, t
     const quiet = reconcile('--wait', '0');
     assert.is(quiet.rememberedInSync, ALL, 'decided as before, without the lock');
     assert.is(quiet.libvirtCommands, 1);
+    // The monitoring check and a dry run alike: nothing to write, no lock needed.
+    const check = runBundle(['reconcile', '--check', '--wait', '0', ...withFiles()]);
+    assert.is(check.code, 0, check.stdout + check.stderr);
+    assert.match(check.stdout, /^NOVA-IPMETA OK - /);
+    assert.is(reconcile('--dry-run', '--wait', '0').rememberedInSync, ALL);
 
     await define(late, false);
     const busy = runBundle(['reconcile', '--json', '--wait', '0', ...withFiles()]);
     assert.is(busy.code, 3, 'a domain to repair: the lock is needed');
     assert.match(busy.stderr, /another reconcile holds the lock/);
+    const busyCheck = runBundle(['reconcile', '--check', '--wait', '0', ...withFiles()]);
+    assert.is(busyCheck.code, 3, 'a domain not remembered: the check needs the lock, UNKNOWN');
+    assert.match(busyCheck.stdout, /^NOVA-IPMETA UNKNOWN - .*holds the lock/);
     assert.not.equal(portsOf(await config(late)), expectedPorts(late.vifs), 'nothing written without the lock');
 
     // A run that waits lists again once it has the lock: a domain defined meanwhile is repaired too.
