@@ -62,7 +62,7 @@ export async function reconcileRun(req: RunRequest): Promise<RunReport> {
     const remembered = rememberedRun(survey, req.dryRun);
     if (remembered) {
       remembered.forEach((o, i) => req.progress?.(i + 1, remembered.length, o));
-      return reportOf(started, libvirt, survey, remembered, { decided: remembered.length, remembered: remembered.length });
+      return reportOf(started, req, libvirt, survey, remembered, { decided: remembered.length, remembered: remembered.length });
     }
     const lock = await acquireRunLock(settings.stateDir, { waitMs: req.lockWaitMs });
     try {
@@ -112,7 +112,7 @@ async function surveyDomains(libvirt: Libvirt, req: RunRequest, addresses: Addre
 function rememberedRun(survey: Survey, dryRun: boolean): Outcome[] | undefined {
   const { memo, current, refs, cache } = survey;
   if (!memo || current?.kind !== 'current') return undefined;
-  if (!dryRun && (memo.seal === undefined || memo.seal !== sealOf(survey.history, listedOf(refs)))) return undefined;
+  if (!dryRun && !isSealed(memo, survey.history, refs)) return undefined;
   const outcomes: Outcome[] = [];
   for (const ref of refs) {
     const paths = memoPaths(current, cache, ref);
@@ -135,32 +135,32 @@ async function lockedRun(started: number, libvirt: Libvirt, survey: Survey, req:
     const outcomes = await reconcileDomains(ctx, refs, req.progress, fromFiles);
     // The same domains as the last run, each as that run left it, and the history as that run
     // left it: nothing to observe, nobody gone, nothing to record.
-    const quiet = memo?.seal !== undefined && fromFiles?.remembered === refs.length && memo.seal === sealOf(addresses?.fingerprint(), listedOf(refs));
+    const quiet = memo !== undefined && fromFiles?.remembered === refs.length && isSealed(memo, addresses?.fingerprint(), refs);
     if (!quiet) for (const o of outcomes) history?.observe(o);
     // Every domain listed and done: an instance recorded before and not among them is gone.
     if (req.domains.length === 0 && !quiet) present = refs.map((r) => r.uuid);
     done = true;
-    return reportOf(started, libvirt, survey, outcomes, fromFiles, req.domains.length > 0);
+    return reportOf(started, req, libvirt, survey, outcomes, fromFiles);
   } finally {
     history?.finish(present);
     // After the history: the memo is sealed with the history as this run leaves it. Only a run
     // that decides from libvirt's files (never the hook's) keeps a memo to seal.
-    if (done && memo && !req.dryRun) saveMemo(memo, req.settings.stateDir, sealOf(addresses?.fingerprint(), listedOf(refs)));
+    if (done && memo && !req.dryRun) saveMemo(memo, req.settings.stateDir, sealOf(addresses?.fingerprint(), refs));
   }
 }
 
 function reportOf(
   started: number,
+  req: RunRequest,
   libvirt: Libvirt,
   survey: Survey,
   outcomes: readonly Outcome[],
   fromFiles: { readonly decided: number; readonly remembered: number } | undefined,
-  namedDomains = false,
 ): RunReport {
   const { refs, current, cache } = survey;
   return {
     outcomes,
-    orphanCaches: namedDomains ? [] : orphanCaches(cache, refs),
+    orphanCaches: req.domains.length > 0 ? [] : orphanCaches(cache, refs),
     durationSeconds: (Date.now() - started) / 1000,
     libvirtCommands: libvirt.calls,
     decidedFromFiles: fromFiles?.decided ?? 0,
@@ -360,17 +360,18 @@ async function selectDomains(libvirt: Libvirt, names: readonly string[]): Promis
   return refs;
 }
 
-/** The domains a run listed, in one word: any domain gone or new changes it. */
-function listedOf(refs: readonly DomainRef[]): string {
-  return refs.map((r) => r.uuid).sort().join(' ');
-}
-
 /**
  * What a run leaves for the next one to compare with: the history's files as it left them, and
  * the domains it listed (the sorted UUIDs: any domain gone or new is something to record).
  */
-function sealOf(history: string | undefined, listed: string): string | undefined {
-  return history === undefined ? undefined : `${history}\n${listed}`;
+function sealOf(history: string | undefined, refs: readonly DomainRef[]): string | undefined {
+  return history === undefined ? undefined : `${history}\n${refs.map((r) => r.uuid).sort().join(' ')}`;
+}
+
+/** The memo was saved by a run that left the history and the listing as they are now. */
+function isSealed(memo: DecisionMemo, history: string | undefined, refs: readonly DomainRef[]): boolean {
+  const seal = sealOf(history, refs);
+  return seal !== undefined && memo.seal === seal;
 }
 
 /** A memo that cannot be written costs the next run its time only: nothing to report. */
