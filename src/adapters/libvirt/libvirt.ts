@@ -6,6 +6,7 @@
  */
 import { NotFoundError, quote } from '../../errors';
 import { parseUuid, type Uuid } from '../../core/model';
+import { argProblem } from '../virsh/quote';
 import { VirshError } from '../virsh/virsh-error';
 import { LibvirtCallError } from './rpc/connection';
 
@@ -19,6 +20,15 @@ export interface DomainRef {
    * guest's current run carries the same `<domain id=...>` (the read from libvirt's files checks it).
    */
   id?: number;
+}
+
+/**
+ * Why `payload` cannot be sent as nova's metadata, or undefined when it can. Whichever way it
+ * travels, the rule is virsh's for one argument (../virsh/quote.ts): every write the tool makes
+ * over the socket could also be made by hand with virsh.
+ */
+export function payloadProblem(payload: string): string | undefined {
+  return argProblem(payload);
 }
 
 export interface Libvirt {

@@ -13,8 +13,7 @@ import type { Definition, Port, Vif } from '../../core/model';
 import type { ReadPort } from '../../core/ports-xml';
 import { InputError, SystemError } from '../../errors';
 import type { CacheStore } from '../../adapters/cache-store';
-import { isTransientRefusal, type DomainRef, type Libvirt, type TransientDomains } from '../../adapters/libvirt/libvirt';
-import { argProblem } from '../../adapters/virsh/quote';
+import { isTransientRefusal, payloadProblem, type DomainRef, type Libvirt, type TransientDomains } from '../../adapters/libvirt/libvirt';
 import type { DomainIdentity, Observed, Outcome } from './outcome';
 
 export interface ReconcileContext {
@@ -208,7 +207,7 @@ function plan(plans: readonly Plan[], vifs: readonly Vif[]): { changed: Write[];
 function payloadFor(p: Plan): string {
   const source = `${p.domain.name} (${p.definition})`;
   const payload = metadataPayload(p.instance, source);
-  const problem = argProblem(payload);
+  const problem = payloadProblem(payload);
   if (problem !== undefined) throw new InputError(source, `nova's element cannot be sent to virsh: the payload ${problem}`);
   return payload;
 }
