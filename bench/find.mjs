@@ -146,8 +146,24 @@ try {
     if (r.status !== 0 || !r.stdout.includes(`instance-${hex(last, 8)}`)) throw new Error(`find ${address}: ${r.status} ${r.stdout} ${r.stderr}`);
   }
 
+  // What any find over these files pays before its own work, measured in the same run: Node
+  // reading the files find reads (the live ones of running guests; a stopped guest's persistent
+  // one), each opened, read and closed as find does, and nothing else; and the program started
+  // without reading any (`--version`).
+  const readFiles = [
+    'const fs = require("fs"); const b = Buffer.allocUnsafe(256 * 1024);',
+    'for (const d of process.argv.slice(1)) for (const e of fs.readdirSync(d, { withFileTypes: true })) {',
+    '  if (!e.name.endsWith(".xml")) continue;',
+    '  const fd = fs.openSync(`${d}/${e.name}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK); fs.readSync(fd, b, 0, b.length, null); fs.closeSync(fd);',
+    '}',
+  ].join('\n');
+  const floors = {
+    [`node reading the ${N} live files, nothing else`]: { argv: [process.execPath, '-e', readFiles, liveDir] },
+    'the program started, no file read (--version)': { argv: [process.execPath, cachedBundle, '--version'] },
+  };
   const contenders = {
     'node -e 0': { argv: [process.execPath, '-e', '0'] },
+    ...floors,
     [`find IPv4, ${N} running (2 x ${N} files)`]: cli(liveDir, 'find', v4),
     [`find IPv6 long-hand, ${N} running`]: cli(liveDir, 'find', v6),
     [`find IPv4, ${N} stopped (${N} files)`]: cli(emptyDir, 'find', v4),
@@ -183,9 +199,16 @@ try {
     console.log(`  ${`${N} x \`virsh dumpxml\` (one process each)`.padEnd(44)} ${naive.toFixed(0).padStart(8)} ms        ${(naive / find).toFixed(0)}x find`);
     console.log(`  ${`${N} x dumpxml in one virsh session`.padEnd(44)} ${oneSession.toFixed(0).padStart(8)} ms        ${(oneSession / find).toFixed(1)}x find`);
   }
+  const finds = (r) => Object.entries(r).filter(([k]) => k.startsWith('find ') && !k.endsWith('no code cache'));
   for (const [label, r] of [['wall', results], ['cpu', cpu]]) {
-    const worst = Math.max(...Object.entries(r).filter(([k]) => k !== 'node -e 0' && !k.endsWith('no code cache')).map(([, x]) => x.median));
-    console.log(`slowest find / node -e 0, ${label}: ${(worst / r['node -e 0'].median).toFixed(2)}x (goal: at most 1.5x)`);
+    const base = r['node -e 0'].median;
+    const worst = Math.max(...finds(r).map(([, x]) => x.median));
+    // The floor: node's start, plus what starting the program and reading the files each add to it.
+    const floor = base + Object.keys(floors).reduce((sum, k) => sum + (r[k].median - base), 0);
+    console.log(
+      `slowest find / node -e 0, ${label}: ${(worst / base).toFixed(2)}x (goal: at most 1.5x); ` +
+        `the program's start plus the reads alone: ${(floor / base).toFixed(2)}x; slowest find / that floor: ${(worst / floor).toFixed(2)}x`,
+    );
   }
   ok = true;
 } finally {

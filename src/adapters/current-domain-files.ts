@@ -17,10 +17,9 @@
  * directories cannot be listed (a containerized daemon whose volumes are not visible).
  */
 import { InputError } from '../errors';
-import { readDomain, type Domain } from '../core/domain';
-import { parseLeanXml } from '../core/lean-xml';
+import type { Domain } from '../core/domain';
 import type { Definition, Uuid } from '../core/model';
-import { domainOfStatus, FileReader, fromRoot, listXmlFiles, parseDomainFile, type DomainXmlDirs, type ParsedFile, type XmlFile } from './domain-xml-files';
+import { FileReader, fromRoot, listXmlFiles, parseDomainFile, readLeanDomain, type DomainXmlDirs, type ParsedFile, type XmlFile } from './domain-xml-files';
 import { decodeUtf8 } from './file-read';
 
 export interface ListedDomain {
@@ -146,21 +145,10 @@ function readIn(files: Map<string, FileState>, name: string): FileState | undefi
 
 function domainIn(state: FileState | undefined, ref: ListedDomain, reading: FileReading): Domain | undefined {
   if (state?.kind !== 'read') return undefined;
-  const domain = reading === 'lean' ? leanDomain(state.text, state.path) : domainOf(parseDomainFile(Buffer.from(state.text, 'utf8'), state.path));
+  const domain = reading === 'lean' ? readLeanDomain(state.text, state.path) : domainOf(parseDomainFile(Buffer.from(state.text, 'utf8'), state.path));
   return domain?.uuid === ref.uuid && domain.name === ref.name ? domain : undefined;
 }
 
 function domainOf(parsed: ParsedFile): Domain | undefined {
   return parsed.kind === 'domain' ? parsed.domain : undefined;
-}
-
-function leanDomain(text: string, path: string): Domain | undefined {
-  try {
-    // A status file's own children (QEMU's capabilities...) are most of it: its <domain> alone.
-    const doc = parseLeanXml(domainOfStatus(text) ?? text);
-    return doc && readDomain(doc, path);
-  } catch (err) {
-    if (err instanceof InputError) return undefined;
-    throw err;
-  }
 }

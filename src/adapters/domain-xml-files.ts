@@ -11,6 +11,10 @@
  * directories `dbus/`, `passt/`, `slirp/`; the persistent one `autostart/` and `networks/`: none
  * is an `*.xml` regular file. An `*.xml` whose root is neither `<domain>` nor `<domstatus>` is
  * ignored silently; one that cannot be read or parsed is reported and skipped.
+ *
+ * The scan's domains are read without a DOM where the file is plain XML (core/lean-xml.ts, as
+ * libvirt writes them), by the DOM otherwise: they are for reading (list, find, show, doctor,
+ * the sync's instance list), never to be written back.
  */
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { InputError, messageOf } from '../errors';
@@ -19,6 +23,7 @@ import { errnoCode } from './os-error';
 import { readDomain, type Domain } from '../core/domain';
 import { parseUuid, type Definition, type Uuid } from '../core/model';
 import { MAX_XML_BYTES, parseXml } from '../core/xml-document';
+import { parseLeanXml } from '../core/lean-xml';
 
 
 export interface DomainXmlDirs {
@@ -55,9 +60,8 @@ export interface DomainXmlScan {
 export interface ScanOptions {
   /**
    * A cheap test on a file's raw bytes: false only when the file certainly holds nothing the
-   * caller wants, so it is not parsed (the DOM parse is what costs: 0.2 to 1 ms per domain
-   * warm, 10 ms cold, against a few microseconds to read and search one). The bytes are a view
-   * into a reused buffer, valid during the call only.
+   * caller wants, so it is not parsed (the parse is what costs, against a few microseconds to
+   * read and search one). The bytes are a view into a reused buffer, valid during the call only.
    */
   readonly mayMatch?: (bytes: Buffer) => boolean;
 }
@@ -174,7 +178,7 @@ class Scan {
         const uuid = cheapUuid(bytes.data);
         if (uuid && running.has(uuid)) continue;
       }
-      const parsed = parseDomainFile(bytes.data, path);
+      const parsed = parseDomainFile(bytes.data, path, 'lean');
       if (parsed.kind === 'not-a-domain') continue;
       if (parsed.kind === 'invalid') {
         this.skip(path, parsed.problem);
@@ -268,9 +272,11 @@ export type ParsedFile =
   /** A file that should have been a domain and is not readable as one: reported. */
   | { readonly kind: 'invalid'; readonly problem: string };
 
-export function parseDomainFile(bytes: Buffer, path: string): ParsedFile {
+export function parseDomainFile(bytes: Buffer, path: string, reading: 'dom' | 'lean' = 'dom'): ParsedFile {
   try {
     const text = decodeUtf8(bytes, path);
+    const lean = reading === 'lean' ? readLeanDomain(text, path) : undefined;
+    if (lean) return { kind: 'domain', domain: lean };
     const part = domainOfStatus(text);
     if (part !== undefined) {
       try {
@@ -285,6 +291,22 @@ export function parseDomainFile(bytes: Buffer, path: string): ParsedFile {
     return { kind: 'domain', domain: readDomain(doc, path) };
   } catch (err) {
     if (err instanceof InputError) return { kind: 'invalid', problem: err.problem };
+    throw err;
+  }
+}
+
+/**
+ * The domain of a file's text read without a DOM (core/lean-xml.ts), from a status file its
+ * `<domain>` alone; undefined when the text is not plain, or not a domain that reads: the DOM then
+ * decides, and says what is wrong. For reading only: nothing is ever written from it.
+ */
+export function readLeanDomain(text: string, path: string): Domain | undefined {
+  const doc = parseLeanXml(domainOfStatus(text) ?? text);
+  if (!doc) return undefined;
+  try {
+    return readDomain(doc, path);
+  } catch (err) {
+    if (err instanceof InputError) return undefined;
     throw err;
   }
 }
