@@ -20,7 +20,8 @@ const NOVA_NS_STEM = Buffer.from('http://openstack.org/xmlns/libvirt/nova/');
 const METADATA_OPEN = Buffer.from('<metadata');
 const METADATA_CLOSE = Buffer.from('</metadata');
 const CHARACTER_REFERENCE = Buffer.from('&#');
-const ADDRESS_ATTRIBUTE = /\saddress\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+const ADDRESS_NAME = Buffer.from('address');
+const [EQUALS, DOUBLE_QUOTE, SINGLE_QUOTE] = [0x3d, 0x22, 0x27];
 const AMPERSAND = Buffer.from('&');
 
 export function mayHoldAddress(target: ParsedIp): (bytes: Buffer) => boolean {
@@ -37,13 +38,34 @@ export function mayHoldAddress(target: ParsedIp): (bytes: Buffer) => boolean {
     if (!nova && !bytes.includes(CHARACTER_REFERENCE)) return false;
     if (metadata.includes(CHARACTER_REFERENCE)) return true;
     if (target.version === 4) return metadata.includes(address);
-    for (const m of metadata.toString('latin1').matchAll(ADDRESS_ATTRIBUTE)) {
-      const value = m[1] ?? m[2] ?? '';
-      if (value.includes(':') && parseIp(value)?.address === target.address) return true;
-    }
+    for (const value of addressValues(metadata)) if (value.includes(':') && parseIp(value)?.address === target.address) return true;
     return false;
   };
 }
+
+/**
+ * Every `address=` attribute value in `bytes`, as latin1 text: `address` after white space, then
+ * white space, `=`, white space and a quoted value, as `\saddress\s*=\s*("[^"]*"|'[^']*')` would
+ * match in the latin1 text (white space as `\s` takes it there), and more (an `address` inside a
+ * value is tried too): a superset, found in the bytes without decoding the rest.
+ */
+export function* addressValues(bytes: Buffer): Generator<string> {
+  for (let at = bytes.indexOf(ADDRESS_NAME); at >= 0; at = bytes.indexOf(ADDRESS_NAME, at + ADDRESS_NAME.length)) {
+    if (!isSpace(bytes[at - 1])) continue;
+    let i = at + ADDRESS_NAME.length;
+    while (isSpace(bytes[i])) i++;
+    if (bytes[i] !== EQUALS) continue;
+    i++;
+    while (isSpace(bytes[i])) i++;
+    const quote = bytes[i];
+    if (quote !== DOUBLE_QUOTE && quote !== SINGLE_QUOTE) continue;
+    const end = bytes.indexOf(quote, i + 1);
+    if (end >= 0) yield bytes.toString('latin1', i + 1, end);
+  }
+}
+
+/** What `\s` matches among latin1 characters. */
+const isSpace = (b: number | undefined) => b === 0x20 || (b !== undefined && b >= 0x09 && b <= 0x0d) || b === 0xa0;
 
 /**
  * The same for the other terms `find` takes. A MAC or a UUID may be written in either case (libvirt

@@ -14,7 +14,7 @@ import { readsXmlFiles } from '../../src/adapters/domain-inventory';
 import { daemonKeepsDirs } from '../../src/adapters/domain-xml-files';
 import { standInDaemon, type StandInDaemon } from '../support/stand-in-daemon';
 import { DEFAULTS } from '../../src/adapters/settings';
-import { mayHoldAddress, mayHoldTerm } from '../../src/core/may-hold';
+import { addressValues, mayHoldAddress, mayHoldTerm } from '../../src/core/may-hold';
 import { parseTerm } from '../../src/core/lookup';
 
 const fixture = (p: string) => readFileSync(new URL(`../fixtures/${p}`, import.meta.url), 'utf8');
@@ -479,6 +479,21 @@ test('mayHoldAddress: true for "::" forms and IPv4 tails, whatever group the add
   assert.not.ok(may('fdf8:f53b:82e4::53', wallaby));
   assert.ok(may('FDF8:F53B:82E4:0:0:0:0:0052', wallaby));
   assert.ok(may('fdf8:f53b:82e4::', wallaby.replace('fdf8:f53b:82e4::52', 'fdf8:f53b:82e4:0::')));
+});
+
+test('addressValues: every value the attribute pattern matches in the latin1 text, and the bytes searched as they are', () => {
+  const oracle = (text: string) => [...text.matchAll(/\saddress\s*=\s*(?:"([^"]*)"|'([^']*)')/g)].map((m) => m[1] ?? m[2] ?? '');
+  const piece = fc.constantFrom(' address', '\taddress', '\naddress', '\u00a0address', 'address', 'xaddress', ' addres', '=', ' ', '\r', '\u000b', '"', "'", 'fe80::1', '2001:DB8::A', '10.0.0.1', '<nova:ip', '/>', 'é');
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 14 }), (pieces) => {
+      const text = pieces.join('');
+      const bytes = Buffer.from(text, 'latin1');
+      const found = [...addressValues(bytes)];
+      for (const value of oracle(bytes.toString('latin1'))) assert.ok(found.includes(value), `${JSON.stringify(text)}: ${JSON.stringify(value)} missed`);
+    }),
+    { numRuns: 5000 },
+  );
+  assert.equal([...addressValues(Buffer.from(` address = 'a:b'\taddress=\n"c" address="d`))], ['a:b', 'c']);
 });
 
 test('mayHoldAddress: false where the address is not, true where it may be hidden', () => {
