@@ -21,11 +21,15 @@ const METADATA_OPEN = Buffer.from('<metadata');
 const METADATA_CLOSE = Buffer.from('</metadata');
 const CHARACTER_REFERENCE = Buffer.from('&#');
 const ADDRESS_NAME = Buffer.from('address');
-const [EQUALS, DOUBLE_QUOTE, SINGLE_QUOTE] = [0x3d, 0x22, 0x27];
+const [EQUALS, DOUBLE_QUOTE, SINGLE_QUOTE, ZERO, COLON] = [0x3d, 0x22, 0x27, 0x30, 0x3a];
+/** ORed into an ASCII letter's code, gives its lower case; digits are left as they are. */
+const LOWER_CASE = 0x20;
 const AMPERSAND = Buffer.from('&');
 
 export function mayHoldAddress(target: ParsedIp): (bytes: Buffer) => boolean {
   const address = Buffer.from(target.address, 'latin1');
+  // Undefined when the canonical text ends in dotted decimal (::ffff:192.0.2.1): parseIp decides each value.
+  const groups = target.address.includes('.') ? undefined : target.address.split(':').filter((g) => g !== '' && g !== '0').join(':');
   return (bytes) => {
     const start = bytes.indexOf(METADATA_OPEN);
     if (start < 0) return false;
@@ -38,9 +42,35 @@ export function mayHoldAddress(target: ParsedIp): (bytes: Buffer) => boolean {
     if (!nova && !bytes.includes(CHARACTER_REFERENCE)) return false;
     if (metadata.includes(CHARACTER_REFERENCE)) return true;
     if (target.version === 4) return metadata.includes(address);
-    for (const value of addressValues(metadata)) if (value.includes(':') && parseIp(value)?.address === target.address) return true;
+    for (const value of addressValues(metadata)) {
+      // parseIp settles it; most values are cheaply seen not to be the address first.
+      if (value.includes(':') && (groups === undefined || value.includes('.') || sameNonZeroGroups(value, groups)) && parseIp(value)?.address === target.address) return true;
+    }
     return false;
   };
+}
+
+/**
+ * Whether `value` lists the same non-zero groups, in the same order, as `groups` (an address's
+ * non-zero groups, lower case, without leading zeros, joined by `:`): true for every way to write
+ * that IPv6 address with hex groups (any case, leading zeros or not, `::` anywhere or nowhere), so
+ * false means it is not that address. Groups are compared as they are read, without splitting.
+ */
+export function sameNonZeroGroups(value: string, groups: string): boolean {
+  let at = 0;
+  for (let i = 0; i <= value.length; ) {
+    const colon = value.indexOf(':', i);
+    const end = colon < 0 ? value.length : colon;
+    let start = i;
+    while (start < end && value.charCodeAt(start) === ZERO) start++;
+    if (start < end) {
+      // A group after the first must follow a `:` in `groups` too.
+      if (at > 0 && groups.charCodeAt(at++) !== COLON) return false;
+      for (let k = start; k < end; k++, at++) if ((value.charCodeAt(k) | LOWER_CASE) !== groups.charCodeAt(at)) return false;
+    }
+    i = end + 1;
+  }
+  return at === groups.length;
 }
 
 /**

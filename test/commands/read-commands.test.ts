@@ -14,7 +14,7 @@ import { readsXmlFiles } from '../../src/adapters/domain-inventory';
 import { daemonKeepsDirs } from '../../src/adapters/domain-xml-files';
 import { standInDaemon, type StandInDaemon } from '../support/stand-in-daemon';
 import { DEFAULTS } from '../../src/adapters/settings';
-import { addressValues, mayHoldAddress, mayHoldTerm } from '../../src/core/may-hold';
+import { addressValues, mayHoldAddress, mayHoldTerm, sameNonZeroGroups } from '../../src/core/may-hold';
 import { parseTerm } from '../../src/core/lookup';
 
 const fixture = (p: string) => readFileSync(new URL(`../fixtures/${p}`, import.meta.url), 'utf8');
@@ -479,6 +479,8 @@ test('mayHoldAddress: true for "::" forms and IPv4 tails, whatever group the add
   assert.not.ok(may('fdf8:f53b:82e4::53', wallaby));
   assert.ok(may('FDF8:F53B:82E4:0:0:0:0:0052', wallaby));
   assert.ok(may('fdf8:f53b:82e4::', wallaby.replace('fdf8:f53b:82e4::52', 'fdf8:f53b:82e4:0::')));
+  // An IPv4-mapped address, whose canonical text ends in dotted decimal, written in hex groups.
+  assert.ok(may('::ffff:10.0.0.1', wallaby.replace('fdf8:f53b:82e4::52', '0:0:0:0:0:FFFF:A00:1')));
 });
 
 test('addressValues: every value the attribute pattern matches in the latin1 text, and the bytes searched as they are', () => {
@@ -494,6 +496,28 @@ test('addressValues: every value the attribute pattern matches in the latin1 tex
     { numRuns: 5000 },
   );
   assert.equal([...addressValues(Buffer.from(` address = 'a:b'\taddress=\n"c" address="d`))], ['a:b', 'c']);
+});
+
+test('sameNonZeroGroups: true for every hex way to write the address, false for the others it is asked about', () => {
+  const groupsOf = (address: string) => address.split(':').filter((g) => g !== '' && g !== '0').join(':');
+  fc.assert(
+    fc.property(fc.array(fc.oneof(fc.constant(0), hex4), { minLength: 8, maxLength: 8 }), fc.boolean(), fc.boolean(), fc.boolean(), (groups, upper, pad, compress) => {
+      const target = parseIp(groups.map((g) => g.toString(16)).join(':'));
+      if (!target) return false;
+      // A canonical text in dotted decimal has no hex groups to compare: mayHoldAddress parses every value then.
+      if (target.address.includes('.')) return true;
+      let text = compress ? target.address : groups.map((g) => (pad ? g.toString(16).padStart(4, '0') : g.toString(16))).join(':');
+      if (upper) text = text.toUpperCase();
+      assert.ok(sameNonZeroGroups(text, groupsOf(target.address)), `${text} ~ ${target.address}`);
+      return true;
+    }),
+    { numRuns: 3000 },
+  );
+  const g = groupsOf('fdf8:f53b:82e4::3e7:5');
+  assert.ok(sameNonZeroGroups('FDF8:F53B:82E4:0:0:0:3E7:0005', g));
+  assert.ok(sameNonZeroGroups('fdf8:f53b:82e4::3e7:5', g));
+  for (const other of ['fdf8:f53b:82e4::3e7:6', 'fdf8:f53b:82e4::3e75', 'fdf8:f53b:82e4::3e:5', 'fdf8:f53b:82e4::3e7', 'fdf8:f53b:82e4::3e7:5:1', '1:fdf8:f53b:82e4::3e7:5', 'fa:16:3e:00:03:e7'])
+    assert.not.ok(sameNonZeroGroups(other, g), other);
 });
 
 test('mayHoldAddress: false where the address is not, true where it may be hidden', () => {
