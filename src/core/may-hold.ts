@@ -9,7 +9,8 @@
  * comments or other metadata hold). An attribute value written without character references is
  * the value the parser gives; with one (`&#58;`) the file is parsed. An IPv4 address parses only
  * in its canonical text, so it must appear as is; an IPv6 one may be written in many ways
- * (`FDF8:F53B:82E4:0::52`), so every `address=` value there is parsed and compared. The bytes are
+ * (`FDF8:F53B:82E4:0::52`), so every `address=` value there that lists the address's non-zero
+ * groups in order (or has a dotted tail) is parsed and compared. The bytes are
  * UTF-8: every character searched for is ASCII, and no byte of a multi-byte character is.
  */
 import { parseIp, type ParsedIp } from './ip';
