@@ -5,10 +5,9 @@ import { writeFileAtomic } from '../../adapters/atomic-file';
 import { errnoCode, systemFailure } from '../../adapters/os-error';
 import { resolveSettings, type Settings } from '../../adapters/settings';
 import { readStateFile, writeStateFile } from '../../adapters/state-file';
-import { acquireRunLock, type RunLock } from '../../adapters/run-lock';
 import { parsePluginRange, type PluginRange } from '../../core/plugin-range';
 import { ExitCode } from '../../exit-code';
-import { LAST_RUN_FILE, LAST_RUN_MAX_BYTES, RECORD_LOCK_FILE, parseRunRecord, recordRun, runSucceeded, type RunFacts, type SyncFacts } from '../../usecases/reconcile/metrics';
+import { LAST_RUN_FILE, LAST_RUN_MAX_BYTES, parseRunRecord, recordRun, runSucceeded, type RunFacts, type SyncFacts } from '../../usecases/reconcile/metrics';
 import { checkLine, checkStatus, type Thresholds } from './check';
 import { formatReport, reportJson } from './report';
 import { reconcileRun, type RunReport } from '../../usecases/reconcile/reconcile-run';
@@ -17,8 +16,6 @@ import type { Args } from './command';
 const DEFAULT_WAIT_S = 300;
 /** A check finishes within its caller's timeout (NRPE's default is 10 s): a short wait for the lock. */
 const CHECK_WAIT_S = 5;
-/** The record's lock is held for one small read and two small writes: a longer wait means a hung holder. */
-const RECORD_LOCK_WAIT_MS = 10_000;
 
 export async function run(args: Args, io: Io): Promise<ExitCode> {
   const thresholds = args.check ? checkOptions(args) : undefined;
@@ -127,50 +124,26 @@ async function syncFirst(settings: Settings, args: Args, io: Io): Promise<SyncFa
  * The run's record, from what it knew and the previous record (for the last successes), kept in
  * the state directory unless this is a dry run, and written to the textfile when asked. Losing
  * the record (a read-only state directory) costs only the carry-over: said, not fatal.
- *
- * Two full runs may end together (the timer's and an operator's, and a run with nothing to write
- * takes no run lock): the read, the merge and both writes happen under a lock of their own, so
- * each record carries over from the one kept just before it, and the textfile is replaced in the
- * same order.
  */
 async function writeMetrics(settings: Settings, args: Args, facts: RunFacts, io: Io): Promise<void> {
-  const lock = args.dryRun ? undefined : await lockRecord(settings, io);
+  let previousText: string | undefined;
   try {
-    let previousText: string | undefined;
+    previousText = readStateFile(settings.stateDir, LAST_RUN_FILE, LAST_RUN_MAX_BYTES);
+  } catch {
+    // unreadable or untrusted: nothing to carry over; writing a new one replaces it
+  }
+  const record = recordRun(facts, previousText === undefined ? undefined : parseRunRecord(previousText));
+  if (!args.dryRun) {
     try {
-      previousText = readStateFile(settings.stateDir, LAST_RUN_FILE, LAST_RUN_MAX_BYTES);
-    } catch {
-      // unreadable or untrusted: nothing to carry over; writing a new one replaces it
+      writeStateFile(settings.stateDir, LAST_RUN_FILE, `${JSON.stringify(record)}\n`);
+    } catch (err) {
+      if (!isExpectedFailure(err)) throw err;
+      io.err(`nova-ipmeta: the last run's record not kept: ${messageOf(err)}\n`);
     }
-    const record = recordRun(facts, previousText === undefined ? undefined : parseRunRecord(previousText));
-    if (lock) {
-      try {
-        writeStateFile(settings.stateDir, LAST_RUN_FILE, `${JSON.stringify(record)}\n`);
-      } catch (err) {
-        if (!isExpectedFailure(err)) throw err;
-        io.err(`nova-ipmeta: the last run's record not kept: ${messageOf(err)}\n`);
-      }
-    }
-    if (args.textfile === undefined) return;
-    const { formatMetrics } = await import('../../usecases/reconcile/metrics-exposition');
-    writeFileAtomic(args.textfile, await formatMetrics(record), { mode: 0o644 });
-  } finally {
-    await lock?.release();
   }
-}
-
-/**
- * The record's lock; undefined when it cannot be had (a read-only state directory, a holder hung
- * past the wait): the record is then not kept, which is said, and the textfile is still written.
- */
-async function lockRecord(settings: Settings, io: Io): Promise<RunLock | undefined> {
-  try {
-    return await acquireRunLock(settings.stateDir, { waitMs: RECORD_LOCK_WAIT_MS, file: RECORD_LOCK_FILE, holderName: "reconcile writing the last run's record" });
-  } catch (err) {
-    if (!isExpectedFailure(err)) throw err;
-    io.err(`nova-ipmeta: the last run's record not kept: ${messageOf(err)}\n`);
-    return undefined;
-  }
+  if (args.textfile === undefined) return;
+  const { formatMetrics } = await import('../../usecases/reconcile/metrics-exposition');
+  writeFileAtomic(args.textfile, await formatMetrics(record), { mode: 0o644 });
 }
 
 /**

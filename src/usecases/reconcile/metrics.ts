@@ -70,8 +70,6 @@ export interface RunRecord {
 }
 
 export const LAST_RUN_FILE = 'last-run.json';
-/** Held while a run reads, merges and replaces the record (commands/reconcile/run.ts). */
-export const RECORD_LOCK_FILE = 'last-run.lock';
 /** Far more than the record of any host (one entry per address); what is larger is not ours. */
 export const LAST_RUN_MAX_BYTES = 64 * 1024 * 1024;
 

@@ -5,7 +5,7 @@
  * afterwards (dumpxml), and how many commands reached it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -13,7 +13,6 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cleanupOnExit, guestXml, startPrivateLibvirt, type PrivateLibvirt } from '../../support/libvirt';
 import { runBundle, runBundleAsync } from '../../support/cli';
-import { untilFlockWaits } from '../../support/flock-waiter';
 import { cachePut as putCache, makeVif, novaInstance, NS_1_1, type TestVif } from '../../support/nova-guest';
 import { expectedPorts, portsOf } from '../../support/ports-of';
 import { TransientDomains, type DomainRef, type Libvirt } from '../../../src/adapters/libvirt/libvirt';
@@ -146,6 +145,19 @@ t('in sync again: files that are the very files of an earlier in-sync decision a
   assert.is(runBundle(['cache', 'rm', extra.uuid, '--state-dir', state]).code, 0);
 });
 
+/** A flock(1) of a reconcile waiting for the run lock of `state` (its fd 3 is the lock file). */
+function waitingForLock(): boolean {
+  const lock = join(state, 'reconcile.lock');
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--wait') && readlinkSync(`/proc/${pid}/fd/3`) === lock) return true;
+    } catch {
+      // gone meanwhile, or not ours to look at
+    }
+  }
+  return false;
+}
+
 t('a run with nothing to write (a check, a dry run too) takes no lock; one with something waits for it, then lists the domains again', async () => {
   await new Promise((resolve) => setTimeout(resolve, 2_100));
   reconcile();
@@ -176,7 +188,11 @@ t('a run with nothing to write (a check, a dry run too) takes no lock; one with 
 
     // A run that waits lists again once it has the lock: a domain defined meanwhile is repaired too.
     const waiting = runBundleAsync(['reconcile', '--json', '--wait', '60', ...withFiles()]);
-    await untilFlockWaits(join(state, 'reconcile.lock'), 'the run never waited for the lock');
+    const deadline = Date.now() + 30_000;
+    while (!waitingForLock()) {
+      if (Date.now() > deadline) throw new Error('the run never waited for the lock');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await define(later, false);
     process.kill(-(holder.pid as number), 'SIGKILL');
     const r = await waiting;
