@@ -137,7 +137,7 @@ const definitionOf = (ref: DomainRef): Definition => (ref.active ? 'live' : 'per
  * from `dumpxml` otherwise; files of domains the daemon does not have are left out.
  */
 async function completed(libvirt: Libvirt, files: FromFiles | undefined, io: Io, options: ScanOptions, refs?: DomainRef[]): Promise<InventoryEntry[]> {
-  const { isNoDomain } = await import('./libvirt/libvirt');
+  const { libvirtFailure } = await import('./libvirt/libvirt');
   const fileEntries = new Map(files?.entries.map((e) => [e.domain.uuid, e]));
   const entries: InventoryEntry[] = [];
   for (const ref of refs ?? (await libvirt.listDomains())) {
@@ -153,7 +153,7 @@ async function completed(libvirt: Libvirt, files: FromFiles | undefined, io: Io,
       xml = await libvirt.dumpXml(ref, { inactive: !ref.active });
     } catch (err) {
       // Undefined (or a transient guest stopped) since the listing: it is not on the host any more.
-      if (isNoDomain(err)) continue;
+      if (libvirtFailure(err) === 'no-domain') continue;
       throw err;
     }
     if (options.mayMatch && !options.mayMatch(Buffer.from(xml, 'utf8'))) continue;

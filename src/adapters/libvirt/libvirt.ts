@@ -53,16 +53,19 @@ export interface Libvirt {
   close(): Promise<void>;
 }
 
-/** The domain is gone (undefined, or a transient guest stopped) since it was listed. */
-export function isNoDomain(err: unknown): boolean {
-  if (err instanceof LibvirtCallError) return err.code === VIR_ERR_NO_DOMAIN;
-  return err instanceof VirshError && /domain not found|failed to get domain/i.test(err.stderr);
-}
+/**
+ * What the tool tells apart when a libvirt call fails, whichever way it travelled; each transport
+ * says which at the source (VirshError from virsh's words, LibvirtCallError from libvirt's error
+ * number):
+ * - `no-domain`: the domain is gone (undefined, or a transient guest stopped) since it was listed;
+ * - `transient-refusal`: libvirt refused a call about the persistent definition of a transient guest;
+ * - `other`: any other failure.
+ */
+export type LibvirtFailure = 'no-domain' | 'transient-refusal' | 'other';
 
-/** libvirt refused a call about the persistent definition of a transient guest. */
-export function isTransientRefusal(err: unknown): boolean {
-  if (err instanceof LibvirtCallError) return err.code === VIR_ERR_OPERATION_INVALID && /transient/i.test(err.detail);
-  return err instanceof VirshError && /transient/i.test(err.stderr);
+/** How a libvirt call failed; `other` for anything that is not a failed libvirt call. */
+export function libvirtFailure(err: unknown): LibvirtFailure {
+  return err instanceof LibvirtCallError || err instanceof VirshError ? err.failure : 'other';
 }
 
 /**
@@ -75,8 +78,6 @@ export function defaultTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 30_000;
 }
 
-const VIR_ERR_OPERATION_INVALID = 55;
-const VIR_ERR_NO_DOMAIN = 42;
 
 /** Sorted in virsh list's order: running domains by ID, then the others by name's UTF-8 bytes, ASCII case ignored. */
 export function inVirshOrder(refs: readonly DomainRef[]): DomainRef[] {

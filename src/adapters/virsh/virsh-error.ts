@@ -6,6 +6,7 @@
  */
 import { SystemError } from '../../errors';
 import { bounded, describeCommand, stderrLine } from '../process-message';
+import type { LibvirtFailure } from '../libvirt/libvirt';
 
 export interface VirshErrorInit {
   /** `['virsh', ...args]` as the caller asked for it. */
@@ -31,6 +32,7 @@ export class VirshError extends SystemError {
   readonly signal: string | undefined;
   readonly stderr: string;
   readonly timedOut: boolean;
+  readonly failure: LibvirtFailure;
 
   constructor(init: VirshErrorInit) {
     super(`${describeCommand(init.command)}: ${describeFailure(init)}`);
@@ -40,6 +42,11 @@ export class VirshError extends SystemError {
     this.signal = init.signal;
     this.stderr = init.stderr;
     this.timedOut = init.timedOut ?? false;
+    // virsh says it in words only (libvirt's messages, as virsh 9.0 prints them).
+    this.failure =
+      /domain not found|failed to get domain/i.test(init.stderr) ? 'no-domain'
+      : /transient/i.test(init.stderr) ? 'transient-refusal'
+      : 'other';
   }
 }
 

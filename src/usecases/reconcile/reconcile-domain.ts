@@ -13,7 +13,7 @@ import type { Definition, Port, Vif } from '../../core/model';
 import type { ReadPort } from '../../core/ports-xml';
 import { InputError, SystemError } from '../../errors';
 import type { CacheStore } from '../../adapters/cache-store';
-import { isTransientRefusal, payloadProblem, type DomainRef, type Libvirt, type TransientDomains } from '../../adapters/libvirt/libvirt';
+import { libvirtFailure, payloadProblem, type DomainRef, type Libvirt, type TransientDomains } from '../../adapters/libvirt/libvirt';
 import type { DomainIdentity, Observed, Outcome } from './outcome';
 
 export interface ReconcileContext {
@@ -165,7 +165,7 @@ async function readDefinitions(libvirt: Libvirt, ref: DomainRef): Promise<Plan[]
       xml = await libvirt.dumpXml(ref, { inactive: definition === 'persistent' });
     } catch (err) {
       // A transient guest has no persistent definition: there is nothing to keep true there.
-      if (definition === 'persistent' && isTransientRefusal(err)) continue;
+      if (definition === 'persistent' && libvirtFailure(err) === 'transient-refusal') continue;
       throw err;
     }
     const p = planOf(definition, parseDomain(xml, `${ref.name} (${definition})`));

@@ -12,11 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isNoDomain, isTransientRefusal, TransientDomains, type DomainRef } from '../../../src/adapters/libvirt/libvirt';
+import { libvirtFailure, TransientDomains, type DomainRef } from '../../../src/adapters/libvirt/libvirt';
 import { openLibvirt } from '../../../src/adapters/libvirt/open';
 import { LibvirtCallError } from '../../../src/adapters/libvirt/rpc/connection';
 import { RemoteLibvirt } from '../../../src/adapters/libvirt/rpc/remote';
 import { VirshLibvirt } from '../../../src/adapters/virsh/virsh-libvirt';
+import { VirshError } from '../../../src/adapters/virsh/virsh-error';
 import { parseUuid, type Uuid } from '../../../src/core/model';
 import { parseXml } from '../../../src/core/xml-document';
 import { cleanupOnExit, guestXml, startPrivateLibvirt, type PrivateLibvirt } from '../../support/libvirt';
@@ -49,13 +50,17 @@ async function defineGuest(name: string, how: 'defined' | 'started' | 'created')
 }
 
 async function failure(p: Promise<unknown>): Promise<LibvirtCallError> {
+  return failureOf(p, LibvirtCallError);
+}
+
+async function failureOf<E extends Error>(p: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
   try {
     await p;
   } catch (err) {
-    if (err instanceof LibvirtCallError) return err;
-    throw new Error(`expected a LibvirtCallError, got ${String(err)}`);
+    if (err instanceof type) return err;
+    throw new Error(`expected a ${type.name}, got ${String(err)}`);
   }
-  throw new Error('expected a LibvirtCallError, got success');
+  throw new Error(`expected a ${type.name}, got success`);
 }
 
 t('openLibvirt takes the socket for the local system URI, virsh for any other', async () => {
@@ -107,28 +112,32 @@ t('the listing, every XML and every write are what virsh gives and makes, odd na
   }
 });
 
-t('a domain gone since the listing, and a transient guest, are told apart', async () => {
+t('a domain gone since the listing, and a transient guest, are told apart: over the socket and through virsh', async () => {
   const gone = await defineGuest('gone-meanwhile', 'defined');
   const transient = await defineGuest('transient-guest', 'created');
   const rpc = new RemoteLibvirt({ socket, name: 'qemu:///system', timeoutMs: 30_000 });
+  const virsh = new VirshLibvirt({ uri: d.uri });
   try {
     const listed = await rpc.listDomains();
     const goneRef = listed.find((r) => r.uuid === gone.uuid) as DomainRef;
     const transientRef = listed.find((r) => r.uuid === transient.uuid) as DomainRef;
     await d.virshOk('undefine', gone.uuid);
     const e = await failure(rpc.dumpXml(goneRef, { inactive: true }));
-    assert.ok(isNoDomain(e), e.message);
-    assert.not.ok(isTransientRefusal(e));
+    assert.is(libvirtFailure(e), 'no-domain', e.message);
     assert.match(e.message, /^libvirt DomainGetXMLDesc gone-meanwhile: /);
+    const viaVirsh = await failureOf(virsh.dumpXml(goneRef, { inactive: true }), VirshError);
+    assert.is(libvirtFailure(viaVirsh), 'no-domain', viaVirsh.message);
+    const refusedViaVirsh = await failureOf(virsh.setNovaMetadata(transientRef, NS, '<instance/>', { live: false, persistent: true }), VirshError);
+    assert.is(libvirtFailure(refusedViaVirsh), 'transient-refusal', refusedViaVirsh.message);
+    assert.is(libvirtFailure(new Error('domain not found')), 'other', 'not a libvirt call');
     assert.ok(await new TransientDomains(rpc).has(transient.uuid));
     assert.not.ok(await new TransientDomains(rpc).has(listed.find((r) => r.name === 'alpha')?.uuid ?? transient.uuid));
     const refused = await failure(rpc.setNovaMetadata(transientRef, NS, '<instance/>', { live: false, persistent: true }));
-    assert.ok(isTransientRefusal(refused), refused.message);
-    assert.not.ok(isNoDomain(refused));
+    assert.is(libvirtFailure(refused), 'transient-refusal', refused.message);
     // The same flow goes on over the same connection after the failures.
     assert.match(await rpc.dumpXml(transientRef, { inactive: false }), '<name>transient-guest</name>');
   } finally {
-    await rpc.close();
+    await Promise.all([rpc.close(), virsh.close()]);
     await d.virsh('destroy', transient.uuid);
   }
 });

@@ -14,6 +14,7 @@
 import { createConnection, type Socket } from 'node:net';
 import { oneLine, SystemError } from '../../../errors';
 import { errnoCode } from '../../os-error';
+import type { LibvirtFailure } from '../libvirt';
 import { XdrError, XdrReader, XdrWriter } from './xdr';
 
 const REMOTE_PROGRAM = 0x20008086;
@@ -46,6 +47,7 @@ export class LibvirtCallError extends SystemError {
   /** What the daemon said, or why there was no answer. */
   readonly detail: string;
   readonly timedOut: boolean;
+  readonly failure: LibvirtFailure;
 
   constructor(call: string, init: { code?: number; detail: string; timedOut?: boolean }) {
     // One bounded line, whatever the daemon said (a domain name may hold anything).
@@ -55,8 +57,16 @@ export class LibvirtCallError extends SystemError {
     this.code = init.code;
     this.detail = detail;
     this.timedOut = init.timedOut ?? false;
+    this.failure =
+      init.code === VIR_ERR_NO_DOMAIN ? 'no-domain'
+      : init.code === VIR_ERR_OPERATION_INVALID && /transient/i.test(init.detail) ? 'transient-refusal'
+      : 'other';
   }
 }
+
+// virErrorNumber values the tool tells apart (libvirt's virerror.h).
+const VIR_ERR_NO_DOMAIN = 42;
+const VIR_ERR_OPERATION_INVALID = 55;
 
 interface Pending {
   readonly name: string;
