@@ -3,7 +3,8 @@
  * (libvirt never writes one, and refusing it rules out entity tricks), and serialization is
  * xmldom's, so text is escaped by the DOM and never pasted into markup.
  */
-import { DOMParser, XMLSerializer, type Document, type Element, type Node } from '@xmldom/xmldom';
+import type { Document, Element, Node } from '@xmldom/xmldom';
+import { xmldom } from './xmldom.cjs';
 import { InputError } from '../errors';
 
 /** libvirt refuses larger XML documents; so do we, before parsing. */
@@ -36,7 +37,7 @@ export function parseXml(text: string, source: string): Document {
     throw new Error(message);
   };
   try {
-    doc = new DOMParser({ onError, normalizeLineEndings: xml10LineEndings }).parseFromString(text, 'text/xml');
+    doc = new (xmldom().DOMParser)({ onError, normalizeLineEndings: xml10LineEndings }).parseFromString(text, 'text/xml');
   } catch (err) {
     throw new InputError(source, `malformed XML: ${firstLine(problem ?? (err as Error).message)}`);
   }
@@ -59,7 +60,7 @@ function xml10LineEndings(text: string): string {
  * `&#13;` keeps text exact, as libvirt's own writer does.
  */
 export function serializeXml(node: Node): string {
-  return new XMLSerializer().serializeToString(node).replace(/\r/g, '&#13;');
+  return new (xmldom().XMLSerializer)().serializeToString(node).replace(/\r/g, '&#13;');
 }
 
 export function childElements(parent: Node, namespace?: string | null, localName?: string): Element[] {
