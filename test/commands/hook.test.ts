@@ -242,7 +242,8 @@ function reachablePackages(entry: string, staticOnly = false): { files: Set<stri
     const specs = staticOnly && file === entry ? valueImports(file).filter((s) => !new RegExp(`import\\(['"]${s}`).test(readFileSync(file, 'utf8'))) : valueImports(file);
     for (const spec of specs) {
       if (!spec.startsWith('.')) packages.add(spec);
-      else queue.push(join(dirname(file), `${spec}.ts`));
+      // A TypeScript module is imported without its extension; a CommonJS one (core/xmldom.cjs) with it.
+      else queue.push(join(dirname(file), spec.endsWith('.cjs') ? spec : `${spec}.ts`));
     }
   }
   return { files, packages };
