@@ -25,7 +25,6 @@ import { parseUuid, type Definition, type Uuid } from '../core/model';
 import { MAX_XML_BYTES, parseXml } from '../core/xml-document';
 import { parseLeanXml } from '../core/lean-xml';
 
-
 export interface DomainXmlDirs {
   readonly live: string;
   readonly persistent: string;

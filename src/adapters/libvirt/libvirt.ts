@@ -78,7 +78,6 @@ export function defaultTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 30_000;
 }
 
-
 /** Sorted in virsh list's order: running domains by ID, then the others by name's UTF-8 bytes, ASCII case ignored. */
 export function inVirshOrder(refs: readonly DomainRef[]): DomainRef[] {
   const keyed = refs.map((ref) => ({ ref, name: Buffer.from(ref.name.replace(/[A-Z]/g, (c) => c.toLowerCase()), 'utf8') }));
