@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cleanUpWhenGone, measure, report, standInDaemon } from './lib.mjs';
+import { cleanUpWhenGone, measure, measuredEnv, report, standInDaemon } from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -51,7 +51,7 @@ function cpuMs(argv, runs) {
     return Number(fields[13]) + Number(fields[14]); // cutime + cstime, in clock ticks (10 ms)
   };
   const t0 = childTicks();
-  for (let i = 0; i < runs; i++) spawnSync(argv[0], argv.slice(1), { stdio: 'ignore' });
+  for (let i = 0; i < runs; i++) spawnSync(argv[0], argv.slice(1), { stdio: 'ignore', env: measuredEnv() });
   return ((childTicks() - t0) * 10) / runs;
 }
 

@@ -39,9 +39,10 @@ function script(name, body) {
   chmodSync(path, 0o755);
   return path;
 }
+const hookText = readFileSync(join(repo, 'hooks/qemu'), 'utf8');
 /** hooks/qemu with its variable lines rewritten, as install.sh does. */
 function installHook(name, novaIpmeta) {
-  const text = readFileSync(join(repo, 'hooks/qemu'), 'utf8')
+  const text = hookText
     .replace(/^NOVA_IPMETA=.*$/m, `NOVA_IPMETA=${q(novaIpmeta)}`)
     .replace(/^NOVA_IPMETA_CONFIG=.*$/m, `NOVA_IPMETA_CONFIG=${q(config)}`)
     .replace(/^NOVA_IPMETA_LOG=.*$/m, `NOVA_IPMETA_LOG=${q(join(state, 'hook.log'))}`);
@@ -95,7 +96,11 @@ copyFileSync(BUNDLE, uncachedBundle);
 const wrapper = script('nova-ipmeta', `exec ${q(node)} ${q(cachedBundle)} "$@"`);
 const uncachedWrapper = script('nova-ipmeta-no-cache', `exec ${q(node)} ${q(uncachedBundle)} "$@"`);
 const stubReconcile = script('stub-nova-ipmeta', 'exit 0');
-const boundedFilter = script('bounded-filter', `out=$(timeout -k 2 10 ${q(wrapper)} hook "$@")\nprintf '%s\\n' "$out"\nexit 0`);
+// The bound hooks/qemu itself puts on Node, read from it, so the two cannot drift apart.
+const killAfter = /timeout -k (\d+) "\$NOVA_IPMETA_FILTER_TIMEOUT"/.exec(hookText)?.[1];
+const limit = /^NOVA_IPMETA_FILTER_TIMEOUT=(\d+)$/m.exec(hookText)?.[1];
+if (!killAfter || !limit) throw new Error('hooks/qemu: no `timeout -k N "$NOVA_IPMETA_FILTER_TIMEOUT"` or no NOVA_IPMETA_FILTER_TIMEOUT=N line (update bench/hook.mjs)');
+const boundedFilter = script('bounded-filter', `out=$(timeout -k ${killAfter} ${limit} ${q(wrapper)} hook "$@")\nprintf '%s\\n' "$out"\nexit 0`);
 const hook = installHook('hook', wrapper);
 const uncachedHook = installHook('hook-no-cache', uncachedWrapper);
 const hookWithStub = installHook('hook-stub', stubReconcile);

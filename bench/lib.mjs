@@ -3,6 +3,20 @@
 import { spawnSync } from 'node:child_process';
 
 /**
+ * The environment of every command a bench runs: its own, less the NODE_* variables. Node reads
+ * them at every start, and a machine whose network needs a CA of its own sets NODE_EXTRA_CA_CERTS
+ * (this project's do): then every Node start parses that CA bundle first, about 50 ms here, as
+ * long as `node -e 0` itself. That constant would sit in every contender and every baseline alike
+ * and pull every ratio towards 1. Neither libvirt's hook (HOME, LC_ALL, PATH, PWD only) nor a
+ * systemd service nor an operator's shell on a hypervisor has it. A contender's own `env` still
+ * applies on top.
+ * @param {Record<string,string>} [extra]
+ */
+export function measuredEnv(extra = {}) {
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NODE_'))), ...extra };
+}
+
+/**
  * @param {Record<string, {argv: string[], input?: string, env?: Record<string,string>}>} contenders
  * @param {{runs?: number, warmup?: number}} [opts]
  * @returns {Record<string, {median: number, min: number, runs: number}>} milliseconds
@@ -14,7 +28,7 @@ export function measure(contenders, { runs = 20, warmup = 2 } = {}) {
     for (const n of names) {
       const { argv, input, env } = contenders[n];
       const t0 = process.hrtime.bigint();
-      const r = spawnSync(argv[0], argv.slice(1), { input, env: env ? { ...process.env, ...env } : process.env, stdio: ['pipe', 'ignore', 'pipe'] });
+      const r = spawnSync(argv[0], argv.slice(1), { input, env: measuredEnv(env), stdio: ['pipe', 'ignore', 'pipe'] });
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (r.status !== 0) throw new Error(`${n}: exit ${r.status}: ${r.stderr}`);
       if (i >= warmup) samples[n].push(ms);
@@ -41,7 +55,7 @@ export function report(title, results, baseline) {
 
 /** Runs argv to its end; its stdout, or an Error naming it with its stderr when it failed. */
 export function sh(argv, input) {
-  const r = spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8', maxBuffer: 1 << 28, env: measuredEnv() });
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
   return r.stdout;
 }

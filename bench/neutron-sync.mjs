@@ -18,7 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanUpWhenGone, standInDaemon } from './lib.mjs';
+import { cleanUpWhenGone, measuredEnv, standInDaemon } from './lib.mjs';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -121,7 +121,7 @@ try {
         { mode: 0o600 },
       );
     }
-    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_'))), OS_AUTH_TYPE: 'none', OS_NETWORK_ENDPOINT_OVERRIDE: url };
+    const env = { ...Object.fromEntries(Object.entries(measuredEnv()).filter(([k]) => !k.startsWith('OS_'))), OS_AUTH_TYPE: 'none', OS_NETWORK_ENDPOINT_OVERRIDE: url };
     const sync = () => {
       const t = process.hrtime.bigint();
       const r = spawnSync(process.execPath, [BUNDLE, 'cache', 'sync', '--full', '--json', '--state-dir', join(dir, 'state'), '--persistent-xml-dir', xml, '--live-xml-dir', live], { encoding: 'utf8', env });
@@ -142,7 +142,7 @@ try {
 
   // 2. The periodic run's cost, on the largest size.
   const dir = join(root, `n${N}`);
-  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_'))), OS_AUTH_TYPE: 'none', OS_NETWORK_ENDPOINT_OVERRIDE: url };
+  const env = { ...Object.fromEntries(Object.entries(measuredEnv()).filter(([k]) => !k.startsWith('OS_'))), OS_AUTH_TYPE: 'none', OS_NETWORK_ENDPOINT_OVERRIDE: url };
   const run = (...extra) => {
     const r = spawnSync(process.execPath, [BUNDLE, 'cache', 'sync', '--json', ...extra, '--state-dir', join(dir, 'state'), '--persistent-xml-dir', join(dir, 'xml'), '--live-xml-dir', join(dir, 'live')], { encoding: 'utf8', env });
     if (r.status !== 0) throw new Error(`cache sync: exit ${r.status}: ${r.stderr}`);

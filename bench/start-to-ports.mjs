@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { cleanUpWhenGone, stats } from './lib.mjs';
+import { cleanUpWhenGone, measuredEnv, stats } from './lib.mjs';
 
 const { values: opts } = parseArgs({ options: { rounds: { type: 'string', default: '10' } } });
 const ROUNDS = Number(opts.rounds);
@@ -45,7 +45,7 @@ function setHook(on) {
 
 async function setWatcher(on) {
   if (on && !watcher) {
-    watcher = spawn(process.execPath, [BUNDLE, 'watch', '--connect', uri, '--state-dir', state], { stdio: ['ignore', 'ignore', 'pipe'] });
+    watcher = spawn(process.execPath, [BUNDLE, 'watch', '--connect', uri, '--state-dir', state], { stdio: ['ignore', 'ignore', 'pipe'], env: measuredEnv() });
     const started = new Promise((resolve, reject) => {
       createInterface({ input: watcher.stderr }).on('line', (l) => {
         if (l.startsWith('all domains reconciled (startup)')) resolve();

@@ -11,7 +11,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cleanUpWhenGone, sh } from './lib.mjs';
+import { cleanUpWhenGone, measuredEnv, sh } from './lib.mjs';
 
 const { values: opts } = parseArgs({ options: { domains: { type: 'string', default: '200' }, minutes: { type: 'string', default: '60' } } });
 const N = Number(opts.domains);
@@ -70,7 +70,7 @@ try {
   for (const d of domains) putCache(d, 0);
 
   let log = '';
-  watcher = spawn(process.execPath, [BUNDLE, 'watch', '--connect', uri, '--state-dir', state, '--debounce', '20'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  watcher = spawn(process.execPath, [BUNDLE, 'watch', '--connect', uri, '--state-dir', state, '--debounce', '20'], { stdio: ['ignore', 'ignore', 'pipe'], env: measuredEnv() });
   watcher.stderr.on('data', (b) => (log += b.toString()));
   const repaired = () => (log.match(/: repaired \(/g) ?? []).length;
   const until = async (what, ok, timeoutMs = 600_000) => {

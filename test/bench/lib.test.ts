@@ -1,0 +1,53 @@
+/**
+ * The benches' shared runner (bench/lib.mjs): what it measures must be the command as a hypervisor
+ * runs it. A NODE_* variable of the bench's own environment (this machine's network sets
+ * NODE_EXTRA_CA_CERTS, which costs every Node start a CA bundle's parse) must not reach a
+ * contender; the rest of the environment and a contender's own variables must.
+ *
+ * The runner is a plain ES module of the benches, so a bench-like Node process imports it here,
+ * with those variables set in its own environment, and reports what its commands saw.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const LIB = fileURLToPath(new URL('../../bench/lib.mjs', import.meta.url));
+const test = suite('bench/lib.mjs');
+
+/** A command that prints the variables this test looks at, as it sees them. */
+const SEEN = `process.stdout.write(JSON.stringify(['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'BENCH_KEPT', 'BENCH_OWN'].map((k) => process.env[k] ?? null)))`;
+/** The same, as an exit status: 0 only when the runner passed on exactly what it should. */
+const CLEAN_OR_FAIL =
+  "const e = process.env; process.exit(e.NODE_EXTRA_CA_CERTS === undefined && e.NODE_OPTIONS === undefined && e.BENCH_KEPT === 'yes' && e.BENCH_OWN === 'mine' ? 0 : 1)";
+
+function bench(body: string): { status: number | null; stdout: string; stderr: string } {
+  const script = `import { measure, measuredEnv, sh } from ${JSON.stringify(LIB)};\n${body}`;
+  return spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem', NODE_OPTIONS: '--max-old-space-size=64', BENCH_KEPT: 'yes' },
+  });
+}
+
+test('measure() runs each contender without the NODE_* variables, with the rest and its own', () => {
+  // measure() throws, and so this process exits non-zero, when a contender exits non-zero.
+  const argv = [process.execPath, '-e', CLEAN_OR_FAIL];
+  const r = bench(`const r = measure({ clean: { argv: ${JSON.stringify(argv)}, env: { BENCH_OWN: 'mine' } } }, { runs: 1, warmup: 0 }); process.stdout.write(String(r.clean.runs));`);
+  // (This process itself warns that it cannot load the made-up CA file: it does get the variable.)
+  assert.ok(r.stderr.includes('/nonexistent/ca.pem'), r.stderr);
+  assert.is(r.status, 0, r.stderr.includes('clean: exit 1') ? 'the contender saw a NODE_* variable, or lacked another' : r.stderr);
+  assert.is(r.stdout, '1');
+});
+
+test('sh() and measuredEnv() leave them out too', () => {
+  const r = bench(`process.stdout.write(JSON.stringify({ sh: JSON.parse(sh([process.execPath, '-e', ${JSON.stringify(SEEN)}])), env: measuredEnv({ BENCH_OWN: 'mine' }) }));`);
+  assert.is(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { sh: unknown; env: Record<string, string | undefined> };
+  assert.equal(out.sh, [null, null, 'yes', null]);
+  assert.is(out.env.NODE_EXTRA_CA_CERTS, undefined);
+  assert.is(out.env.NODE_OPTIONS, undefined);
+  assert.is(out.env.BENCH_KEPT, 'yes');
+  assert.is(out.env.BENCH_OWN, 'mine');
+});
+
+test.run();
