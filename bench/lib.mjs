@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
  * them at every start, and a machine whose network needs a CA of its own sets NODE_EXTRA_CA_CERTS
  * (this project's do): then every Node start parses that CA bundle first, about 50 ms here, as
  * long as `node -e 0` itself. That constant would sit in every contender and every baseline alike
- * and pull every ratio towards 1. Neither libvirt's hook (HOME, LC_ALL, PATH, PWD only) nor a
- * systemd service nor an operator's shell on a hypervisor has it. A contender's own `env` still
- * applies on top.
+ * and pull every ratio towards 1. libvirt's hooks (HOME, LC_ALL, PATH, PWD only) and systemd's
+ * services never have it, and an operator's shell on a hypervisor seldom does. A contender's own
+ * `env` still applies on top.
  * @param {Record<string,string>} [extra]
  */
 export function measuredEnv(extra = {}) {
