@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
  * them at every start, and a machine whose network needs a CA of its own sets NODE_EXTRA_CA_CERTS
  * (this project's do): then every Node start parses that CA bundle first, about 50 ms here, as
  * long as `node -e 0` itself. That constant would sit in every contender and every baseline alike
- * and pull every ratio towards 1. libvirt's hooks (HOME, LC_ALL, PATH, PWD only) and systemd's
- * services never have it, and an operator's shell on a hypervisor seldom does. A contender's own
- * `env` still applies on top.
+ * and pull every ratio towards 1. libvirt's hooks (HOME, LC_ALL, PATH, PWD only) never have it,
+ * this project's systemd units do not set it, and an operator's shell on a hypervisor seldom
+ * does. A contender's own `env` still applies on top.
  * @param {Record<string,string>} [extra]
  */
 export function measuredEnv(extra = {}) {
@@ -24,11 +24,18 @@ export function measuredEnv(extra = {}) {
 export function measure(contenders, { runs = 20, warmup = 2 } = {}) {
   const names = Object.keys(contenders);
   const samples = Object.fromEntries(names.map((n) => [n, []]));
+  // Each contender's arguments and environment made once, outside the timed window.
+  const spawns = Object.fromEntries(
+    names.map((n) => {
+      const { argv, input, env } = contenders[n];
+      return [n, { file: argv[0], args: argv.slice(1), options: { input, env: measuredEnv(env), stdio: ['pipe', 'ignore', 'pipe'] } }];
+    }),
+  );
   for (let i = 0; i < warmup + runs; i++) {
     for (const n of names) {
-      const { argv, input, env } = contenders[n];
+      const { file, args, options } = spawns[n];
       const t0 = process.hrtime.bigint();
-      const r = spawnSync(argv[0], argv.slice(1), { input, env: measuredEnv(env), stdio: ['pipe', 'ignore', 'pipe'] });
+      const r = spawnSync(file, args, options);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (r.status !== 0) throw new Error(`${n}: exit ${r.status}: ${r.stderr}`);
       if (i >= warmup) samples[n].push(ms);

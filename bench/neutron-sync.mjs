@@ -52,6 +52,8 @@ const root = mkdtempSync(join(tmpdir(), 'nova-ipmeta-bench-neutron-'));
 const stops = [];
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
+// cache sync's environment: the bench's without any OS_* of this machine's, straight to this Neutron.
+const syncEnv = { ...Object.fromEntries(Object.entries(measuredEnv()).filter(([k]) => !k.startsWith('OS_'))), OS_AUTH_TYPE: 'none', OS_NETWORK_ENDPOINT_OVERRIDE: url };
 let apiCalls = 0;
 async function api(method, path, body) {
   // The test Neutron keeps its database in sqlite: under load a write may meet "database is
@@ -121,10 +123,9 @@ try {
         { mode: 0o600 },
       );
     }
-    const env = { ...Object.fromEntries(Object.entries(measuredEnv()).filter(([k]) => !k.startsWith('OS_'))), OS_AUTH_TYPE: 'none', OS_NETWORK_ENDPOINT_OVERRIDE: url };
     const sync = () => {
       const t = process.hrtime.bigint();
-      const r = spawnSync(process.execPath, [BUNDLE, 'cache', 'sync', '--full', '--json', '--state-dir', join(dir, 'state'), '--persistent-xml-dir', xml, '--live-xml-dir', live], { encoding: 'utf8', env });
+      const r = spawnSync(process.execPath, [BUNDLE, 'cache', 'sync', '--full', '--json', '--state-dir', join(dir, 'state'), '--persistent-xml-dir', xml, '--live-xml-dir', live], { encoding: 'utf8', env: syncEnv });
       if (r.status !== 0) throw new Error(`cache sync: exit ${r.status}: ${r.stderr}`);
       return { ms: Number(process.hrtime.bigint() - t) / 1e6, ...JSON.parse(r.stdout) };
     };
@@ -142,9 +143,8 @@ try {
 
   // 2. The periodic run's cost, on the largest size.
   const dir = join(root, `n${N}`);
-  const env = { ...Object.fromEntries(Object.entries(measuredEnv()).filter(([k]) => !k.startsWith('OS_'))), OS_AUTH_TYPE: 'none', OS_NETWORK_ENDPOINT_OVERRIDE: url };
   const run = (...extra) => {
-    const r = spawnSync(process.execPath, [BUNDLE, 'cache', 'sync', '--json', ...extra, '--state-dir', join(dir, 'state'), '--persistent-xml-dir', join(dir, 'xml'), '--live-xml-dir', join(dir, 'live')], { encoding: 'utf8', env });
+    const r = spawnSync(process.execPath, [BUNDLE, 'cache', 'sync', '--json', ...extra, '--state-dir', join(dir, 'state'), '--persistent-xml-dir', join(dir, 'xml'), '--live-xml-dir', join(dir, 'live')], { encoding: 'utf8', env: syncEnv });
     if (r.status !== 0) throw new Error(`cache sync: exit ${r.status}: ${r.stderr}`);
     const j = JSON.parse(r.stdout);
     return { ...j, bytes: j.bytesSent + j.bytesReceived };

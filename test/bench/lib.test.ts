@@ -15,11 +15,12 @@ import * as assert from 'uvu/assert';
 const LIB = fileURLToPath(new URL('../../bench/lib.mjs', import.meta.url));
 const test = suite('bench/lib.mjs');
 
-/** A command that prints the variables this test looks at, as it sees them. */
-const SEEN = `process.stdout.write(JSON.stringify(['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'BENCH_KEPT', 'BENCH_OWN'].map((k) => process.env[k] ?? null)))`;
-/** The same, as an exit status: 0 only when the runner passed on exactly what it should. */
-const CLEAN_OR_FAIL =
-  "const e = process.env; process.exit(e.NODE_EXTRA_CA_CERTS === undefined && e.NODE_OPTIONS === undefined && e.BENCH_KEPT === 'yes' && e.BENCH_OWN === 'mine' ? 0 : 1)";
+/** The variables this test looks at, as a command sees them (JSON; null: unset). */
+const SEEN_EXPR = `JSON.stringify(['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'BENCH_KEPT', 'BENCH_OWN'].map((k) => process.env[k] ?? null))`;
+/** A command that prints them. */
+const SEEN = `process.stdout.write(${SEEN_EXPR})`;
+/** The same, as an exit status (measure() keeps no output): 0 only when the runner passed on exactly what it should. */
+const CLEAN_OR_FAIL = `process.exit(${SEEN_EXPR} === ${JSON.stringify(JSON.stringify([null, null, 'yes', 'mine']))} ? 0 : 1)`;
 
 function bench(body: string): { status: number | null; stdout: string; stderr: string } {
   const script = `import { measure, measuredEnv, sh } from ${JSON.stringify(LIB)};\n${body}`;
