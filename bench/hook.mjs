@@ -4,10 +4,10 @@
 //     stands in for reconcile, so this measures the hook) through hooks/qemu, against a no-op
 //     shell hook (goal: under 3x) and against running the Node bundle for the same call;
 //  2. the migrate filter, which must run Node, through hooks/qemu and the bundle directly,
-//     against `node -e 0` (goal: at most 1.3x), with the code cache the installer makes
-//     (`--write-code-cache`) and without it; and, to show where hooks/qemu's own time goes, the
-//     installed command alone and the least shell that bounds its time (sh, timeout, the output
-//     captured, then printed).
+//     against `node -e 0` (goal: at most 1.3x), on a domain it rewrites and on one already in
+//     sync, with the code cache the installer makes (`--write-code-cache`) and without it; and,
+//     to show where hooks/qemu's own time goes, the installed command alone and the least shell
+//     that bounds its time (sh, timeout, the output captured, then printed).
 // Each with a realistic nova domain XML on stdin, all interleaved (bench/lib.mjs).
 //
 // Usage: npm run build && node bench/hook.mjs [--runs N]
@@ -112,6 +112,9 @@ const filterEnv = { NOVA_IPMETA_CONFIG: config };
 // The migrate filter must really rewrite, or this would measure the no-change path.
 const check = spawnSync(hook, args('migrate'), { input: xml, encoding: 'utf8' });
 if (!check.stdout.includes('<nova:ports>')) throw new Error(`hooks/qemu migrate did not rewrite: ${check.stderr}${readFileSync(join(state, 'hook.log'), 'utf8')}`);
+// What it printed is in sync: the usual incoming migration, when the source host runs nova-ipmeta.
+const synced = check.stdout;
+if (spawnSync(hook, args('migrate'), { input: synced, encoding: 'utf8' }).stdout !== '') throw new Error('hooks/qemu migrate rewrote a domain in sync');
 
 console.log(`hook benchmark: ${RUNS} interleaved runs each, ${Buffer.byteLength(xml)} bytes of domain XML on stdin, Node ${process.version}`);
 const trigger = measure(
@@ -130,6 +133,8 @@ const filter = measure(
     'node -e 0': { argv: [node, '-e', '0'] },
     'hooks/qemu migrate (rewrites)': { argv: [hook, ...args('migrate')], input: xml },
     'node bundle: hook migrate (rewrites)': { argv: [node, cachedBundle, 'hook', ...args('migrate')], input: xml, env: filterEnv },
+    'hooks/qemu migrate (in sync)': { argv: [hook, ...args('migrate')], input: synced },
+    'node bundle: hook migrate (in sync)': { argv: [node, cachedBundle, 'hook', ...args('migrate')], input: synced, env: filterEnv },
     // What hooks/qemu adds, in parts: the installed command (a sh that execs Node), then the least a
     // shell hook bounding Node's time does (sh, timeout, the output captured and printed).
     'the installed command: hook migrate': { argv: [wrapper, 'hook', ...args('migrate')], input: xml, env: filterEnv },

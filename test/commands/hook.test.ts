@@ -104,6 +104,11 @@ for (const op of FILTER_OPS) {
     assertRewritten(r.stdout, op);
     const again = await inProcess(argvFor(op), r.stdout, config);
     assert.equal([again.code, again.stdout, again.stderr], [0, '', '']);
+    // XML the lean reader leaves to the DOM (a declaration) is rewritten and found in sync alike.
+    const declared = await inProcess(argvFor(op), `<?xml version="1.0"?>\n${DOMAIN}`, config);
+    assert.equal([declared.code, declared.stderr, portsIn(declared.stdout)], [0, '', EXPECTED_PORTS], `${op}: declared`);
+    const declaredAgain = await inProcess(argvFor(op), declared.stdout, config);
+    assert.equal([declaredAgain.code, declaredAgain.stdout, declaredAgain.stderr], [0, '', ''], `${op}: declared, in sync`);
   });
 }
 
@@ -305,6 +310,24 @@ test('the built bundle runs no CLI or process code on the hook path (V8 coverage
   assert.ok(packageCodeRan(['--help'], '', {}, cli), 'the CLI runs for --help');
   assert.ok(packageCodeRan(['list', '--connect', 'test:///default', '--state-dir', freshDir('state')], '', {}, process), 'the process adapter runs for list');
 });
+
+test('the built bundle loads no DOM for a domain already in sync, and does for a rewrite (V8 coverage)', () => {
+  const { config } = stateWith('two-ports');
+  const env = { NOVA_IPMETA_CONFIG: config };
+  const xmldom = 'end tag name missing'; // xmldom's sax parser
+  const synced = bundleHook(process.execPath, 'migrate', DOMAIN, config).stdout;
+  assertRewritten(synced, 'the first pass');
+  for (const op of FILTER_OPS) {
+    assert.not.ok(packageCodeRan(['hook', ...argvFor(op)], synced, env, xmldom), `xmldom ran for ${op} of a domain in sync`);
+    assert.ok(packageCodeRan(['hook', ...argvFor(op)], DOMAIN, env, xmldom), `xmldom runs for ${op} of a domain to rewrite`);
+  }
+  // Outside the lean reader's plain subset (a declaration), the DOM reads it: in sync all the same.
+  const declared = `<?xml version="1.0" encoding="UTF-8"?>\n${synced}`;
+  assert.ok(packageCodeRan(['hook', ...argvFor('migrate')], declared, env, xmldom), 'xmldom reads what the lean reader leaves');
+  assert.equal(pick(bundleHook(process.execPath, 'migrate', declared, config)), [0, '', '']);
+});
+
+const pick = (r: { status: number | null; stdout: string; stderr: string }) => [r.status, r.stdout, r.stderr];
 
 // ---------------------------------------------------------------------------------------------
 // hooks/qemu run as libvirt runs it

@@ -9,8 +9,9 @@
  */
 import { CacheStore } from '../../adapters/cache-store';
 import { resolveSettings } from '../../adapters/settings';
-import { parseDomain } from '../../core/domain';
-import { injectPorts } from '../../core/inject';
+import { parseDomain, readDomain } from '../../core/domain';
+import { comparePorts, injectPorts } from '../../core/inject';
+import { parseLeanXml } from '../../core/lean-xml';
 import { MAX_XML_BYTES, serializeXml } from '../../core/xml-document';
 import { decodeUtf8 } from '../../adapters/file-read';
 import { messageOf, oneLine, quote } from '../../errors';
@@ -49,14 +50,21 @@ export async function run(args: Args, io: Io, env: NodeJS.ProcessEnv = process.e
   return ExitCode.ok;
 }
 
-/** The domain XML with the cached ports in place, when that changes anything. */
+/**
+ * The domain XML with the cached ports in place, when that changes anything. An incoming domain is
+ * mostly in sync already (nova-ipmeta on the source host kept it so), and a lean reading decides
+ * that without loading or building a DOM; only a rewrite, or XML outside the lean reader's plain
+ * subset, is parsed as a DOM, and only the DOM is ever serialized.
+ */
 export function rewriteDomainXml(xml: string, cache: CacheStore): HookRewrite {
-  const domain = parseDomain(xml, 'stdin');
-  if (!domain.nova) return { kind: 'unchanged', why: 'not-nova' };
-  const cached = cache.read(domain.uuid);
-  if (cached.kind === 'missing') return { kind: 'no-cache', uuid: domain.uuid };
+  const lean = parseLeanXml(xml);
+  const read = lean ? readDomain(lean, 'stdin') : parseDomain(xml, 'stdin');
+  if (!read.nova) return { kind: 'unchanged', why: 'not-nova' };
+  const cached = cache.read(read.uuid);
+  if (cached.kind === 'missing') return { kind: 'no-cache', uuid: read.uuid };
   if (cached.kind === 'invalid') throw cached.error;
-  const result = injectPorts(domain, cached.vifs);
-  if (result.kind !== 'changed') return { kind: 'unchanged', why: 'in-sync' };
+  if (comparePorts(read, cached.vifs).kind !== 'changed') return { kind: 'unchanged', why: 'in-sync' };
+  const domain = lean ? parseDomain(xml, 'stdin') : read;
+  if (injectPorts(domain, cached.vifs).kind !== 'changed') return { kind: 'unchanged', why: 'in-sync' };
   return { kind: 'changed', xml: `${serializeXml(domain.doc)}\n` };
 }
