@@ -68,23 +68,27 @@ export const promClientCore = {
 export const plugins = [xmlEntitiesOnly, xmldomEndTagOnce, promClientCore];
 
 /**
- * The bundle: scripts/bundle-loader.cjs, then the program as one string it compiles, with V8's
- * code cache when one was made for it (`node nova-ipmeta.cjs --write-code-cache`: the installer
- * does, for the Node it installs for). Node's loader then compiles only the small head; the program
- * is compiled once either way.
+ * The bundle: scripts/bundle-loader.cjs, then two programs as strings, which the head compiles,
+ * with V8's code cache when one was made for them (`node nova-ipmeta.cjs --write-code-cache`: the
+ * installer does, for the Node it installs for): the whole program (src/bin.ts), and the hook's
+ * engine alone (src/hook-bin.ts), which the head runs for `nova-ipmeta hook`. Node's loader then
+ * compiles only the small head; the program that runs is compiled once either way.
  */
 export async function writeBundle(outfile, options = {}) {
-  const out = await build({ ...common, entryPoints: ['src/bin.ts'], write: false, outfile, define, plugins, ...options });
-  const program = out.outputFiles[0].text.replace(/^#!.*\n/, '');
-  const buildId = createHash('sha256').update(program).digest('hex').slice(0, 16);
+  const program = async (entry) => {
+    const out = await build({ ...common, entryPoints: [entry], write: false, outfile, define, plugins, ...options });
+    const text = out.outputFiles[0].text.replace(/^#!.*\n/, '');
+    return `(function (exports, require, module, __filename, __dirname) {${text}\n})`;
+  };
+  const programs = [await program('src/bin.ts'), await program('src/hook-bin.ts')];
+  const buildId = createHash('sha256').update(JSON.stringify(programs)).digest('hex').slice(0, 16);
   const loader = await transform(readFileSync(new URL('bundle-loader.cjs', import.meta.url), 'utf8'), {
     minify: true,
     legalComments: 'none',
     define: { BUILD_ID: JSON.stringify(buildId) },
   });
   mkdirSync(dirname(outfile), { recursive: true });
-  const wrapped = `(function (exports, require, module, __filename, __dirname) {${program}\n})`;
-  writeFileSync(outfile, `#!/usr/bin/env node\n${loader.code}start(${JSON.stringify(wrapped)});\n`);
+  writeFileSync(outfile, `#!/usr/bin/env node\n${loader.code}start(${programs.map((p) => JSON.stringify(p)).join(', ')});\n`);
   chmodSync(outfile, 0o755);
   // A cache made for the previous build is useless now (and refused: another BUILD_ID).
   rmSync(`${outfile}.cache`, { force: true });

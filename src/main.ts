@@ -24,7 +24,7 @@ export async function runMain(argv: readonly string[], io: Io = processIo): Prom
     }
     // The workload the installer's `--write-code-cache` runs (scripts/bundle-loader.cjs), nothing else.
     if (argv[0] === '__warm-up' && argv.length === 1) {
-      const { warmUp } = await import('./warm-up');
+      const { warmUp } = await import('./warm-up/program');
       return await warmUp();
     }
     const { runCli } = await import('./cli/run-cli');

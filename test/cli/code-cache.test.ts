@@ -25,23 +25,45 @@ function run(node: string, bundle: string, ...args: string[]) {
   const r = spawnSync(node, [bundle, ...args], { encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+const PRE_WALLABY = readFileSync(fixturePath('domains/pre-wallaby.xml'), 'utf8');
+const PRE_WALLABY_UUID = '9d7e3c1a-5b2f-4e8d-a1c3-7f6e5d4c3b2a';
+
+/** A state directory whose cache holds the network_info of PRE_WALLABY's instance. */
+function stateWithCache(node: string): string {
+  const state = mkdtempSync(join(scratch, 'state-'));
+  const put = spawnSync(node, [BUNDLE, 'cache', 'put', PRE_WALLABY_UUID, TWO_PORTS, '--state-dir', state], { encoding: 'utf8' });
+  assert.is(put.status, 0, put.stderr);
+  return state;
+}
+/** `hook NAME migrate begin -` as hooks/qemu runs it, with `xml` on stdin. */
+function migrate(node: string, bundle: string, state: string, xml: string) {
+  const r = spawnSync(node, [bundle, 'hook', 'instance-0000002a', 'migrate', 'begin', '-'], { input: xml, env: { ...process.env, NOVA_IPMETA_STATE_DIR: state }, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 const header = (cache: string) => readFileSync(cache).subarray(0, readFileSync(cache).indexOf(10)).toString('latin1');
 
 for (const [label, node] of NODES) {
   test(`${label}: --write-code-cache writes the cache for this Node; a start with it prints the same`, () => {
     const bundle = bundleCopy(`made-${label.replace(/\W/g, '')}`);
     const without = run(node, bundle, 'inject', WALLABY, TWO_PORTS);
+    const state = stateWithCache(node);
+    const rewritten = migrate(node, bundle, state, PRE_WALLABY);
+    assert.ok(rewritten.stdout.includes('<nova:ports>'), rewritten.stderr);
     const made = run(node, bundle, '--write-code-cache');
     assert.equal(made, { code: 0, stdout: '', stderr: '' });
     const cache = `${bundle}.cache`;
     const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
-    assert.match(header(cache), new RegExp(`^nova-ipmeta code cache [0-9a-f]{16} ${version.replace(/\./g, '\\.')} ${process.arch} \\d+$`));
+    // One length per program: the whole one, then the hook's (scripts/bundle-loader.cjs).
+    assert.match(header(cache), new RegExp(`^nova-ipmeta code cache [0-9a-f]{16} ${version.replace(/\./g, '\\.')} ${process.arch} \\d+ \\d+$`));
     assert.is((statSync(cache).mode & 0o777).toString(8), '644');
     const inode = statSync(cache).ino;
     assert.equal(run(node, bundle, '--write-code-cache'), { code: 0, stdout: '', stderr: '' });
     assert.is(statSync(cache).ino, inode, 'made already: left as it is');
     assert.equal(run(node, bundle, 'inject', WALLABY, TWO_PORTS), without);
     assert.equal(run(node, bundle, 'hook', 'x', 'prepare', 'begin', '-'), { code: 0, stdout: '', stderr: '' });
+    // The hook's program, with its own part of the cache: the same rewrite, then in sync.
+    assert.equal(migrate(node, bundle, state, PRE_WALLABY), rewritten);
+    assert.equal(migrate(node, bundle, state, rewritten.stdout), { code: 0, stdout: '', stderr: '' });
     assert.is(run(node, bundle, '--version').stdout, run(node, BUNDLE, '--version').stdout);
   });
 }
@@ -51,6 +73,8 @@ test('a cache of another Node, another build, a short or a garbled one: passed o
   const bundle = bundleCopy('spoiled');
   const cache = `${bundle}.cache`;
   const expected = run(system, bundle, 'inject', WALLABY, TWO_PORTS);
+  const state = stateWithCache(system);
+  const expectedHook = migrate(system, bundle, state, PRE_WALLABY);
   assert.is(run(system, bundle, '--write-code-cache').code, 0);
   const good = readFileSync(cache);
   const eol = good.indexOf(10);
@@ -62,13 +86,15 @@ test('a cache of another Node, another build, a short or a garbled one: passed o
     short: good.subarray(0, good.length - 100),
     'garbled, of the right length': Buffer.concat([good.subarray(0, eol + 1), Buffer.alloc(body.length, 0x5a)]),
     'no header': body,
+    'one length for two programs': Buffer.concat([Buffer.from(`${head.replace(/ \d+ \d+$/, ` ${body.length}`)}\n`), body]),
   };
   for (const [what, bytes] of Object.entries(spoilt)) {
     writeFileSync(cache, bytes);
     assert.equal(run(system, bundle, 'inject', WALLABY, TWO_PORTS), expected, what);
+    assert.equal(migrate(system, bundle, state, PRE_WALLABY), expectedHook, `${what}: the hook`);
     // Made again, it is this Node's and this build's.
     assert.is(run(system, bundle, '--write-code-cache').code, 0);
-    assert.is(header(cache).replace(/ \d+$/, ''), head.replace(/ \d+$/, ''), what);
+    assert.is(header(cache).replace(/( \d+)+$/, ''), head.replace(/( \d+)+$/, ''), what);
   }
   // This Node's cache, read by Debian 12's Node.
   writeFileSync(cache, good);

@@ -204,9 +204,10 @@ for (const [label, node] of NODES) {
 
 /**
  * The hook path loads none of the CLI and starts no process (libvirt waits on it at every incoming
- * migration and restore). Statically: no value import reachable from the hook module (or from
- * main.ts's static imports, which run before the dispatch) is a CLI module, the process adapter,
- * or node:child_process. At run time: the bundle runs none of their code.
+ * migration and restore). Statically: no value import reachable from the hook module, from the
+ * bundle's hook program (src/hook-bin.ts), or from main.ts's static imports (which run before the
+ * dispatch) is a CLI module, the process adapter, or node:child_process. At run time: the bundle
+ * runs none of their code.
  */
 const SRC = fileURLToPath(new URL('../../src', import.meta.url));
 
@@ -257,7 +258,8 @@ function reachablePackages(entry: string, staticOnly = false): { files: Set<stri
 test('the hook path reaches neither the CLI nor any process (source import graph)', () => {
   const hook = reachablePackages(join(SRC, 'commands/hook/run.ts'));
   const main = reachablePackages(join(SRC, 'main.ts'), true);
-  for (const { files, packages } of [hook, main]) {
+  const hookProgram = reachablePackages(join(SRC, 'hook-bin.ts'));
+  for (const { files, packages } of [hook, main, hookProgram]) {
     for (const p of packages) assert.is.not(p, 'node:child_process', 'the hook path can start a process');
     for (const f of files) {
       assert.ok(existsSync(f), `${f} exists (the walk resolved a real file)`);
@@ -270,13 +272,26 @@ test('the hook path reaches neither the CLI nor any process (source import graph
   assert.ok([...hook.files].some((f) => f.endsWith('adapters/cache-store.ts')));
   assert.ok(reachablePackages(join(SRC, 'cli/run-cli.ts')).files.has(join(SRC, 'cli/parse.ts')), 'the walk finds the parser behind the CLI');
   assert.ok(!main.files.has(join(SRC, 'cli/run-cli.ts')), 'main.ts loads the CLI only on demand');
+  assert.ok(hookProgram.files.has(join(SRC, 'commands/hook/run.ts')) && hookProgram.files.has(join(SRC, 'warm-up/hook.ts')), 'the walk follows the hook program');
 });
+
+/**
+ * The bundle's two programs (scripts/build.mjs): the whole one, and the hook's engine alone, which
+ * the bundle's head runs for `hook`. Each is the string its last line hands to the head.
+ */
+function bundlePrograms(): { whole: string; hook: string } {
+  const file = readFileSync(BUNDLE, 'utf8');
+  const [whole, hook, ...more] = JSON.parse(`[${file.slice(file.lastIndexOf('start(') + 'start('.length, file.lastIndexOf(');'))}]`) as string[];
+  assert.ok(whole !== undefined && hook !== undefined && more.length === 0, 'two programs');
+  return { whole, hook };
+}
 
 /**
  * Whether the bundle ran any code of a package, told by V8's precise coverage: each anchor is a
  * string literal of that package, and the code ran if any function around it (other than the
- * file's top level) was entered. esbuild wraps each bundled module in a lazy init function, so a
- * module that was never loaded shows an enclosing function with count 0.
+ * program's top level) was entered. esbuild wraps each bundled module in a lazy init function, so
+ * a module that was never loaded shows an enclosing function with count 0; one that is not in the
+ * program that ran cannot have run at all.
  */
 function packageCodeRan(argv: readonly string[], input: string, env: NodeJS.ProcessEnv, anchor: string): boolean {
   const dir = freshDir('coverage');
@@ -284,15 +299,13 @@ function packageCodeRan(argv: readonly string[], input: string, env: NodeJS.Proc
   assert.ok(r.status !== null, r.stderr);
   interface Fn { ranges: { startOffset: number; endOffset: number; count: number }[] }
   const scripts = readdirSync(dir).flatMap((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { result: { url: string; functions: Fn[] }[] }).result);
-  // The program is compiled from the string the bundle's last line hands to its head
-  // (scripts/bundle-loader.cjs): coverage offsets are offsets into that string.
-  const file = readFileSync(BUNDLE, 'utf8');
-  const text = JSON.parse(file.slice(file.lastIndexOf('start(') + 'start('.length, file.lastIndexOf(');'))) as string;
+  // Coverage offsets are offsets into the program's string.
+  const programs = bundlePrograms();
+  const text = argv[0] === 'hook' ? programs.hook : programs.whole;
   const bundle = scripts.find((s) => s.url.endsWith('/nova-ipmeta.cjs') && s.functions[0]?.ranges[0]?.endOffset === text.length);
   assert.ok(bundle, 'coverage of the program');
   const offsets: number[] = [];
   for (let i = text.indexOf(anchor); i >= 0; i = text.indexOf(anchor, i + 1)) offsets.push(i);
-  assert.ok(offsets.length > 0, `${anchor} is in the bundle`);
   // Not the script, nor the CommonJS wrapper around the whole program: they always run.
   const always = (r: { startOffset: number; endOffset: number }) => r.startOffset <= 1 && r.endOffset >= text.length - 1;
   return bundle.functions.some(({ ranges: [whole] }) => whole !== undefined && !always(whole) && whole.count > 0 && offsets.some((o) => whole.startOffset <= o && o < whole.endOffset));
@@ -302,11 +315,16 @@ test('the built bundle runs no CLI or process code on the hook path (V8 coverage
   const { config } = stateWith('two-ports');
   const cli = "name a command"; // src/cli/run-cli.ts
   const process = 'startProcess: empty command'; // src/adapters/process.ts
+  // The hook's program holds neither; the whole program holds both, and runs them where due.
+  const { whole, hook } = bundlePrograms();
+  for (const anchor of [cli, process]) {
+    assert.ok(whole.includes(anchor), `${anchor}: in the whole program`);
+    assert.not.ok(hook.includes(anchor), `${anchor}: in the hook's program`);
+  }
   for (const op of FILTER_OPS) {
     assert.not.ok(packageCodeRan(['hook', ...argvFor(op)], DOMAIN, { NOVA_IPMETA_CONFIG: config }, cli), `the CLI ran on ${op}`);
     assert.not.ok(packageCodeRan(['hook', ...argvFor(op)], DOMAIN, { NOVA_IPMETA_CONFIG: config }, process), `the process adapter ran on ${op}`);
   }
-  // The probe does see them where they run: the CLI for --help, the process adapter when virsh is spawned.
   assert.ok(packageCodeRan(['--help'], '', {}, cli), 'the CLI runs for --help');
   assert.ok(packageCodeRan(['list', '--connect', 'test:///default', '--state-dir', freshDir('state')], '', {}, process), 'the process adapter runs for list');
 });

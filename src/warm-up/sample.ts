@@ -1,23 +1,18 @@
 /**
- * What `node nova-ipmeta.cjs --write-code-cache` runs (scripts/bundle-loader.cjs) before it saves
- * V8's code cache: the work of a start on libvirt's path, the hook's migrate filter, and
- * reconcile's reading of a domain file, on a sample nova domain and its cache file in a
- * temporary state directory, and `find` over a directory
- * holding that domain, so the cache holds the bytecode those starts need (docs/design.md, "Cost").
- * Prints nothing; leaves nothing behind.
+ * The sample the warm-ups run on (src/warm-up/hook.ts, src/warm-up/program.ts): a nova domain, the
+ * network_info that changes its ports, and a temporary state directory holding both, removed
+ * afterwards whatever happened.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CacheStore } from './adapters/cache-store';
-import { ExitCode } from './exit-code';
-import type { Io } from './io';
+import { CacheStore } from '../adapters/cache-store';
 
-const UUID = '9d7e3c1a-5b2f-4e8d-a1c3-7f6e5d4c3b2a';
+export const UUID = '9d7e3c1a-5b2f-4e8d-a1c3-7f6e5d4c3b2a';
 const PORTS = ['567a4527-b0e4-4d0a-bcc2-71fda37897f7', 'a3ca97e2-0cf9-4159-9bfc-afd55bc13ead'];
 const MACS = ['fa:16:3e:5b:1c:09', 'fa:16:3e:c4:7e:21'];
 
-const DOMAIN = `<domain type='kvm'>
+export const DOMAIN = `<domain type='kvm'>
   <name>instance-0000002a</name>
   <uuid>${UUID}</uuid>
   <metadata>
@@ -52,9 +47,15 @@ const NETWORK_INFO = JSON.stringify(
   })),
 );
 
-const QUIET: Io = { out: () => undefined, err: () => undefined, readStdin: () => Promise.resolve(Buffer.alloc(0)), interactive: false };
+export interface Sample {
+  readonly dir: string;
+  /** The domain's cache of network_info, holding NETWORK_INFO for UUID. */
+  readonly cache: CacheStore;
+  /** A directory holding DOMAIN as `instance-0000002a.xml`, as libvirt keeps its files. */
+  readonly xmlDir: string;
+}
 
-export async function warmUp(): Promise<ExitCode> {
+export async function withSample<T>(work: (sample: Sample) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'nova-ipmeta-warm-up-'));
   try {
     const cacheDir = join(dir, 'network_info');
@@ -63,23 +64,7 @@ export async function warmUp(): Promise<ExitCode> {
     mkdirSync(xmlDir);
     writeFileSync(join(cacheDir, `${UUID}.json`), NETWORK_INFO, { mode: 0o600 });
     writeFileSync(join(xmlDir, 'instance-0000002a.xml'), DOMAIN);
-    const cache = new CacheStore(cacheDir);
-    const { rewriteDomainXml } = await import('./commands/hook/run');
-    if (rewriteDomainXml(DOMAIN, cache).kind !== 'changed') throw new Error('warm-up: the sample was not rewritten');
-    // reconcile's in-sync reading of a domain file: without a DOM, compared with the cache.
-    const { parseLeanXml } = await import('./core/lean-xml');
-    const { readDomain } = await import('./core/domain');
-    const { comparePorts } = await import('./core/inject');
-    const lean = parseLeanXml(DOMAIN);
-    const cached = cache.read(UUID);
-    if (!lean || cached.kind !== 'ok' || comparePorts(readDomain(lean, 'warm-up'), cached.vifs).kind !== 'changed') throw new Error('warm-up: the sample was not compared');
-    const { runMain } = await import('./main');
-    const config = join(dir, 'nova-ipmeta.conf');
-    writeFileSync(config, '');
-    for (const address of ['11.22.33.44', 'FDF8:F53B:82E4:0:0:0:0:53', '192.0.2.1']) {
-      await runMain(['find', address, '--live-xml-dir', xmlDir, '--persistent-xml-dir', xmlDir, '--config', config], QUIET);
-    }
-    return ExitCode.ok;
+    return await work({ dir, cache: new CacheStore(cacheDir), xmlDir });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
