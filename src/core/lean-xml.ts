@@ -16,6 +16,8 @@ const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const NAME = /^[A-Za-z_][A-Za-z0-9._-]*(?::[A-Za-z_][A-Za-z0-9._-]*)?$/;
 // eslint-disable-next-line no-control-regex -- control characters are exactly what sends a file to the DOM
 const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000d\u000e-\u001f\ufffe\uffff]/;
+/** Outside the root, only XML's own white space (a carriage return is refused above). */
+const XML_SPACE = /^[ \t\n]*$/;
 const ENTITIES: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 interface LeanAttr {
@@ -90,7 +92,7 @@ export function parseLeanXml(text: string): Document | undefined {
         if (decoded === undefined || chunk.includes(']]>') || chunk.includes('>')) return undefined;
         top.el.append(new LeanText(decoded));
       }
-    } else if (chunk.trim() !== '') return undefined;
+    } else if (!XML_SPACE.test(chunk)) return undefined; // not String.trim's: it also drops U+00A0, U+FEFF, ...
     if (lt < 0) break;
     if (text.startsWith('<!--', lt)) {
       // Before or after the root element only (libvirt's warning); inside it, the DOM decides.

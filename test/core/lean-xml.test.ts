@@ -83,6 +83,10 @@ const BAIL: Record<string, string> = {
   'a carriage return': `<domain>\r\n<name>x</name></domain>`,
   'a tab in an attribute': `<domain a="x\ty"/>`,
   'text outside the root': `x<domain/>`,
+  'a no-break space before the root': `\u00a0<domain/>`,
+  'a no-break space after the root': `<domain/>\u00a0`,
+  'a byte order mark before the root': `\ufeff<domain/>`,
+  'a line separator after the root': `<domain/>\u2028`,
   'two roots': `<domain/><domain/>`,
   'a raw > in text': `<domain>a > b</domain>`,
   'a > in an attribute': `<domain a="x>y"/>`,
@@ -110,7 +114,7 @@ const element: fc.Memo<string> = fc.memo((depth) =>
       return empty && children.length === 0 ? `<${n}${a}/>` : `<${n}${a}>${children.join('')}</${n}>`;
     }),
 );
-const documentText = fc.tuple(fc.constantFrom('', '<!--\nWARNING\n-->\n', ' ', '<?xml version="1.0"?>'), element(4), fc.constantFrom('', '\n', '<!-- end -->'))
+const documentText = fc.tuple(fc.constantFrom('', '<!--\nWARNING\n-->\n', ' ', '<?xml version="1.0"?>', '\u00a0', '\t\n'), element(4), fc.constantFrom('', '\n', '<!-- end -->', '\u00a0'))
   .map(([head, root, tail]) => `${head}${root}${tail}`);
 
 test('generated documents: what it reads, the DOM reads alike; what the DOM refuses, it refuses too', () => {
