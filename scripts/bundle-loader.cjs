@@ -4,7 +4,7 @@
 // head, and the one that runs is compiled here with V8's code cache for it when one was made for
 // this very build on this very Node (`node nova-ipmeta.cjs --write-code-cache`, run by the
 // installer). The hook's engine (src/hook-bin.ts) runs for `nova-ipmeta hook`: libvirt waits on
-// its start, which then loads and deserializes a third of what the whole program's does. The
+// its start, which then compiles and deserializes a fraction of what the whole program's does. The
 // cache holds the bytecode of the functions a start needs; without it V8 compiles them as usual.
 //
 // The cache file, beside the bundle: a header line `nova-ipmeta code cache BUILD_ID NODE ARCH

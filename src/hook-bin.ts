@@ -2,7 +2,7 @@
  * The bundle's second program: `nova-ipmeta hook NAME OPERATION SUB-OPERATION EXTRA`, the hook's
  * engine alone. libvirt waits on its start at every incoming migration and restore, so the
  * bundle's head (scripts/bundle-loader.cjs) runs this program instead of the whole one (src/bin.ts)
- * when the first word is `hook`: a third of the code to load, and a code cache of its own
+ * when the first word is `hook`: a fraction of the code to load, with a code cache of its own
  * (docs/design.md, "Cost"). Unbundled, src/main.ts dispatches `hook` to the same engine.
  */
 import { runHook } from './commands/hook/run';
@@ -10,10 +10,8 @@ import { processIo } from './io';
 
 const [word, ...words] = process.argv.slice(2);
 if (word === '__warm-up') {
-  // The head's --write-code-cache: the hook's share of the warm-up (src/warm-up/hook.ts).
-  void Promise.all([import('./warm-up/hook'), import('./warm-up/sample')]).then(([{ warmUpHook }, { withSample }]) =>
-    withSample(warmUpHook),
-  );
+  // The head's --write-code-cache: the hook's share of the warm-up.
+  void import('./warm-up/hook').then(({ warmUpHookAlone }) => warmUpHookAlone());
 } else {
   void runHook(words, processIo).then((code) => {
     process.exitCode = code;

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runHook } from '../commands/hook/run';
 import type { Io } from '../io';
-import { DOMAIN, type Sample } from './sample';
+import { DOMAIN, withSample, type Sample } from './sample';
 
 export async function warmUpHook({ dir }: Sample): Promise<void> {
   const config = join(dir, 'hook.conf');
@@ -26,4 +26,9 @@ export async function warmUpHook({ dir }: Sample): Promise<void> {
   const rewritten = await migrate(DOMAIN);
   if (!rewritten.includes('<nova:ports>')) throw new Error('warm-up: the sample was not rewritten');
   if ((await migrate(rewritten)) !== '') throw new Error('warm-up: the rewritten sample was not in sync');
+}
+
+/** The hook program's whole warm-up (src/hook-bin.ts), on a sample of its own. */
+export function warmUpHookAlone(): Promise<void> {
+  return withSample(warmUpHook);
 }
