@@ -102,6 +102,12 @@ test('a UUID is validated before any path is built: no traversal', () => {
   assert.not.ok(existsSync(state));
 });
 
+test('a cache file\'s path is path.join of the directory, however written, and the UUID', () => {
+  for (const dir of ['/var/lib/nova-ipmeta/network_info', '/var/lib/nova-ipmeta/network_info/', '/var//lib/./x/../network_info', 'network_info', './network_info/', '.', '', '/']) {
+    assert.is(new CacheStore(dir).path(UUID), join(dir, `${UUID}.json`), JSON.stringify(dir));
+  }
+});
+
 test('read: missing, ok, and invalid content as an InputError naming the file and JSON path', () => {
   const { store } = freshStore();
   store.put(OTHER, TWO_PORTS);
