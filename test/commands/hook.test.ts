@@ -281,7 +281,8 @@ test('the hook path reaches neither the CLI nor any process (source import graph
  */
 function bundlePrograms(): { whole: string; hook: string } {
   const file = readFileSync(BUNDLE, 'utf8');
-  const [whole, hook, ...more] = JSON.parse(`[${file.slice(file.lastIndexOf('start(') + 'start('.length, file.lastIndexOf(');'))}]`) as string[];
+  // The head's call, `start("...", "...");`: the first `start("` (the head's own `start(` takes no string).
+  const [whole, hook, ...more] = JSON.parse(`[${file.slice(file.indexOf('start("') + 'start('.length, file.lastIndexOf(');'))}]`) as string[];
   assert.ok(whole !== undefined && hook !== undefined && more.length === 0, 'two programs');
   return { whole, hook };
 }
