@@ -1,12 +1,15 @@
 /**
  * The sample the warm-ups run on (src/warm-up/hook.ts, src/warm-up/program.ts): a nova domain, the
- * network_info that changes its ports, and a temporary state directory holding both, removed
- * afterwards whatever happened.
+ * network_info that changes its ports, and a temporary state directory holding both and a config
+ * file naming it, removed afterwards whatever happened; and an Io that feeds a command its stdin
+ * and keeps what it prints.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacheStore } from '../adapters/cache-store';
+import { resolveSettings } from '../adapters/settings';
+import type { Io } from '../io';
 
 export const UUID = '9d7e3c1a-5b2f-4e8d-a1c3-7f6e5d4c3b2a';
 const PORTS = ['567a4527-b0e4-4d0a-bcc2-71fda37897f7', 'a3ca97e2-0cf9-4159-9bfc-afd55bc13ead'];
@@ -49,8 +52,8 @@ const NETWORK_INFO = JSON.stringify(
 
 export interface Sample {
   readonly dir: string;
-  /** The domain's cache of network_info, holding NETWORK_INFO for UUID. */
-  readonly cache: CacheStore;
+  /** A config file whose state directory is `dir`, its cache holding NETWORK_INFO for UUID. */
+  readonly config: string;
   /** A directory holding DOMAIN as `instance-0000002a.xml`, as libvirt keeps its files. */
   readonly xmlDir: string;
 }
@@ -58,14 +61,28 @@ export interface Sample {
 export async function withSample<T>(work: (sample: Sample) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'nova-ipmeta-warm-up-'));
   try {
-    const cacheDir = join(dir, 'network_info');
+    const config = join(dir, 'nova-ipmeta.conf');
+    writeFileSync(config, `[DEFAULT]\nstate_dir = ${dir}\n`);
+    // The cache as every command finds it: from the config alone, none of the caller's environment.
+    new CacheStore(resolveSettings({ config }, {}).cacheDir).put(UUID, NETWORK_INFO);
     const xmlDir = join(dir, 'qemu');
-    mkdirSync(cacheDir, { mode: 0o700 });
     mkdirSync(xmlDir);
-    writeFileSync(join(cacheDir, `${UUID}.json`), NETWORK_INFO, { mode: 0o600 });
     writeFileSync(join(xmlDir, 'instance-0000002a.xml'), DOMAIN);
-    return await work({ dir, cache: new CacheStore(cacheDir), xmlDir });
+    return await work({ dir, config, xmlDir });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** An Io reading `stdin` and keeping what is printed. */
+export function sampleIo(stdin = ''): { readonly io: Io; readonly out: () => string; readonly err: () => string } {
+  let out = '';
+  let err = '';
+  const io: Io = {
+    out: (text) => void (out += text),
+    err: (text) => void (err += text),
+    readStdin: () => Promise.resolve(Buffer.from(stdin)),
+    interactive: false,
+  };
+  return { io, out: () => out, err: () => err };
 }

@@ -53,8 +53,8 @@ export async function run(args: Args, io: Io, env: NodeJS.ProcessEnv = process.e
 /**
  * The domain XML with the cached ports in place, when that changes anything. An incoming domain is
  * mostly in sync already (nova-ipmeta on the source host kept it so), and a lean reading decides
- * that without loading or building a DOM; only a rewrite, or XML outside the lean reader's plain
- * subset, is parsed as a DOM, and only the DOM is ever serialized.
+ * that without loading or building a DOM; only a rewrite (which then reads the XML twice), or XML
+ * outside the lean reader's plain subset, is parsed as a DOM, and only the DOM is ever serialized.
  */
 export function rewriteDomainXml(xml: string, cache: CacheStore): HookRewrite {
   const lean = parseLeanXml(xml);
@@ -63,7 +63,8 @@ export function rewriteDomainXml(xml: string, cache: CacheStore): HookRewrite {
   const cached = cache.read(read.uuid);
   if (cached.kind === 'missing') return { kind: 'no-cache', uuid: read.uuid };
   if (cached.kind === 'invalid') throw cached.error;
-  if (comparePorts(read, cached.vifs).kind !== 'changed') return { kind: 'unchanged', why: 'in-sync' };
+  // The lean reading answers "in sync" or hands over to the DOM; a DOM read already goes straight on.
+  if (lean && comparePorts(read, cached.vifs).kind !== 'changed') return { kind: 'unchanged', why: 'in-sync' };
   const domain = lean ? parseDomain(xml, 'stdin') : read;
   if (injectPorts(domain, cached.vifs).kind !== 'changed') return { kind: 'unchanged', why: 'in-sync' };
   return { kind: 'changed', xml: `${serializeXml(domain.doc)}\n` };
