@@ -47,16 +47,31 @@ function start(...programs) {
   // Each program is the CommonJS function wrapper around its text (scripts/build.mjs).
   const compile = (i, data) => new vm.Script(programs[i], { filename: file, ...(data ? { cachedData: data } : {}) });
   const run = (script) => script.runInThisContext()(module.exports, require, module, file, __dirname);
+  // What a start of program `i` gets from the cache: `used` (V8 takes its part), `refused` (V8
+  // does not: data of another V8 or other flags, or garbled), `none` (no cache of this build for
+  // this Node). `doctor` reports it (src/adapters/code-cache.ts), through the module object. Once
+  // per program and process: V8 compiles a source it has compiled already from its own memory,
+  // without looking at the data, so the running program's is what its start met.
+  const states = [];
+  const record = (i, data, script) => (states[i] = data === undefined ? 'none' : script.cachedDataRejected ? 'refused' : 'used');
+  const state = (i) => {
+    if (states[i] === undefined) {
+      const data = cachedData(i);
+      record(i, data, compile(i, data));
+    }
+    return states[i];
+  };
+  module.codeCache = { bundle: file, file: cacheFile, states: () => programs.map((_, i) => state(i)) };
   if (!write) {
     const i = process.argv[2] === 'hook' ? 1 : 0;
-    run(compile(i, cachedData(i)));
+    const data = cachedData(i);
+    const script = compile(i, data);
+    record(i, data, script);
+    run(script);
     return;
   }
   // Made already for this build and this Node, and V8 takes it: an install run again changes nothing.
-  if (programs.every((_, i) => {
-    const data = cachedData(i);
-    return data !== undefined && !compile(i, data).cachedDataRejected;
-  })) return;
+  if (programs.every((_, i) => state(i) === 'used')) return;
   // Each program's own warm-up runs what a start on libvirt's or an operator's path compiles; at
   // exit, what V8 compiled so far is written, by rename so a start never sees half a file.
   const scripts = programs.map((_, i) => compile(i, undefined));

@@ -1,8 +1,9 @@
 /**
  * V8's code cache beside the bundle (scripts/bundle-loader.cjs): `--write-code-cache` makes it for
- * the Node that runs it; a start with it prints exactly what a start without it prints; a cache of
- * another Node, another build, a short or a garbled one is passed over silently, on this Node and
- * on Node 18.20.4. Copies of the built bundle in a scratch directory, never dist/.
+ * the Node that runs it, and V8 takes each program's part (as `doctor` reports it); a start with it
+ * prints exactly what a start without it prints; a cache of another Node, another build, a short,
+ * a garbled one or one with its parts swapped is passed over silently, on this Node and on Node
+ * 18.20.4, and `doctor` says which. Copies of the built bundle in a scratch directory, never dist/.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -40,6 +41,14 @@ function migrate(node: string, bundle: string, state: string, xml: string) {
   const r = spawnSync(node, [bundle, 'hook', 'instance-0000002a', 'migrate', 'begin', '-'], { input: xml, env: { ...process.env, NOVA_IPMETA_STATE_DIR: state }, encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+/** What `doctor` says of the code cache (the rest of its checks look at a host that is not here). */
+function doctorSays(node: string, bundle: string): { status: string; detail: string; fix?: string } {
+  const r = spawnSync(node, [bundle, 'doctor', '--json', '--hooks-dir', join(scratch, 'no-hooks'), '--state-dir', join(scratch, 'no-state'), '--connect', `qemu:///system?socket=${join(scratch, 'no-socket')}`], { encoding: 'utf8' });
+  const report = JSON.parse(r.stdout) as { checks: { check: string; status: string; detail: string; fix?: string }[] };
+  const check = report.checks.find((c) => c.check === 'code cache');
+  assert.ok(check, r.stdout);
+  return { status: check.status, detail: check.detail, ...(check.fix === undefined ? {} : { fix: check.fix }) };
+}
 const header = (cache: string) => readFileSync(cache).subarray(0, readFileSync(cache).indexOf(10)).toString('latin1');
 
 for (const [label, node] of NODES) {
@@ -49,9 +58,16 @@ for (const [label, node] of NODES) {
     const state = stateWithCache(node);
     const rewritten = migrate(node, bundle, state, PRE_WALLABY);
     assert.ok(rewritten.stdout.includes('<nova:ports>'), rewritten.stderr);
+    const cache = `${bundle}.cache`;
+    assert.equal(doctorSays(node, bundle), {
+      status: 'warn',
+      detail: `${cache} is missing: every start compiles the program`,
+      fix: `${node} ${bundle} --write-code-cache (the package does it when nodejs changes)`,
+    });
     const made = run(node, bundle, '--write-code-cache');
     assert.equal(made, { code: 0, stdout: '', stderr: '' });
-    const cache = `${bundle}.cache`;
+    // Each program's part is the one V8 takes for it.
+    assert.equal(doctorSays(node, bundle), { status: 'ok', detail: `${cache}, used by the whole program and the hook engine` });
     const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
     // One length per program: the whole one, then the hook's (scripts/bundle-loader.cjs).
     assert.match(header(cache), new RegExp(`^nova-ipmeta code cache [0-9a-f]{16} ${version.replace(/\./g, '\\.')} ${process.arch} \\d+ \\d+$`));
@@ -80,16 +96,28 @@ test('a cache of another Node, another build, a short or a garbled one: passed o
   const eol = good.indexOf(10);
   const head = good.subarray(0, eol).toString('latin1');
   const body = good.subarray(eol + 1);
-  const spoilt: Record<string, Buffer> = {
-    'made by Node 18.20.4': Buffer.concat([Buffer.from(`${head.replace(/ v[\d.]+ /, ' v18.20.4 ')}\n`), body]),
-    'of another build': Buffer.concat([Buffer.from(`${head.replace(/cache [0-9a-f]{16}/, 'cache 0123456789abcdef')}\n`), body]),
-    short: good.subarray(0, good.length - 100),
-    'garbled, of the right length': Buffer.concat([good.subarray(0, eol + 1), Buffer.alloc(body.length, 0x5a)]),
-    'no header': body,
-    'one length for two programs': Buffer.concat([Buffer.from(`${head.replace(/ \d+ \d+$/, ` ${body.length}`)}\n`), body]),
+  const [whole = 0, hook = 0] = (/ (\d+) (\d+)$/.exec(head) ?? []).slice(1).map(Number);
+  assert.is(whole + hook, body.length);
+  const otherNodeOrBuild = /is for another Node or another build, or cut short: /;
+  // Each with what doctor says of it.
+  const spoilt: Record<string, [Buffer, RegExp]> = {
+    'made by Node 18.20.4': [Buffer.concat([Buffer.from(`${head.replace(/ v[\d.]+ /, ' v18.20.4 ')}\n`), body]), otherNodeOrBuild],
+    'of another build': [Buffer.concat([Buffer.from(`${head.replace(/cache [0-9a-f]{16}/, 'cache 0123456789abcdef')}\n`), body]), otherNodeOrBuild],
+    short: [good.subarray(0, good.length - 100), otherNodeOrBuild],
+    'garbled, of the right length': [Buffer.concat([good.subarray(0, eol + 1), Buffer.alloc(body.length, 0x5a)]), /V8 refuses its data for the whole program and the hook engine /],
+    'no header': [body, otherNodeOrBuild],
+    'one length for two programs': [Buffer.concat([Buffer.from(`${head.replace(/ \d+ \d+$/, ` ${body.length}`)}\n`), body]), otherNodeOrBuild],
+    // Each program handed the other's part.
+    'its parts swapped': [
+      Buffer.concat([Buffer.from(`${head.replace(/ \d+ \d+$/, ` ${hook} ${whole}`)}\n`), body.subarray(whole), body.subarray(0, whole)]),
+      /V8 refuses its data for the whole program and the hook engine /,
+    ],
   };
-  for (const [what, bytes] of Object.entries(spoilt)) {
+  for (const [what, [bytes, said]] of Object.entries(spoilt)) {
     writeFileSync(cache, bytes);
+    const d = doctorSays(system, bundle);
+    assert.is(d.status, 'warn', what);
+    assert.match(d.detail, said, what);
     assert.equal(run(system, bundle, 'inject', WALLABY, TWO_PORTS), expected, what);
     assert.equal(migrate(system, bundle, state, PRE_WALLABY), expectedHook, `${what}: the hook`);
     // Made again, it is this Node's and this build's.
@@ -100,6 +128,7 @@ test('a cache of another Node, another build, a short or a garbled one: passed o
   writeFileSync(cache, good);
   const node18 = run(NODE18, bundle, 'inject', WALLABY, TWO_PORTS);
   assert.equal(node18, run(NODE18, BUNDLE, 'inject', WALLABY, TWO_PORTS));
+  assert.match(doctorSays(NODE18, bundle).detail, otherNodeOrBuild);
 });
 
 test('the cache cannot be written: one line, exit 3, no temp file left', () => {

@@ -9,6 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseDomain } from '../../src/core/domain';
 import type { CacheEntry } from '../../src/adapters/cache-store';
+import type { CodeCacheReport, CodeCacheState } from '../../src/adapters/code-cache';
 import { parseUuid, type Uuid } from '../../src/core/model';
 import {
   checkCache,
@@ -17,6 +18,7 @@ import {
   checkHook,
   checkHookSeen,
   checkLibvirtVersion,
+  checkCodeCache,
   checkNode,
   checkPrivateDir,
   checkServices,
@@ -288,6 +290,37 @@ t("node: the build's minimum and newer", () => {
   assert.is(checkNode('18.18.2', '/usr/bin/node', '18.19').status, 'fail');
   assert.is(checkNode('19.0.0', '/usr/bin/node', '20.1').status, 'fail');
   assert.match(checkNode('18.18.2', '/usr/bin/node', undefined).detail, 'development build');
+});
+
+t('code cache: used by both programs, missing, of another Node or build, refused by V8; none from source', () => {
+  const report = (whole: CodeCacheState, hook: CodeCacheState, fileExists = true): CodeCacheReport => ({
+    bundle: '/usr/lib/nova-ipmeta/nova-ipmeta.cjs',
+    file: '/usr/lib/nova-ipmeta/nova-ipmeta.cjs.cache',
+    fileExists,
+    programs: [
+      { program: 'whole program', state: whole },
+      { program: 'hook engine', state: hook },
+    ],
+  });
+  const node = '/usr/bin/node';
+  assert.equal(checkCodeCache(report('used', 'used'), node), {
+    check: 'code cache',
+    status: 'ok',
+    detail: '/usr/lib/nova-ipmeta/nova-ipmeta.cjs.cache, used by the whole program and the hook engine',
+  });
+  const remake = '/usr/bin/node /usr/lib/nova-ipmeta/nova-ipmeta.cjs --write-code-cache (the package does it when nodejs changes)';
+  for (const [whole, hook, fileExists, detail] of [
+    ['none', 'none', false, /nova-ipmeta\.cjs\.cache is missing: every start compiles the program$/],
+    ['none', 'none', true, /is for another Node or another build, or cut short: /],
+    ['used', 'refused', true, /: V8 refuses its data for the hook engine \(made by another V8/],
+    ['refused', 'refused', true, /: V8 refuses its data for the whole program and the hook engine \(/],
+  ] as const) {
+    const r = checkCodeCache(report(whole, hook, fileExists), node);
+    assert.is(r.status, 'warn', `${whole} ${hook}`);
+    assert.match(r.detail, detail);
+    assert.is(r.fix, remake);
+  }
+  assert.equal(checkCodeCache(undefined, node), { check: 'code cache', status: 'ok', detail: 'none: run from source, not from the bundle' });
 });
 
 t('format: one line per check, ok/warn/FAIL, and what to do', () => {

@@ -69,7 +69,7 @@ t('install.sh while libvirtd runs: systemd units enabled and running, the one co
   assert.is(verify.stdout + verify.stderr, '');
 });
 
-t('before any restart: a guest that starts gets its ports (the watcher); doctor warns with the command', async () => {
+t('before any restart: a guest that starts gets its ports (the watcher); doctor warns with the command, the code cache used', async () => {
   const h = sys();
   for (const g of [running, later]) cachePut(h, g);
   await awaitPorts(h, running, 'the watcher, on its cache file');
@@ -79,6 +79,8 @@ t('before any restart: a guest that starts gets its ports (the watcher); doctor 
   // Needs the doctor of issue #11 (hook not yet seen while the watcher runs: a warning, exit 0).
   const d = doctor(h);
   assert.match(d.out, /^warn {2}hook seen: .*systemctl restart libvirtd/m, d.out);
+  // install.sh made V8's code cache, and V8 takes each program's part.
+  assert.match(d.out, /^ok {4}code cache: \/usr\/lib\/nova-ipmeta\/nova-ipmeta\.cjs\.cache, used by the whole program and the hook engine$/m, d.out);
   assert.is(d.code, 0, d.out);
 });
 

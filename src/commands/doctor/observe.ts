@@ -8,6 +8,7 @@ import { isExpectedFailure, SystemError } from '../../errors';
 import type { Io } from '../../io';
 import type { Domain } from '../../core/domain';
 import { CacheStore, type CacheEntry } from '../../adapters/cache-store';
+import { codeCacheReport, type CodeCacheReport } from '../../adapters/code-cache';
 import { allDomains } from '../../adapters/domain-inventory';
 import { errnoCode } from '../../adapters/os-error';
 import type { Settings } from '../../adapters/settings';
@@ -58,6 +59,8 @@ export interface Observations {
   readonly domains: readonly Domain[] | Error;
   readonly cache: readonly CacheEntry[] | Error;
   readonly services: ServicesObservation;
+  /** What the bundle's head says of V8's code cache; undefined when run from source. */
+  readonly codeCache: CodeCacheReport | undefined;
   readonly systemd: boolean;
   /** The libvirt daemons with an init script (how to restart them without systemd). */
   readonly initScripts: ReadonlySet<string>;
@@ -82,6 +85,7 @@ export async function observe(settings: Settings, paths: DoctorPaths, io: Io): P
     domains: await attempt(async () => (await allDomains(settings, io)).map((e) => e.domain)),
     cache: await attempt(() => Promise.resolve(new CacheStore(settings.cacheDir).list())),
     services: systemd ? await systemdServices() : cronServices(paths),
+    codeCache: codeCacheReport(),
     systemd,
     initScripts: new Set(DAEMON_NAMES.filter((d) => existsSync(`/etc/init.d/${d}`))),
   };

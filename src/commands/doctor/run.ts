@@ -6,6 +6,7 @@ import { ExitCode } from '../../exit-code';
 import { jsonText } from '../../cli/output';
 import {
   checkCache,
+  checkCodeCache,
   checkConfig,
   checkDaemon,
   checkHook,
@@ -48,6 +49,7 @@ export async function diagnose(flags: Args, paths: DoctorPaths, io: Io): Promise
     checkConfig(settings.configFile, settings.ini, seen.configFile, describeConfig(settings)),
     checkCredentials(settings),
     checkNode(process.versions.node, process.execPath, BUILD?.nodeMinimum),
+    checkCodeCache(seen.codeCache, process.execPath),
     checkDaemon(seen.daemons, seen.daemonsElsewhere, seen.systemd),
     checkHook(paths.hooksDir, seen.hooks, isExecutableFile, { noHookFile: seen.noHookFile, containerized: seen.daemons.length === 0 && seen.daemonsElsewhere.length > 0 }),
     checkLibvirtVersion(seen.daemonVersion, settings.uri, ours, seen.libvirtRoute, advice),
