@@ -1,7 +1,7 @@
 /**
  * The verdicts of `doctor`, each a pure function from what was observed (./observe.ts) to result
- * lines, in the order an operator fixes things: configuration, Node and its code cache, hook, libvirt, state, cache,
- * services. Every line that is not ok says what to do.
+ * lines, in the order an operator fixes things: configuration, Node and its code cache, hook,
+ * libvirt, state, cache, services. Every line that is not ok says what to do.
  */
 import type { Stats } from 'node:fs';
 import type { Domain } from '../../core/domain';
@@ -61,8 +61,8 @@ export function checkNode(version: string, execPath: string, minimum: string | u
 
 /**
  * V8's code cache beside the bundle (scripts/bundle-loader.cjs): used by both programs, or why
- * not. Never a failure: without it every start compiles the program, a few tens of milliseconds
- * slower, and works. The fix makes it with `node`, the Node running now, as the installer does.
+ * not. Never a failure: without it every start compiles the program, which is slower and works.
+ * The fix makes it with `node`, the Node running now, as the installer does.
  */
 export function checkCodeCache(report: CodeCacheReport | undefined, node: string): CheckResult {
   if (report === undefined) return ok('code cache', 'none: run from source, not from the bundle');
