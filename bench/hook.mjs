@@ -122,6 +122,8 @@ const trigger = measure(
     'no-op shell hook (exit 0)': { argv: [noop, ...args('prepare')], input: xml },
     'hooks/qemu prepare (ignored)': { argv: [hookWithStub, ...args('prepare')], input: xml },
     'hooks/qemu started (detached stub reconcile)': { argv: [hookWithStub, ...args('started')], input: xml },
+    // What Node costs in this group: the bundle's row above is read against it.
+    'node -e 0': { argv: [node, '-e', '0'] },
     'node bundle: hook prepare': { argv: [node, cachedBundle, 'hook', ...args('prepare')], input: xml, env: filterEnv },
   },
   { runs: RUNS },
