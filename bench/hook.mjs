@@ -2,7 +2,8 @@
 // up to five times per guest start/stop cycle, so:
 //  1. an ignored operation (prepare) and `started` (which only spawns a detached reconcile; a stub
 //     stands in for reconcile, so this measures the hook) through hooks/qemu, against a no-op
-//     shell hook (goal: under 3x) and against running the Node bundle for the same call;
+//     shell hook (goal: under 3x) and against running the Node bundle for the same call (beside a
+//     `node -e 0` of the same group: Node starts slower among short shell processes);
 //  2. the migrate filter, which must run Node, through hooks/qemu and the bundle directly,
 //     against `node -e 0` (goal: at most 1.3x), on a domain it rewrites and on one already in
 //     sync, with the code cache the installer makes (`--write-code-cache`) and without it; and,

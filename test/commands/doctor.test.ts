@@ -13,12 +13,12 @@ import type { CodeCacheReport, CodeCacheState } from '../../src/adapters/code-ca
 import { parseUuid, type Uuid } from '../../src/core/model';
 import {
   checkCache,
+  checkCodeCache,
   checkConfig,
   checkDaemon,
   checkHook,
   checkHookSeen,
   checkLibvirtVersion,
-  checkCodeCache,
   checkNode,
   checkPrivateDir,
   checkServices,
