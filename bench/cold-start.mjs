@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measure, report } from './lib.mjs';
+import { measure, pageFaultLine, report } from './lib.mjs';
 import { systemNode } from '../scripts/system-node.mjs';
 
 const GOAL = 1.3;
@@ -52,16 +52,17 @@ for (const [i, [label, node]] of nodes.entries()) {
 }
 const runs = Number(process.env.BENCH_RUNS ?? 30);
 console.log(`cold start, ${runs} interleaved runs each (after 2 warm-up rounds), medians`);
+console.log(pageFaultLine());
 const results = measure(contenders, { runs, warmup: 2 });
 
 let worst = 0;
 for (const [label] of nodes) {
   const mine = Object.fromEntries(Object.entries(results).filter(([name]) => name.startsWith(`${label}: `)));
   report(label, mine, `${label}: node -e 0`);
-  const base = results[`${label}: node -e 0`].median;
+  const { median: base, pages } = results[`${label}: node -e 0`];
   for (const [name, r] of Object.entries(mine)) {
     if (!name.endsWith('node -e 0') && !name.endsWith('no code cache')) worst = Math.max(worst, r.median / base);
-    console.log(`    ${name.slice(label.length + 2).padEnd(28)} +${(r.median - base).toFixed(1)} ms over bare node (min ${r.min.toFixed(1)} ms)`);
+    console.log(`    ${name.slice(label.length + 2).padEnd(28)} +${(r.median - base).toFixed(1)} ms, +${r.pages - pages} pages over bare node (min ${r.min.toFixed(1)} ms)`);
   }
 }
 console.log(`\nworst ratio with the code cache ${worst.toFixed(2)}x: goal < ${GOAL}x ${worst < GOAL ? 'met' : 'NOT met'}`);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cleanUpWhenGone, measure, measuredEnv, report, standInDaemon } from './lib.mjs';
+import { childUsage, cleanUpWhenGone, measure, measuredEnv, pageFaultLine, report, standInDaemon } from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -46,13 +46,9 @@ function sh(argv, input) {
 
 /** Mean CPU time of `argv` over `runs` runs, from the kernel's accounting of waited-for children. */
 function cpuMs(argv, runs) {
-  const childTicks = () => {
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-    return Number(fields[13]) + Number(fields[14]); // cutime + cstime, in clock ticks (10 ms)
-  };
-  const t0 = childTicks();
+  const t0 = childUsage().cpuTicks;
   for (let i = 0; i < runs; i++) spawnSync(argv[0], argv.slice(1), { stdio: 'ignore', env: measuredEnv() });
-  return ((childTicks() - t0) * 10) / runs;
+  return ((childUsage().cpuTicks - t0) * 10) / runs;
 }
 
 const hex = (i, width) => i.toString(16).padStart(width, '0');
@@ -173,6 +169,7 @@ try {
     [`find MAC, ${N} running`]: cli(liveDir, 'find', mac),
     [`find domain name, ${N} running`]: cli(liveDir, 'find', `instance-${hex(last, 8)}`),
   };
+  console.log(pageFaultLine());
   const results = measure(contenders, { runs: RUNS });
   report(`find ADDRESS over ${N} domains (${RUNS} interleaved runs, node ${process.version}): wall time`, results, 'node -e 0');
   // On a shared 2-core machine the wall time moves with everyone else's load; the CPU time the

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { measure, report } from './lib.mjs';
+import { measure, pageFaultLine, report } from './lib.mjs';
 
 const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '30' } } });
 const RUNS = Number(opts.runs);
@@ -118,6 +118,7 @@ const synced = check.stdout;
 if (spawnSync(hook, args('migrate'), { input: synced, encoding: 'utf8' }).stdout !== '') throw new Error('hooks/qemu migrate rewrote a domain in sync');
 
 console.log(`hook benchmark: ${RUNS} interleaved runs each, ${Buffer.byteLength(xml)} bytes of domain XML on stdin, Node ${process.version}`);
+console.log(pageFaultLine());
 const trigger = measure(
   {
     'no-op shell hook (exit 0)': { argv: [noop, ...args('prepare')], input: xml },

@@ -1,6 +1,7 @@
 // Shared by the benchmarks: run commands interleaved (A B C A B C ...) so that the machine's
 // noise (2 shared cores) hits every contender alike, and report medians and their ratios.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 /**
  * The environment of every command a bench runs: its own, less the NODE_* variables. Node reads
@@ -17,13 +18,26 @@ export function measuredEnv(extra = {}) {
 }
 
 /**
+ * What the waited-for children of this process have used so far, in the kernel's accounting
+ * (/proc/self/stat): minor page faults (`cminflt`) and CPU time (`cutime` + `cstime`, in clock
+ * ticks of 10 ms). A command's, and its own children's, once it has been waited for.
+ */
+export function childUsage() {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return { pageFaults: Number(fields[8]), cpuTicks: Number(fields[13]) + Number(fields[14]) };
+}
+
+/**
  * @param {Record<string, {argv: string[], input?: string, env?: Record<string,string>}>} contenders
  * @param {{runs?: number, warmup?: number}} [opts]
- * @returns {Record<string, {median: number, min: number, runs: number}>} milliseconds
+ * @returns {Record<string, {median: number, min: number, runs: number, pages: number}>} milliseconds,
+ *   and the pages the command faulted in (median): unlike time, the same from run to run, and on
+ *   these machines each costs time of its own (`pageFaultCost`)
  */
 export function measure(contenders, { runs = 20, warmup = 2 } = {}) {
   const names = Object.keys(contenders);
   const samples = Object.fromEntries(names.map((n) => [n, []]));
+  const pages = Object.fromEntries(names.map((n) => [n, []]));
   // Each contender's arguments and environment made once, outside the timed window.
   const spawns = Object.fromEntries(
     names.map((n) => {
@@ -34,14 +48,40 @@ export function measure(contenders, { runs = 20, warmup = 2 } = {}) {
   for (let i = 0; i < warmup + runs; i++) {
     for (const n of names) {
       const { file, args, options } = spawns[n];
+      const faults = childUsage().pageFaults;
       const t0 = process.hrtime.bigint();
       const r = spawnSync(file, args, options);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (r.status !== 0) throw new Error(`${n}: exit ${r.status}: ${r.stderr}`);
-      if (i >= warmup) samples[n].push(ms);
+      if (i >= warmup) {
+        samples[n].push(ms);
+        pages[n].push(childUsage().pageFaults - faults);
+      }
     }
   }
-  return Object.fromEntries(names.map((n) => [n, stats(samples[n])]));
+  return Object.fromEntries(names.map((n) => [n, { ...stats(samples[n]), pages: stats(pages[n]).median }]));
+}
+
+/**
+ * What a page fault costs on this machine, in microseconds: a fresh Node writes 64 MiB it has
+ * just allocated (every 4 KiB page faulted in, and zeroed), against writing it again. Every
+ * process start pays this for each page it touches (`node -e 0` touches thousands), so ratios
+ * against a Node start depend on it: a virtual machine whose memory its host maps lazily pays
+ * far more per page than bare metal.
+ */
+export function pageFaultCost() {
+  const script = `const b = Buffer.allocUnsafeSlow(64 << 20);
+    let t = process.hrtime.bigint(); b.fill(1); const first = process.hrtime.bigint() - t;
+    t = process.hrtime.bigint(); b.fill(2); const again = process.hrtime.bigint() - t;
+    console.log(JSON.stringify({ first: Number(first) / 1e3 / 16384, again: Number(again) / 1e3 / 16384 }));`;
+  const runs = [1, 2, 3].map(() => JSON.parse(sh([process.execPath, '-e', script])));
+  return { fault: stats(runs.map((r) => r.first - r.again)).median, write: stats(runs.map((r) => r.again)).median };
+}
+
+/** The line a bench prints about this machine's page faults (see `pageFaultCost`). */
+export function pageFaultLine() {
+  const { fault, write } = pageFaultCost();
+  return `this machine: a page faulted in costs ${fault.toFixed(2)} µs (writing a 4 KiB page already in: ${write.toFixed(2)} µs)`;
 }
 
 export function stats(values) {
@@ -56,7 +96,8 @@ export function report(title, results, baseline) {
   console.log(`\n${title}`);
   const base = results[baseline].median;
   for (const [name, r] of Object.entries(results)) {
-    console.log(`  ${name.padEnd(44)} ${r.median.toFixed(1).padStart(8)} ms median  ${(r.median / base).toFixed(2)}x ${name === baseline ? '(baseline)' : ''}`);
+    const pages = r.pages === undefined ? '' : `  ${String(r.pages).padStart(6)} pages`;
+    console.log(`  ${name.padEnd(44)} ${r.median.toFixed(1).padStart(8)} ms median  ${(r.median / base).toFixed(2)}x${pages} ${name === baseline ? '(baseline)' : ''}`);
   }
 }
 

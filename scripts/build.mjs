@@ -68,24 +68,30 @@ export const promClientCore = {
 export const plugins = [xmlEntitiesOnly, xmldomEndTagOnce, promClientCore];
 
 /**
- * The bundle: scripts/bundle-loader.cjs, then two programs as strings, which the head compiles,
+ * The bundle: scripts/bundle-loader.cjs, then three programs as strings, which the head compiles,
  * with V8's code cache when one was made for them (`node nova-ipmeta.cjs --write-code-cache`: the
- * installer does, for the Node it installs for): the whole program (src/bin.ts), and the hook's
- * engine alone (src/hook-bin.ts), which the head runs for `nova-ipmeta hook`. Node's loader then
- * compiles only the small head; the program that runs is compiled once either way.
+ * installer does, for the Node it installs for): the whole program (src/bin.ts); the hook's engine
+ * alone (src/hook-bin.ts), which the head runs for `nova-ipmeta hook`; and the XML library, which
+ * neither holds: the head hands it to the one running at its first `require('@xmldom/xmldom')`.
+ * Node's loader then compiles only the small head; a program that runs is compiled once either way.
  */
 export async function writeBundle(outfile, options = {}) {
   const program = async (entry) => {
-    const out = await build({ ...common, entryPoints: [entry], write: false, outfile, define, plugins, ...options });
+    const out = await build({ ...common, ...entry, write: false, outfile, define, plugins, ...options });
     const text = out.outputFiles[0].text.replace(/^#!.*\n/, '');
     return `(function (exports, require, module, __filename, __dirname) {${text}\n})`;
   };
-  const programs = [await program('src/bin.ts'), await program('src/hook-bin.ts')];
+  const xmldom = '@xmldom/xmldom';
+  const programs = [
+    await program({ entryPoints: ['src/bin.ts'], external: [xmldom] }),
+    await program({ entryPoints: ['src/hook-bin.ts'], external: [xmldom] }),
+    await program({ stdin: { contents: `module.exports = require(${JSON.stringify(xmldom)});`, resolveDir: '.' } }),
+  ];
   const buildId = createHash('sha256').update(JSON.stringify(programs)).digest('hex').slice(0, 16);
   const loader = await transform(readFileSync(new URL('bundle-loader.cjs', import.meta.url), 'utf8'), {
     minify: true,
     legalComments: 'none',
-    define: { BUILD_ID: JSON.stringify(buildId) },
+    define: { BUILD_ID: JSON.stringify(buildId), XML_LIBRARY: JSON.stringify(xmldom) },
   });
   mkdirSync(dirname(outfile), { recursive: true });
   writeFileSync(outfile, `#!/usr/bin/env node\n${loader.code}start(${programs.map((p) => JSON.stringify(p)).join(', ')});\n`);

@@ -1,14 +1,18 @@
 // The head of the bundle (scripts/build.mjs writes `<this, minified>start("(function (exports,
 // require, module, __filename, __dirname) {<the whole program>})", "(function ... {<the hook's
-// engine>})")`): the programs travel as strings, so that Node's own loader compiles only this
-// head, and the one that runs is compiled here with V8's code cache for it when one was made for
-// this very build on this very Node (`node nova-ipmeta.cjs --write-code-cache`, run by the
-// installer). The hook's engine (src/hook-bin.ts) runs for `nova-ipmeta hook`: libvirt waits on
-// its start, which then compiles and deserializes a fraction of what the whole program's does. The
-// cache holds the bytecode of the functions a start needs; without it V8 compiles them as usual.
+// engine>})", "(function ... {<the XML library>})")`): the programs travel as strings, so that
+// Node's own loader compiles only this head, and each one that runs is compiled here with V8's code
+// cache for it when one was made for this very build on this very Node (`node nova-ipmeta.cjs
+// --write-code-cache`, run by the installer). The hook's engine (src/hook-bin.ts) runs for
+// `nova-ipmeta hook`: libvirt waits on its start, which then compiles and deserializes a fraction of
+// what the whole program's does. The XML library (@xmldom/xmldom) is no part of either: it is what
+// either of them gets for `require('@xmldom/xmldom')`, compiled at that first require (src/core/
+// xmldom.cjs), so it travels once, and a start that builds no DOM (a migration in sync, `find`)
+// neither compiles nor deserializes it. The cache holds the bytecode of the functions a start needs;
+// without it V8 compiles them as usual.
 //
 // The cache file, beside the bundle: a header line `nova-ipmeta code cache BUILD_ID NODE ARCH
-// LENGTH LENGTH`, then V8's data for each program in turn, of those lengths. Another build
+// LENGTH LENGTH LENGTH`, then V8's data for each program in turn, of those lengths. Another build
 // (BUILD_ID: a hash of the programs' text), another Node (an upgrade: V8 also refuses data made
 // by another V8 or with other flags) or a short file: not used, silently, and the program is
 // compiled as usual. Nothing here ever writes the cache except `--write-code-cache`; a start
@@ -46,35 +50,48 @@ function start(...programs) {
   };
   // Each program is the CommonJS function wrapper around its text (scripts/build.mjs).
   const compile = (i, data) => new vm.Script(programs[i], { filename: file, ...(data ? { cachedData: data } : {}) });
-  const run = (script) => script.runInThisContext()(module.exports, require, module, file, __dirname);
   // What a start of program `i` gets from the cache: `used` (V8 takes its part), `refused` (V8
   // does not: data of another V8 or other flags, or garbled), `none` (no cache of this build for
   // this Node). `doctor` reports it (src/adapters/code-cache.ts), through the module object. Once
   // per program and process: V8 compiles a source it has compiled already from its own memory,
-  // without looking at the data, so the running program's is what its start met.
+  // without looking at the data, so a program that ran has what its start met.
   const states = [];
-  const record = (i, data, script) => (states[i] = data === undefined ? 'none' : script.cachedDataRejected ? 'refused' : 'used');
+  // Program `i` compiled as a start compiles it: with its part of the cache, if there is one.
+  const compiled = (i) => {
+    const data = cachedData(i);
+    const script = compile(i, data);
+    states[i] = data === undefined ? 'none' : script.cachedDataRejected ? 'refused' : 'used';
+    return script;
+  };
   const state = (i) => {
-    if (states[i] === undefined) {
-      const data = cachedData(i);
-      record(i, data, compile(i, data));
-    }
+    if (states[i] === undefined) compiled(i);
     return states[i];
   };
   module.codeCache = { bundle: file, file: cacheFile, states: () => programs.map((_, i) => state(i)) };
+  let scripts; // when writing the cache: every program, compiled without it
+  const LIBRARY = 2;
+  let library; // the XML library's exports, once required
+  const run = (script, into = module) => script.runInThisContext()(into.exports, requireFrom, into, file, __dirname);
+  // The programs' `require`: Node's, but for the XML library, which is a program here.
+  const requireFrom = (id) => {
+    if (id !== XML_LIBRARY) return require(id);
+    if (library === undefined) {
+      const into = { exports: {} };
+      run(scripts?.[LIBRARY] ?? compiled(LIBRARY), into);
+      library = into.exports;
+    }
+    return library;
+  };
   if (!write) {
-    const i = process.argv[2] === 'hook' ? 1 : 0;
-    const data = cachedData(i);
-    const script = compile(i, data);
-    record(i, data, script);
-    run(script);
+    run(compiled(process.argv[2] === 'hook' ? 1 : 0));
     return;
   }
   // Made already for this build and this Node, and V8 takes it: an install run again changes nothing.
   if (programs.every((_, i) => state(i) === 'used')) return;
-  // Each program's own warm-up runs what a start on libvirt's or an operator's path compiles; at
-  // exit, what V8 compiled so far is written, by rename so a start never sees half a file.
-  const scripts = programs.map((_, i) => compile(i, undefined));
+  // Each program's own warm-up runs what a start on libvirt's or an operator's path compiles (the
+  // XML library's, what theirs run of it); at exit, what V8 compiled so far is written, by rename so
+  // a start never sees half a file.
+  scripts = programs.map((_, i) => compile(i, undefined));
   process.argv.splice(2, process.argv.length - 2, '__warm-up');
   process.on('exit', (code) => {
     if (code !== 0) return;
@@ -93,5 +110,5 @@ function start(...programs) {
       process.exitCode = 3;
     }
   });
-  scripts.forEach(run);
+  scripts.slice(0, LIBRARY).forEach((script) => run(script));
 }

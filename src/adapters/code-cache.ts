@@ -12,11 +12,12 @@ export interface CodeCacheReport {
   readonly bundle: string;
   readonly file: string;
   readonly fileExists: boolean;
-  /** In the bundle's order: the whole program, then the hook's engine. */
-  readonly programs: readonly { readonly program: 'whole program' | 'hook engine'; readonly state: CodeCacheState }[];
+  /** In the bundle's order: the whole program, the hook's engine, the XML library they share. */
+  readonly programs: readonly { readonly program: BundleProgram; readonly state: CodeCacheState }[];
 }
 
-const PROGRAMS = ['whole program', 'hook engine'] as const;
+const PROGRAMS = ['whole program', 'hook engine', 'XML library'] as const;
+type BundleProgram = (typeof PROGRAMS)[number];
 
 /** What the head puts there; it is built with this program, from the same checkout. */
 interface Head {

@@ -51,4 +51,20 @@ test('sh() and measuredEnv() leave them out too', () => {
   assert.is(out.env.BENCH_OWN, 'mine');
 });
 
+test("measure() counts the pages each contender faulted in: its own, not the bench's", () => {
+  // Writing 64 MiB it has just allocated faults in 16,384 pages more than a bare start; the bench's
+  // own allocations (between the runs) must not count for either.
+  const touch = [process.execPath, '-e', 'Buffer.allocUnsafeSlow(64 << 20).fill(1)'];
+  const bare = [process.execPath, '-e', '0'];
+  const r = bench(
+    `const r = measure({ bare: { argv: ${JSON.stringify(bare)} }, touch: { argv: ${JSON.stringify(touch)} } }, { runs: 3, warmup: 0 });` +
+      ` process.stdout.write(JSON.stringify([r.bare.pages, r.touch.pages]));`,
+  );
+  assert.is(r.status, 0, r.stderr);
+  const [bare64, touch64] = JSON.parse(r.stdout) as [number, number];
+  assert.ok(bare64 > 100, `a Node start faulted in ${bare64} pages`);
+  assert.ok(touch64 - bare64 >= 16384, `64 MiB written: ${touch64 - bare64} pages more`);
+  assert.ok(touch64 - bare64 < 16384 * 1.25, `64 MiB written: ${touch64 - bare64} pages more`);
+});
+
 test.run();

@@ -68,10 +68,10 @@ for (const [i, [label, node]] of NODES.entries()) {
     const made = run(node, bundle, '--write-code-cache');
     assert.equal(made, { code: 0, stdout: '', stderr: '' });
     // Each program's part is the one V8 takes for it.
-    assert.equal(doctorSays(node, bundle), { status: 'ok', detail: `${cache}, used by the whole program and the hook engine` });
+    assert.equal(doctorSays(node, bundle), { status: 'ok', detail: `${cache}, used by the whole program, the hook engine and the XML library` });
     const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
-    // One length per program: the whole one, then the hook's (scripts/bundle-loader.cjs).
-    assert.match(header(cache), new RegExp(`^nova-ipmeta code cache [0-9a-f]{16} ${version.replace(/\./g, '\\.')} ${process.arch} \\d+ \\d+$`));
+    // One length per program: the whole one, the hook's, the XML library's (scripts/bundle-loader.cjs).
+    assert.match(header(cache), new RegExp(`^nova-ipmeta code cache [0-9a-f]{16} ${version.replace(/\./g, '\\.')} ${process.arch} \\d+ \\d+ \\d+$`));
     assert.is((statSync(cache).mode & 0o777).toString(8), '644');
     const inode = statSync(cache).ino;
     assert.equal(run(node, bundle, '--write-code-cache'), { code: 0, stdout: '', stderr: '' });
@@ -97,8 +97,9 @@ test('a cache of another Node, another build, a short, a garbled or a swapped on
   const eol = good.indexOf(10);
   const head = good.subarray(0, eol).toString('latin1');
   const body = good.subarray(eol + 1);
-  const [whole = 0, hook = 0] = (/ (\d+) (\d+)$/.exec(head) ?? []).slice(1).map(Number);
-  assert.is(whole + hook, body.length);
+  const [whole = 0, hook = 0, xml = 0] = (/ (\d+) (\d+) (\d+)$/.exec(head) ?? []).slice(1).map(Number);
+  assert.is(whole + hook + xml, body.length);
+  const everyProgram = /V8 refuses its data for the whole program, the hook engine and the XML library /;
   const otherNodeOrBuild = /is for another Node or another build, or cut short: /;
   // Another Node than this one, which may be Debian 12's 18.20.4.
   const otherNode = process.version === 'v18.20.4' ? 'v20.19.0' : 'v18.20.4';
@@ -107,13 +108,18 @@ test('a cache of another Node, another build, a short, a garbled or a swapped on
     [`made by Node ${otherNode}`]: [Buffer.concat([Buffer.from(`${head.replace(/ v[\d.]+ /, ` ${otherNode} `)}\n`), body]), otherNodeOrBuild],
     'of another build': [Buffer.concat([Buffer.from(`${head.replace(/cache [0-9a-f]{16}/, 'cache 0123456789abcdef')}\n`), body]), otherNodeOrBuild],
     short: [good.subarray(0, good.length - 100), otherNodeOrBuild],
-    'garbled, of the right length': [Buffer.concat([good.subarray(0, eol + 1), Buffer.alloc(body.length, 0x5a)]), /V8 refuses its data for the whole program and the hook engine /],
+    'garbled, of the right length': [Buffer.concat([good.subarray(0, eol + 1), Buffer.alloc(body.length, 0x5a)]), everyProgram],
     'no header': [body, otherNodeOrBuild],
-    'one length for two programs': [Buffer.concat([Buffer.from(`${head.replace(/ \d+ \d+$/, ` ${body.length}`)}\n`), body]), otherNodeOrBuild],
-    // Each program handed the other's part.
+    'one length for three programs': [Buffer.concat([Buffer.from(`${head.replace(/ \d+ \d+ \d+$/, ` ${body.length}`)}\n`), body]), otherNodeOrBuild],
+    // Each program handed another's part: the whole program the hook's, the hook the XML library's, the library the whole program's.
     'its parts swapped': [
-      Buffer.concat([Buffer.from(`${head.replace(/ \d+ \d+$/, ` ${hook} ${whole}`)}\n`), body.subarray(whole), body.subarray(0, whole)]),
-      /V8 refuses its data for the whole program and the hook engine /,
+      Buffer.concat([
+        Buffer.from(`${head.replace(/ \d+ \d+ \d+$/, ` ${hook} ${xml} ${whole}`)}\n`),
+        body.subarray(whole, whole + hook),
+        body.subarray(whole + hook),
+        body.subarray(0, whole),
+      ]),
+      everyProgram,
     ],
   };
   for (const [what, [bytes, said]] of Object.entries(spoilt)) {
@@ -135,6 +141,21 @@ test('a cache of another Node, another build, a short, a garbled or a swapped on
   const sameVersion = spawnSync(NODE18, ['--version'], { encoding: 'utf8' }).stdout.trim() === process.version;
   if (sameVersion) assert.not.match(doctorSays(NODE18, bundle).detail, otherNodeOrBuild);
   else assert.match(doctorSays(NODE18, bundle).detail, otherNodeOrBuild);
+});
+
+test("--write-code-cache never reaches the host's libvirt: find's warm-up asks a daemon of its own sample, which is not there", () => {
+  // A virsh first on PATH that logs how it was called: with no socket at the URI, the calls go
+  // through virsh. At the system daemon's URI they would go to its socket when there is one, and
+  // through virsh (without that sample's socket) when not: either way not as asserted here.
+  const bin = mkdtempSync(join(scratch, 'bin-'));
+  const log = join(bin, 'virsh.log');
+  writeFileSync(join(bin, 'virsh'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexit 1\n`, { mode: 0o755 });
+  const bundle = bundleCopy('warm-up-libvirt');
+  const r = spawnSync(process.execPath, [bundle, '--write-code-cache'], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` } });
+  assert.equal([r.status, r.stderr], [0, '']);
+  const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+  assert.ok(calls.length > 0, 'find asked libvirt: its sample is no daemon\'s');
+  for (const call of calls) assert.match(call, /--connect qemu:\/\/\/system\?socket=\/\S+\/no-daemon(\s|$)/, call);
 });
 
 test('the cache cannot be written: one line, exit 3, no temp file left', () => {

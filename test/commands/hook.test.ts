@@ -276,15 +276,30 @@ test('the hook path reaches neither the CLI nor any process (source import graph
 });
 
 /**
- * The bundle's two programs (scripts/build.mjs): the whole one, and the hook's engine alone, which
- * the bundle's head runs for `hook`. Each is the string its last line hands to the head.
+ * The bundle's three programs (scripts/build.mjs): the whole one; the hook's engine alone, which
+ * the bundle's head runs for `hook`; and the XML library, which the head hands either at its first
+ * `require('@xmldom/xmldom')`. Each is the string its last line hands to the head.
  */
-function bundlePrograms(): { whole: string; hook: string } {
+function bundlePrograms(): { whole: string; hook: string; xml: string } {
   const file = readFileSync(BUNDLE, 'utf8');
-  // The head's call, `start("...", "...");`: the first `start("` (the head's own `start(` takes no string).
-  const [whole, hook, ...more] = JSON.parse(`[${file.slice(file.indexOf('start("') + 'start('.length, file.lastIndexOf(');'))}]`) as string[];
-  assert.ok(whole !== undefined && hook !== undefined && more.length === 0, 'two programs');
-  return { whole, hook };
+  // The head's call, `start("...", "...", "...");`: the first `start("` (the head's own `start(` takes no string).
+  const [whole, hook, xml, ...more] = JSON.parse(`[${file.slice(file.indexOf('start("') + 'start('.length, file.lastIndexOf(');'))}]`) as string[];
+  assert.ok(whole !== undefined && hook !== undefined && xml !== undefined && more.length === 0, 'three programs');
+  return { whole, hook, xml };
+}
+
+interface CoveredFunction {
+  ranges: { startOffset: number; endOffset: number; count: number }[];
+}
+
+/** V8's precise coverage of one run of the bundle: the functions of each program it compiled, by the program's text. */
+function coverageOf(argv: readonly string[], input: string, env: NodeJS.ProcessEnv): (program: string) => CoveredFunction[] | undefined {
+  const dir = freshDir('coverage');
+  const r = spawnSync(process.execPath, [BUNDLE, ...argv], { input, env: { ...hookEnv(), ...env, NODE_V8_COVERAGE: dir }, encoding: 'utf8' });
+  assert.ok(r.status !== null, r.stderr);
+  const scripts = readdirSync(dir).flatMap((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { result: { url: string; functions: CoveredFunction[] }[] }).result);
+  // A program's script is the one whose top level spans its text (coverage offsets are offsets into it).
+  return (program) => scripts.find((s) => s.url.endsWith('/nova-ipmeta.cjs') && s.functions[0]?.ranges[0]?.endOffset === program.length)?.functions;
 }
 
 /**
@@ -292,24 +307,21 @@ function bundlePrograms(): { whole: string; hook: string } {
  * string literal of that package, and the code ran if any function around it (other than the
  * program's top level) was entered. esbuild wraps each bundled module in a lazy init function, so
  * a module that was never loaded shows an enclosing function with count 0; one that is not in the
- * program that ran cannot have run at all.
+ * program that ran cannot have run at all; the XML library's, not compiled, did not run.
  */
 function packageCodeRan(argv: readonly string[], input: string, env: NodeJS.ProcessEnv, anchor: string): boolean {
-  const dir = freshDir('coverage');
-  const r = spawnSync(process.execPath, [BUNDLE, ...argv], { input, env: { ...hookEnv(), ...env, NODE_V8_COVERAGE: dir }, encoding: 'utf8' });
-  assert.ok(r.status !== null, r.stderr);
-  interface Fn { ranges: { startOffset: number; endOffset: number; count: number }[] }
-  const scripts = readdirSync(dir).flatMap((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { result: { url: string; functions: Fn[] }[] }).result);
-  // Coverage offsets are offsets into the program's string.
+  const covered = coverageOf(argv, input, env);
   const programs = bundlePrograms();
-  const text = argv[0] === 'hook' ? programs.hook : programs.whole;
-  const bundle = scripts.find((s) => s.url.endsWith('/nova-ipmeta.cjs') && s.functions[0]?.ranges[0]?.endOffset === text.length);
-  assert.ok(bundle, 'coverage of the program');
+  const running = argv[0] === 'hook' ? programs.hook : programs.whole;
+  const text = programs.xml.includes(anchor) ? programs.xml : running;
+  const functions = covered(text);
+  if (text === running) assert.ok(functions, 'coverage of the program');
+  if (functions === undefined) return false;
   const offsets: number[] = [];
   for (let i = text.indexOf(anchor); i >= 0; i = text.indexOf(anchor, i + 1)) offsets.push(i);
   // Not the script, nor the CommonJS wrapper around the whole program: they always run.
   const always = (r: { startOffset: number; endOffset: number }) => r.startOffset <= 1 && r.endOffset >= text.length - 1;
-  return bundle.functions.some(({ ranges: [whole] }) => whole !== undefined && !always(whole) && whole.count > 0 && offsets.some((o) => whole.startOffset <= o && o < whole.endOffset));
+  return functions.some(({ ranges: [whole] }) => whole !== undefined && !always(whole) && whole.count > 0 && offsets.some((o) => whole.startOffset <= o && o < whole.endOffset));
 }
 
 test('the built bundle runs no CLI or process code on the hook path (V8 coverage)', () => {
@@ -334,10 +346,15 @@ test('the built bundle loads no DOM for a domain already in sync, and does for a
   const { config } = stateWith('two-ports');
   const env = { NOVA_IPMETA_CONFIG: config };
   const xmldom = 'end tag name missing'; // xmldom's sax parser
+  // xmldom travels once, as the XML library's program, in neither of the others.
+  const { whole, hook, xml } = bundlePrograms();
+  assert.ok(xml.includes(xmldom) && !hook.includes(xmldom) && !whole.includes(xmldom), 'xmldom: in the XML library alone');
   const synced = bundleHook(process.execPath, 'migrate', DOMAIN, config).stdout;
   assertRewritten(synced, 'the first pass');
   for (const op of FILTER_OPS) {
     assert.not.ok(packageCodeRan(['hook', ...argvFor(op)], synced, env, xmldom), `xmldom ran for ${op} of a domain in sync`);
+    // Not even loaded: the head compiles and runs the XML library at its first require only.
+    assert.not.ok(coverageOf(['hook', ...argvFor(op)], synced, env)(xml), `the XML library was loaded for ${op} of a domain in sync`);
     assert.ok(packageCodeRan(['hook', ...argvFor(op)], DOMAIN, env, xmldom), `xmldom runs for ${op} of a domain to rewrite`);
   }
   // Outside the lean reader's plain subset (a declaration), the DOM reads it: in sync all the same.

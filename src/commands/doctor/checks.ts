@@ -60,21 +60,27 @@ export function checkNode(version: string, execPath: string, minimum: string | u
 }
 
 /**
- * V8's code cache beside the bundle (scripts/bundle-loader.cjs): used by both programs, or why
+ * V8's code cache beside the bundle (scripts/bundle-loader.cjs): used by every program, or why
  * not. Never a failure: without it every start compiles the program, which is slower and works.
  * The fix makes it with `node`, the Node running now, as the installer does.
  */
 export function checkCodeCache(report: CodeCacheReport | undefined, node: string): CheckResult {
   if (report === undefined) return ok('code cache', 'none: run from source, not from the bundle');
   const unused = report.programs.filter((p) => p.state !== 'used');
-  if (unused.length === 0) return ok('code cache', `${report.file}, used by the whole program and the hook engine`);
+  if (unused.length === 0) return ok('code cache', `${report.file}, used by ${theList(report.programs.map((p) => p.program))}`);
   const fix = `${node} ${report.bundle} --write-code-cache (the package does it when nodejs changes)`;
   const refused = unused.filter((p) => p.state === 'refused').map((p) => p.program);
   if (refused.length > 0) {
-    return warn('code cache', `${report.file}: V8 refuses its data for the ${refused.join(' and the ')} (made by another V8, with other flags, or damaged): every start compiles the program`, fix);
+    return warn('code cache', `${report.file}: V8 refuses its data for ${theList(refused)} (made by another V8, with other flags, or damaged): every start compiles the program`, fix);
   }
   const why = report.fileExists ? 'is for another Node or another build, or cut short' : 'is missing';
   return warn('code cache', `${report.file} ${why}: every start compiles the program`, fix);
+}
+
+/** "the A", "the A and the B", "the A, the B and the C". */
+function theList(items: readonly string[]): string {
+  const the = items.map((item) => `the ${item}`);
+  return the.length < 2 ? (the[0] ?? '') : `${the.slice(0, -1).join(', ')} and ${the[the.length - 1]}`;
 }
 
 /**
