@@ -5,6 +5,7 @@
 import { build, transform } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -47,6 +48,43 @@ export const xmlEntitiesOnly = {
   },
 };
 
+// xmldom's grammar.js builds its regular expressions at load from one another, by source: about
+// sixty RegExp objects, thousands of characters of Unicode classes each, for the thirty it
+// exports (about 1.5 ms of every start that builds a DOM). The build evaluates it, with the Node
+// that builds (which has the Unicode support it tests for, as every Node the bundle runs on does),
+// and bundles its values instead: the exported expressions as literals of their final sources, its
+// functions (sax.js calls `reg` at run time) as they are. Every export is checked against the
+// module's own before it is used.
+export const xmldomGrammarPrecomputed = {
+  name: 'xmldom-grammar-precomputed',
+  setup(b) {
+    b.onLoad({ filter: /@xmldom[\\/]xmldom[\\/]lib[\\/]grammar\.js$/ }, (args) => {
+      const grammar = createRequire(import.meta.url)(args.path);
+      const value = (name, v) => {
+        if (typeof v === 'function') return name;
+        if (v instanceof RegExp) return `/${v.source}/${v.flags}`;
+        if (typeof v === 'string' || typeof v === 'boolean') return JSON.stringify(v);
+        throw new Error(`${args.path}: export ${name} is a ${typeof v} (xmldom changed: see scripts/build.mjs)`);
+      };
+      const entries = Object.entries(grammar);
+      const contents = [
+        "'use strict';",
+        `var UNICODE_SUPPORT = ${JSON.stringify(grammar.UNICODE_SUPPORT)};`,
+        ...entries.filter(([, v]) => typeof v === 'function').map(([, f]) => f.toString()),
+        ...entries.map(([name, v]) => `exports.${name} = ${value(name, v)};`),
+      ].join('\n');
+      const made = {};
+      new Function('exports', contents)(made);
+      for (const [name, v] of entries) {
+        const m = made[name];
+        const same = v instanceof RegExp ? m instanceof RegExp && m.source === v.source && m.flags === v.flags : typeof v === 'function' ? String(m) === String(v) : m === v;
+        if (!same) throw new Error(`${args.path}: export ${name} differs when precomputed (xmldom changed: see scripts/build.mjs)`);
+      }
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
 // prom-client's index loads every metric type, the default process metrics, the cluster
 // aggregator and the Pushgateway client (with its HTTP stack) at require time; the metrics need
 // its registry, gauges and counters only (src/usecases/reconcile/metrics.ts).
@@ -65,7 +103,7 @@ export const promClientCore = {
 };
 
 /** Every build of the bundle (here, the package's licence list) uses these. */
-export const plugins = [xmlEntitiesOnly, xmldomEndTagOnce, promClientCore];
+export const plugins = [xmlEntitiesOnly, xmldomEndTagOnce, xmldomGrammarPrecomputed, promClientCore];
 
 /**
  * The bundle: scripts/bundle-loader.cjs, then three programs as strings, which the head compiles,

@@ -20,7 +20,7 @@
  */
 import { InputError, NotFoundError, quote } from '../errors';
 import type { Io } from '../io';
-import { parseDomain, type Domain } from '../core/domain';
+import { factsOf, parseDomain, type DomainFacts } from '../core/domain';
 import { mayHoldTerm } from '../core/may-hold';
 import { parseUuid, type Definition } from '../core/model';
 import { DEFAULTS, type Settings } from './settings';
@@ -30,7 +30,7 @@ import type { DomainRef, Libvirt } from './libvirt/libvirt';
 export type { Definition } from '../core/model';
 
 export interface InventoryEntry {
-  readonly domain: Domain;
+  readonly domain: DomainFacts;
   readonly definition: Definition;
 }
 
@@ -75,7 +75,7 @@ export async function oneDomain(settings: Settings, io: Io, nameOrUuid: string):
       const fromFile = files?.entries.find((e) => e.domain.uuid === ref.uuid && e.definition === definitionOf(ref));
       if (fromFile) return fromFile;
       const xml = await libvirt.dumpXml(ref, { inactive: !ref.active });
-      return { domain: parseDomain(xml, `domain ${quote(ref.name)}`), definition: definitionOf(ref) };
+      return { domain: factsOf(parseDomain(xml, `domain ${quote(ref.name)}`)), definition: definitionOf(ref) };
     }
     // Not a domain name or UUID libvirt knows: perhaps nova's name for an instance.
     return pick(await completed(libvirt, files, io, {}, refs), nameOrUuid);
@@ -158,7 +158,7 @@ async function completed(libvirt: Libvirt, files: FromFiles | undefined, io: Io,
     }
     if (options.mayMatch && !options.mayMatch(Buffer.from(xml, 'utf8'))) continue;
     try {
-      entries.push({ domain: parseDomain(xml, `domain ${quote(ref.name)}`), definition });
+      entries.push({ domain: factsOf(parseDomain(xml, `domain ${quote(ref.name)}`)), definition });
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       io.err(`nova-ipmeta: warning: ${err.message}; skipped\n`);

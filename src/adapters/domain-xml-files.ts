@@ -20,7 +20,7 @@ import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, r
 import { InputError, messageOf } from '../errors';
 import { decodeUtf8, readRegularFile } from './file-read';
 import { errnoCode } from './os-error';
-import { readDomain, type Domain } from '../core/domain';
+import { factsOf, readDomain, type Domain, type DomainFacts } from '../core/domain';
 import { parseUuid, type Definition, type Uuid } from '../core/model';
 import { MAX_XML_BYTES, parseXml } from '../core/xml-document';
 import { parseLeanXml } from '../core/lean-xml';
@@ -31,8 +31,7 @@ export interface DomainXmlDirs {
 }
 
 export interface DomainFromFile {
-  /** From a status file, `domain.doc` may hold the `<domain>` element alone (see domainOfStatus). */
-  readonly domain: Domain;
+  readonly domain: DomainFacts;
   readonly definition: Definition;
   readonly path: string;
 }
@@ -192,7 +191,8 @@ class Scan {
       this.uuids[definition].add(domain.uuid);
       if (!this.covered.has(domain.uuid)) this.covered.set(domain.uuid, definition);
       if (definition === 'live') this.runningFiles.add(file.name);
-      if (wanted) this.domains.push({ domain, definition, path });
+      // Its facts alone: the document it was read from is left to the collector at once.
+      if (wanted) this.domains.push({ domain: factsOf(domain), definition, path });
     }
   }
 

@@ -1,5 +1,5 @@
 /** A domain's ports flattened to one row per address: what `list`, `find`, `show` and metrics print. */
-import type { Domain } from './domain';
+import type { DomainFacts } from './domain';
 
 export interface AddressRow {
   readonly domain: string;
@@ -17,7 +17,7 @@ export interface AddressRow {
 }
 
 /** The rows of a nova instance: one per address, one per port without any, one for an instance without ports; none for a domain that is not an instance. */
-export function addressRows(domain: Domain): AddressRow[] {
+export function addressRows(domain: DomainFacts): AddressRow[] {
   const nova = domain.nova;
   if (!nova) return [];
   const base = { domain: domain.name, instanceId: domain.uuid, name: nova.displayName ?? null, projectId: nova.projectId ?? null };

@@ -10,8 +10,8 @@ import { isNovaNamespace, NOVA_NS, type NovaNamespace } from './nova-namespace';
 import { readPortsElement, type ReadPort } from './ports-xml';
 import { childElements, firstChildElement, parseXml, textOf } from './xml-document';
 
-export interface NovaInstance {
-  readonly element: Element;
+/** What nova's `<instance>` element says. */
+export interface NovaFacts {
   readonly namespace: NovaNamespace;
   /** `<nova:name>`: the instance name the operator knows. */
   readonly displayName: string | undefined;
@@ -20,14 +20,35 @@ export interface NovaInstance {
   readonly ports: ReadPort[] | null;
 }
 
-export interface Domain {
-  readonly doc: Document;
+export interface NovaInstance extends NovaFacts {
   readonly element: Element;
+}
+
+/**
+ * What a domain says, without the document it was read from: what the read commands keep of
+ * every domain at once (a thousand documents kept alive until the answer is printed cost more in
+ * the garbage collector than reading them).
+ */
+export interface DomainFacts {
   readonly name: string;
   readonly uuid: Uuid;
   readonly interfaces: readonly DomainInterface[];
   /** undefined: not an instance, and left alone. */
+  readonly nova: NovaFacts | undefined;
+}
+
+/** A domain with its document, which a change is made in. */
+export interface Domain extends DomainFacts {
+  readonly doc: Document;
+  readonly element: Element;
   readonly nova: NovaInstance | undefined;
+}
+
+/** The facts of `domain`, holding nothing of its document. */
+export function factsOf({ name, uuid, interfaces, nova }: Domain): DomainFacts {
+  if (nova === undefined) return { name, uuid, interfaces, nova };
+  const { namespace, displayName, projectId, ports } = nova;
+  return { name, uuid, interfaces, nova: { namespace, displayName, projectId, ports } };
 }
 
 export function parseDomain(xml: string, source: string): Domain {

@@ -7,7 +7,7 @@
 import { InputError, quote } from '../errors';
 import { addressRows, type AddressRow } from './address-rows';
 import { deviceMatchesPort } from './desired';
-import type { Domain } from './domain';
+import type { DomainFacts } from './domain';
 import { parseIp, type ParsedIp } from './ip';
 import { parseMac, parseUuid, type Mac, type Uuid } from './model';
 
@@ -55,7 +55,7 @@ function looksLikeIp(text: string): boolean {
 }
 
 /** A domain's rows that the term designates, and what it was taken for; undefined: none. */
-export function matchDomain(domain: Domain, term: Term): { rows: AddressRow[]; as: MatchKind } | undefined {
+export function matchDomain(domain: DomainFacts, term: Term): { rows: AddressRow[]; as: MatchKind } | undefined {
   const rows = addressRows(domain);
   if (rows.length === 0) return undefined;
   const some = (matched: AddressRow[], as: MatchKind) => (matched.length > 0 ? { rows: matched, as } : undefined);

@@ -34,14 +34,26 @@ const isXmldom = (doc: unknown) => doc instanceof new DOMParser().parseFromStrin
 test('a plain file is read without a DOM; one with a CDATA section inside goes to the DOM; both read alike', () => {
   writeFileSync(join(persistent, 'plain.xml'), wallaby);
   // The lean reader gives up on CDATA; the DOM reads the same domain.
-  writeFileSync(join(persistent, 'cdata.xml'), wallaby.replace('<nova:package version="26.2.2"/>', '<nova:package version="26.2.2"/><nova:note><![CDATA[x]]></nova:note>').replace('instance-0000002b', 'instance-0000002c').replace('8091a2b3c4d5', '8091a2b3c4d6'));
+  const withCdata = wallaby.replace('<nova:package version="26.2.2"/>', '<nova:package version="26.2.2"/><nova:note><![CDATA[x]]></nova:note>').replace('instance-0000002b', 'instance-0000002c').replace('8091a2b3c4d5', '8091a2b3c4d6');
+  writeFileSync(join(persistent, 'cdata.xml'), withCdata);
   const scan = scanDomainXmlDirs({ live, persistent });
   assert.equal(scan.skipped, []);
   const [cdata, plain] = scan.domains;
   assert.ok(plain && cdata);
   assert.is(plain.domain.name, 'instance-0000002b');
-  assert.not.ok(isXmldom(plain.domain.doc), 'the plain file is read without a DOM');
-  assert.ok(isXmldom(cdata.domain.doc), 'the CDATA file is read by the DOM');
+  // The scan's reading, as parseDomainFile gives it: lean for the plain file, the DOM for the other.
+  const leanPlain = parseDomainFile(Buffer.from(wallaby), 'plain.xml', 'lean');
+  const leanCdata = parseDomainFile(Buffer.from(withCdata), 'cdata.xml', 'lean');
+  assert.ok(leanPlain.kind === 'domain' && leanCdata.kind === 'domain');
+  assert.not.ok(isXmldom(leanPlain.domain.doc), 'the plain file is read without a DOM');
+  assert.ok(isXmldom(leanCdata.domain.doc), 'the CDATA file is read by the DOM');
+  // What the scan keeps of each is its facts, nothing of the document either was read from.
+  for (const { domain } of scan.domains) {
+    assert.equal(Object.keys(domain).sort(), ['interfaces', 'name', 'nova', 'uuid']);
+    assert.equal(Object.keys(domain.nova ?? {}).sort(), ['displayName', 'namespace', 'ports', 'projectId']);
+  }
+  assert.equal(facts(plain.domain), facts(leanPlain.domain));
+  assert.equal(facts(cdata.domain), facts(leanCdata.domain));
   const dom = parseDomainFile(Buffer.from(wallaby), 'plain.xml');
   assert.is(dom.kind, 'domain');
   if (dom.kind !== 'domain') return;

@@ -4,7 +4,7 @@
  * libvirt, state, cache, services. Every line that is not ok says what to do.
  */
 import type { Stats } from 'node:fs';
-import type { Domain } from '../../core/domain';
+import type { DomainFacts } from '../../core/domain';
 import type { Ini } from '../../core/ini';
 import type { CacheEntry } from '../../adapters/cache-store';
 import type { CodeCacheReport } from '../../adapters/code-cache';
@@ -212,7 +212,7 @@ export function checkPrivateDir(check: string, path: string, seen: DirObservatio
 }
 
 /** Every instance has a cache file (else nothing can be written for it); every file is valid. */
-export function checkCache(domains: readonly Domain[] | Error, cache: readonly CacheEntry[] | Error, advice = daemonAdvice([], true)): CheckResult[] {
+export function checkCache(domains: readonly DomainFacts[] | Error, cache: readonly CacheEntry[] | Error, advice = daemonAdvice([], true)): CheckResult[] {
   if (domains instanceof Error) return [fail('cache', `cannot list the domains: ${domains.message}`, advice)];
   if (cache instanceof Error) return [fail('cache', `cannot read the cache: ${cache.message}`, 'fix the state directory (see above)')];
   const instances = domains.filter((d) => d.nova !== undefined);

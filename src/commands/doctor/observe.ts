@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isExpectedFailure, SystemError } from '../../errors';
 import type { Io } from '../../io';
-import type { Domain } from '../../core/domain';
+import type { DomainFacts } from '../../core/domain';
 import { CacheStore, type CacheEntry } from '../../adapters/cache-store';
 import { codeCacheReport, type CodeCacheReport } from '../../adapters/code-cache';
 import { allDomains } from '../../adapters/domain-inventory';
@@ -56,7 +56,7 @@ export interface Observations {
   readonly configFile: DirObservation;
   readonly stateDir: DirObservation;
   readonly cacheDir: DirObservation;
-  readonly domains: readonly Domain[] | Error;
+  readonly domains: readonly DomainFacts[] | Error;
   readonly cache: readonly CacheEntry[] | Error;
   readonly services: ServicesObservation;
   /** What the bundle's head says of V8's code cache; undefined when run from source. */

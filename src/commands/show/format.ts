@@ -1,11 +1,11 @@
 /** `show` for people (a title line and a table of addresses) and for machines (one JSON document). */
-import type { Domain } from '../../core/domain';
+import type { DomainFacts } from '../../core/domain';
 import type { Definition } from '../../adapters/domain-inventory';
 import { formatTable, jsonText, printable } from '../../cli/output';
 import { portsJson } from '../../cli/ports-json';
 
 /** `definition` is absent for a file given with --xml: it is whatever that file is. */
-export function showJson(domain: Domain, definition?: Definition): string {
+export function showJson(domain: DomainFacts, definition?: Definition): string {
   const nova = domain.nova;
   return `${jsonText({
     domain: domain.name,
@@ -22,7 +22,7 @@ export function showJson(domain: Domain, definition?: Definition): string {
   })}\n`;
 }
 
-export function formatShow(domain: Domain, definition?: Definition): string {
+export function formatShow(domain: DomainFacts, definition?: Definition): string {
   const nova = domain.nova;
   const head = printable(`domain ${domain.name}  uuid ${domain.uuid}${definition ? `  definition ${definition}` : ''}`);
   if (!nova) return `${head}\nnot a nova instance (no nova metadata)\n`;
