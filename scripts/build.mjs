@@ -50,11 +50,11 @@ export const xmlEntitiesOnly = {
 
 // xmldom's grammar.js builds its regular expressions at load from one another, by source: about
 // sixty RegExp objects, thousands of characters of Unicode classes each, for the thirty it
-// exports (about 1.5 ms of every start that builds a DOM). The build evaluates it, with the Node
-// that builds (which has the Unicode support it tests for, as every Node the bundle runs on does),
-// and bundles its values instead: the exported expressions as literals of their final sources, its
-// functions (sax.js calls `reg` at run time) as they are. Every export is checked against the
-// module's own before it is used.
+// exports, at every start that builds a DOM (docs/design.md, "Cost"). The build evaluates it,
+// with the Node that builds (which has the Unicode support it tests for, as every Node the
+// bundle runs on does), and bundles its values instead: the exported expressions as literals of
+// their final sources, its functions (sax.js calls `reg` at run time) as they are. Every export
+// is checked against the module's own before it is used.
 export const xmldomGrammarPrecomputed = {
   name: 'xmldom-grammar-precomputed',
   setup(b) {
