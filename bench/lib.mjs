@@ -69,7 +69,7 @@ export function measure(contenders, { runs = 20, warmup = 2 } = {}) {
  * against a Node start depend on it: a virtual machine whose memory its host maps lazily pays
  * far more per page than bare metal.
  */
-export function pageFaultCost() {
+function pageFaultCost() {
   const script = `const b = Buffer.allocUnsafeSlow(64 << 20);
     let t = process.hrtime.bigint(); b.fill(1); const first = process.hrtime.bigint() - t;
     t = process.hrtime.bigint(); b.fill(2); const again = process.hrtime.bigint() - t;
