@@ -61,6 +61,8 @@ export class CacheStore {
   private dirsChecked = false;
   /** A run-scoped store's reads (none kept otherwise: the watcher's store lives for days). */
   private readonly reads = new Map<Uuid, CacheRead>();
+  /** Files a run decided by without reading them: when each was written. */
+  private readonly unread = new Map<Uuid, Date>();
 
   constructor(
     readonly dir: string,
@@ -111,9 +113,17 @@ export class CacheStore {
     return this.directoriesExist();
   }
 
-  /** When the files a run-scoped store read were written: a run's oldest input (the metrics). */
+  /**
+   * A file the run decided by without reading it, known to be the very file an earlier run read
+   * (src/adapters/decision-memo.ts): it is one of this run's inputs all the same.
+   */
+  countUnread(uuid: Uuid, writtenAt: Date): void {
+    if (this.runScoped) this.unread.set(uuid, writtenAt);
+  }
+
+  /** When the files of a run-scoped store's run were written, read or counted unread: a run's oldest input (the metrics). */
   writeTimes(): Date[] {
-    return [...this.reads.values()].flatMap((r) => (r.kind === 'ok' ? [r.mtime] : []));
+    return [...[...this.reads.values()].flatMap((r) => (r.kind === 'ok' ? [r.mtime] : [])), ...this.unread.values()];
   }
 
   /** Every `<uuid>.json`, sorted by UUID; other names (temp files among them) are not cache files. */

@@ -10,7 +10,7 @@
  * The memo is the state directory's `in-sync.json` (0600, written atomically); one that cannot be
  * read or trusted is an empty memo: it only ever saves work.
  */
-import { statSync } from 'node:fs';
+import { statSync, type BigIntStats } from 'node:fs';
 import { fileIdentity } from './file-identity';
 import { BUILD } from '../build-info';
 import { readStateFile, writeStateFile } from './state-file';
@@ -23,6 +23,13 @@ const SETTLED_NS = 2_000_000_000n;
 interface Entry {
   readonly key: string;
   readonly value: unknown;
+}
+
+/** What was decided from files of exactly the identity they have now, and what that identity was made of. */
+export interface Remembered {
+  readonly value: unknown;
+  /** The files' stats as just taken, in the order of the paths given. */
+  readonly stats: readonly BigIntStats[];
 }
 
 export class DecisionMemo {
@@ -65,28 +72,30 @@ export class DecisionMemo {
    * for `id` from files of exactly that identity, if anything. Pass `key` to `record` once a
    * decision is made from the files; undefined when one of them is missing or not a regular file.
    */
-  lookup(id: string, paths: readonly string[], extra: string): { key: string | undefined; value?: unknown } {
-    const key = identity(paths, extra);
-    const entry = this.entryFor(id, key);
-    if (entry === undefined) return { key };
+  lookup(id: string, paths: readonly string[], extra: string): { key: string | undefined; remembered?: Remembered } {
+    const now = identity(paths, extra);
+    const entry = this.entryFor(id, now);
+    if (now === undefined || entry === undefined) return { key: now?.key };
     this.next.set(id, entry);
-    return { key, value: entry.value };
+    return { key: now.key, remembered: { value: entry.value, stats: now.stats } };
   }
 
   /** What was decided for `id` from files of exactly the identity they have now; unlike `lookup`, keeps nothing for `save`. */
-  peek(id: string, paths: readonly string[], extra: string): unknown {
-    return this.entryFor(id, identity(paths, extra))?.value;
+  peek(id: string, paths: readonly string[], extra: string): Remembered | undefined {
+    const now = identity(paths, extra);
+    const entry = this.entryFor(id, now);
+    return now === undefined || entry === undefined ? undefined : { value: entry.value, stats: now.stats };
   }
 
-  private entryFor(id: string, key: string | undefined): Entry | undefined {
-    const entry = key === undefined ? undefined : this.entries.get(id);
-    return entry?.key === key ? entry : undefined;
+  private entryFor(id: string, now: Identity | undefined): Entry | undefined {
+    const entry = now === undefined ? undefined : this.entries.get(id);
+    return entry?.key === now?.key ? entry : undefined;
   }
 
   /** Remembers `value` for `id` when the files still have the identity `before` and have stood still long enough. */
   record(id: string, before: string, paths: readonly string[], extra: string, value: unknown): void {
     const settled = this.nowNs() - SETTLED_NS;
-    if (identity(paths, extra, settled) !== before) return;
+    if (identity(paths, extra, settled)?.key !== before) return;
     const old = this.entries.get(id);
     this.next.set(id, { key: before, value });
     if (old?.key !== before) this.changed = true;
@@ -102,9 +111,15 @@ export class DecisionMemo {
   }
 }
 
+interface Identity {
+  readonly key: string;
+  readonly stats: readonly BigIntStats[];
+}
+
 /** `extra`, then each file's identity; undefined when one is not a regular file, or (with `settledBefore`) changed after that time. */
-function identity(paths: readonly string[], extra: string, settledBefore?: bigint): string | undefined {
+function identity(paths: readonly string[], extra: string, settledBefore?: bigint): Identity | undefined {
   let key = extra;
+  const stats: BigIntStats[] = [];
   for (const path of paths) {
     let id;
     try {
@@ -115,8 +130,9 @@ function identity(paths: readonly string[], extra: string, settledBefore?: bigin
     if (!id?.stats.isFile()) return undefined;
     if (settledBefore !== undefined && (id.stats.ctimeNs > settledBefore || id.stats.mtimeNs > settledBefore)) return undefined;
     key += ` ${id.word}`;
+    stats.push(id.stats);
   }
-  return key;
+  return { key, stats };
 }
 
 /** This build: its version and the identity of the file running (another install is another build). */

@@ -20,6 +20,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CacheStore } from '../../src/adapters/cache-store';
 import { InputError, SystemError } from '../../src/errors';
+import type { Uuid } from '../../src/core/model';
 import { fixture, macOf, portId, vifJson } from '../support/builders';
 import { fillUp, withTmpfs } from '../support/tmpfs';
 
@@ -122,6 +123,23 @@ test('read: missing, ok, and invalid content as an InputError naming the file an
   assert.instance(r.error, InputError);
   assert.is(r.error.message, `${file}: [0].id: 5 is not a string`);
   assert.instance(thrown(() => store.get(UUID)), InputError);
+});
+
+test("a run's write times: the files it read and the ones it counted unread; a store of calls keeps none", () => {
+  const { state } = freshStore();
+  const run = new CacheStore(join(state, 'network_info'), { scope: 'run' });
+  run.put(OTHER, TWO_PORTS);
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  utimesSync(run.path(OTHER), hourAgo, hourAgo);
+  assert.equal(run.writeTimes(), [], 'nothing read yet');
+  assert.is(run.read(OTHER).kind, 'ok');
+  const unread = new Date(Date.now() - 7_200_000);
+  run.countUnread(UUID as Uuid, unread);
+  assert.equal(run.writeTimes().map((d) => Math.round(d.getTime() / 1000)).sort(), [unread, hourAgo].map((d) => Math.round(d.getTime() / 1000)).sort());
+  const calls = new CacheStore(join(state, 'network_info'));
+  assert.is(calls.read(OTHER).kind, 'ok');
+  calls.countUnread(UUID as Uuid, unread);
+  assert.equal(calls.writeTimes(), []);
 });
 
 test('a group- or other-writable directory is refused, on reads and on put', () => {

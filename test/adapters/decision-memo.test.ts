@@ -27,9 +27,9 @@ function run(value: unknown, options: { nowNs?: () => bigint; build?: string } =
   const memo = DecisionMemo.load(dir, { build: options.build ?? 'b1', nowNs: options.nowNs ?? LATER });
   if (!memo) throw new Error('no memo');
   const found = memo.lookup('id', files, FACTS);
-  if (found.value === undefined && found.key !== undefined) memo.record('id', found.key, files, FACTS, value);
+  if (found.remembered === undefined && found.key !== undefined) memo.record('id', found.key, files, FACTS, value);
   memo.save(dir);
-  return found.value;
+  return found.remembered?.value;
 }
 
 t('remembered for the same files, by the same build, with the same facts', () => {
@@ -39,7 +39,7 @@ t('remembered for the same files, by the same build, with the same facts', () =>
   assert.is(run({ v: 4 }, { build: 'b2' }), undefined, 'another build remembers nothing of this one');
   const other = DecisionMemo.load(dir, { build: 'b2', nowNs: LATER });
   if (!other) throw new Error('no memo');
-  assert.is(other.lookup('id', files, 'uuid other-name -').value, undefined, 'other facts (a renamed domain)');
+  assert.is(other.lookup('id', files, 'uuid other-name -').remembered, undefined, 'other facts (a renamed domain)');
   assert.is((statSync(join(dir, MEMO_FILE)).mode & 0o777).toString(8), '600');
 });
 
@@ -85,11 +85,21 @@ t('a memo file that is not ours, or not JSON, remembers nothing and is replaced'
   assert.is(run({ v: 3 }), undefined, 'writable by others: not trusted');
 });
 
+t("a remembered decision comes with the files' stats as just taken, in the order given (the caller's last file: its write time)", () => {
+  run({ v: 1 });
+  const memo = DecisionMemo.load(dir, { build: 'b1', nowNs: LATER });
+  if (!memo) throw new Error('no memo');
+  const now = files.map((f) => statSync(f, { bigint: true }));
+  for (const found of [memo.peek('id', files, FACTS), memo.lookup('id', files, FACTS).remembered]) {
+    assert.equal(found?.stats.map((s) => [s.ino, s.mtimeNs]), now.map((s) => [s.ino, s.mtimeNs]));
+  }
+});
+
 t('peek answers as lookup does, but keeps nothing: a memo only peeked at forgets the domain when saved', () => {
   run({ v: 1 });
   const memo = DecisionMemo.load(dir, { build: 'b1', nowNs: LATER });
   if (!memo) throw new Error('no memo');
-  assert.equal(memo.peek('id', files, FACTS), { v: 1 });
+  assert.equal(memo.peek('id', files, FACTS)?.value, { v: 1 });
   assert.is(memo.peek('id', files, 'uuid other-name -'), undefined, 'other facts');
   assert.is(memo.peek('other-id', files, FACTS), undefined, 'another domain');
   memo.save(dir);

@@ -4,6 +4,7 @@
  * policy for failures: what the tool expects (ours, a system call's errno) becomes that domain's
  * `error` outcome; anything else is a bug and propagates to runMain.
  */
+import type { BigIntStats } from 'node:fs';
 import { isExpectedFailure, messageOf } from '../../errors';
 import { CacheStore } from '../../adapters/cache-store';
 import { acquireRunLock } from '../../adapters/run-lock';
@@ -114,12 +115,17 @@ function rememberedRun(survey: Survey, dryRun: boolean): Outcome[] | undefined {
   if (!memo || current?.kind !== 'current') return undefined;
   if (!dryRun && !isSealed(memo, survey.history, refs)) return undefined;
   const outcomes: Outcome[] = [];
+  const files: [DomainRef, readonly BigIntStats[]][] = [];
   for (const ref of refs) {
     const paths = memoPaths(current, cache, ref);
-    const outcome = paths && inSyncOf(memo.peek(ref.uuid, paths, memoFacts(ref)), ref);
-    if (!outcome) return undefined;
+    const remembered = paths && memo.peek(ref.uuid, paths, memoFacts(ref));
+    const outcome = remembered && inSyncOf(remembered.value, ref);
+    if (!remembered || !outcome) return undefined;
+    files.push([ref, remembered.stats]);
     outcomes.push(outcome);
   }
+  // Only now: a run that goes on to decide (some domain not remembered) counts what it decides by.
+  for (const [ref, stats] of files) countCacheFile(cache, ref, stats);
   return outcomes;
 }
 
@@ -281,9 +287,10 @@ export class FromFiles {
       const paths = decisions && memoPaths(this.current, ctx.cache, ref);
       const facts = memoFacts(ref);
       const memo = paths && decisions.lookup(ref.uuid, paths, facts);
-      const remembered = memo && inSyncOf(memo.value, ref);
-      if (remembered) {
+      const remembered = memo?.remembered && inSyncOf(memo.remembered.value, ref);
+      if (memo?.remembered && remembered) {
         this.rememberedCount++;
+        countCacheFile(ctx.cache, ref, memo.remembered.stats);
         return { kind: 'outcome', outcome: remembered };
       }
       const remember = (outcome: Outcome): Outcome => {
@@ -315,9 +322,15 @@ export class FromFiles {
   }
 }
 
-/** The files a domain's memo entry stands for: libvirt's files of it and its cache file; undefined without a cache directory. */
+/** The files a domain's memo entry stands for: libvirt's files of it, then its cache file (last, as countCacheFile takes it); undefined without a cache directory. */
 function memoPaths(current: CurrentNow, cache: CacheStore, ref: DomainRef): string[] | undefined {
   return cache.usable() ? [...current.paths(ref), cache.path(ref.uuid)] : undefined;
+}
+
+/** The domain's cache file, unread since the memo knew it (memoPaths puts it last), among the run's inputs all the same. */
+function countCacheFile(cache: CacheStore, ref: DomainRef, stats: readonly BigIntStats[]): void {
+  const file = stats.at(-1);
+  if (file) cache.countUnread(ref.uuid, file.mtime);
 }
 
 /** What the listing says of a domain, part of its memo key: a domain renamed, started or stopped is decided again. */

@@ -5,7 +5,7 @@
  * afterwards (dumpxml), and how many commands reached it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -143,6 +143,27 @@ t('in sync again: files that are the very files of an earlier in-sync decision a
   assert.not.match(historyFiles()[0] ?? '', extra.uuid, 'no longer held by anyone');
   assert.ok((historyFiles()[1] ?? '').split('\n').some((l) => l.includes(extra.uuid) && l.includes('"by":"gone"')), 'recorded gone');
   assert.is(runBundle(['cache', 'rm', extra.uuid, '--state-dir', state]).code, 0);
+});
+
+t("the cache's age counts every domain's cache file, the remembered ones too (not read, unchanged since a run read them)", async () => {
+  const prom = join(state, 'age.prom');
+  const cacheAge = () => {
+    const line = readFileSync(prom, 'utf8').split('\n').find((l) => l.startsWith('nova_ipmeta_cache_age_seconds '));
+    return line === undefined ? undefined : Number(line.split(' ')[1]);
+  };
+  // Every cache file written an hour ago; then they stand still until a run remembers them.
+  const hourAgo = Date.now() / 1000 - 3600;
+  for (const g of [running, stopped, other, twoPorts]) utimesSync(join(state, 'network_info', `${g.uuid}.json`), hourAgo, hourAgo);
+  await new Promise((resolve) => setTimeout(resolve, 2_100));
+  reconcile();
+  const remembered = reconcile('--textfile', prom);
+  assert.is(remembered.rememberedInSync, ALL);
+  assert.ok((cacheAge() ?? 0) >= 3600, `every cache file remembered: ${cacheAge()}`);
+  // One put again now: read, the others remembered; the oldest is still an hour old.
+  putCache((...a: string[]) => runBundle([...a, '--state-dir', state]), other.uuid, other.vifs, state);
+  const mixed = reconcile('--textfile', prom);
+  assert.is(mixed.rememberedInSync, ALL - 1);
+  assert.ok((cacheAge() ?? 0) >= 3600, `one read, the rest remembered: ${cacheAge()}`);
 });
 
 /** A flock(1) of a reconcile waiting for the run lock of `state` (its fd 3 is the lock file). */
