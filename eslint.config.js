@@ -22,7 +22,7 @@ export default tseslint.config(
         'error',
         {
           selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']",
-          message: 'return an exit code and let the entry set process.exitCode',
+          message: 'return an exit code and let the entry end the process (exitWith in src/io.ts)',
         },
       ],
     },

@@ -6,14 +6,12 @@
  * (docs/design.md, "Cost"). Unbundled, src/main.ts dispatches `hook` to the same engine.
  */
 import { runHook } from './commands/hook/run';
-import { processIo } from './io';
+import { exitWith, processIo } from './io';
 
 const [word, ...words] = process.argv.slice(2);
 if (word === '__warm-up') {
   // The head's --write-code-cache: the hook's share of the warm-up.
   void import('./warm-up/hook').then(({ warmUpHookAlone }) => warmUpHookAlone());
 } else {
-  void runHook(words, processIo).then((code) => {
-    process.exitCode = code;
-  });
+  void runHook(words, processIo).then(exitWith);
 }

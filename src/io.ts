@@ -17,6 +17,9 @@ export interface Io {
  * and terminals synchronously anyway. A descriptor someone made non-blocking (EAGAIN) gets the
  * rest through the stream, in order; a reader that went away (EPIPE) gets nothing more.
  */
+/** A writer fell back to its stream, whose writes may still be queued when the command is done. */
+let streamed = false;
+
 function writer(fd: 1 | 2, stream: () => NodeJS.WriteStream): (text: string) => void {
   let mode: 'direct' | 'stream' | 'closed' = 'direct';
   return (text) => {
@@ -34,10 +37,23 @@ function writer(fd: 1 | 2, stream: () => NodeJS.WriteStream): (text: string) => 
       if (code === 'EPIPE') mode = 'closed';
       else if (code === 'EAGAIN') {
         mode = 'stream';
+        streamed = true;
         stream().write(bytes.subarray(done));
       } else throw err;
     }
   };
+}
+
+/**
+ * Ends the process with a command's exit code: at once when everything it wrote went out through
+ * write(2), the usual case, since Node's orderly exit first tears its heap down, milliseconds for
+ * nothing (docs/design.md, "Cost"); once the streams have drained when a writer fell back to one
+ * (process.exit would drop what they still hold).
+ */
+export function exitWith(code: number): void {
+  if (streamed) process.exitCode = code;
+  // eslint-disable-next-line no-restricted-syntax -- the one exit, for the entries (src/bin.ts, src/hook-bin.ts) alone
+  else process.exit(code);
 }
 
 export const processIo: Io = {

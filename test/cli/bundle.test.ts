@@ -1,6 +1,8 @@
 /** The built dist/nova-ipmeta.cjs, run as libvirt and operators run it: on this Node and on Node 18.20.4. */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BUNDLE, NODES, fixturePath, runInProcess } from '../support/cli';
@@ -46,6 +48,49 @@ for (const [label, node] of NODES) {
     assert.is(r.status, 2);
     assert.is(r.stdout, '');
     assert.is(r.stderr, 'nova-ipmeta: stdin: XML with a DOCTYPE is not accepted\n');
+  });
+
+  test(`${label}: a non-blocking stdout that fills up (EAGAIN): every byte still arrives before the exit`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nova-ipmeta-nonblocking-'));
+    try {
+      // 2 MiB of domain printed back byte for byte: far more than a FIFO holds.
+      const big = readFileSync(NOT_NOVA, 'utf8').replace('</domain>', `<description>${'x'.repeat(2 << 20)}</description></domain>`);
+      const domain = join(dir, 'big.xml');
+      writeFileSync(domain, big);
+      const fifo = join(dir, 'out');
+      assert.is(spawnSync('mkfifo', [fifo]).status, 0);
+      const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      const writer = openSync(fifo, constants.O_WRONLY);
+      // Node's process.stdout makes a pipe's descriptor non-blocking (libuv): what a stdout shared
+      // with such a process looks like. The writes then meet EAGAIN once the FIFO is full.
+      const preload = join(dir, 'non-blocking-stdout.cjs');
+      writeFileSync(preload, 'void process.stdout;\n');
+      const child = spawn(node, ['--require', preload, BUNDLE, 'inject', domain, TWO_PORTS], { stdio: ['ignore', writer, 'pipe'] });
+      closeSync(writer);
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      await new Promise((resolve) => setTimeout(resolve, 300)); // nobody reads meanwhile
+      const chunks: Buffer[] = [];
+      const buffer = Buffer.alloc(1 << 16);
+      for (;;) {
+        let n: number;
+        try {
+          n = readSync(reader, buffer);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          continue;
+        }
+        if (n === 0) break; // every writer closed: the child is done writing
+        chunks.push(Buffer.from(buffer.subarray(0, n)));
+      }
+      closeSync(reader);
+      assert.is(await exited, 0, stderr);
+      assert.is(Buffer.concat(chunks).toString(), big);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test(`${label}: show --json --xml`, () => {
