@@ -11,15 +11,15 @@ export interface Io {
   readonly interactive: boolean;
 }
 
+/** A writer fell back to its stream, whose writes may still be queued when the command is done. */
+let streamed = false;
+
 /**
  * Writes to fd 1 or 2 with write(2) directly: setting up `process.stdout` costs milliseconds at
  * start (a pipe, as the hook's stdout is, loads the net module), and Node writes to files, pipes
  * and terminals synchronously anyway. A descriptor someone made non-blocking (EAGAIN) gets the
  * rest through the stream, in order; a reader that went away (EPIPE) gets nothing more.
  */
-/** A writer fell back to its stream, whose writes may still be queued when the command is done. */
-let streamed = false;
-
 function writer(fd: 1 | 2, stream: () => NodeJS.WriteStream): (text: string) => void {
   let mode: 'direct' | 'stream' | 'closed' = 'direct';
   return (text) => {

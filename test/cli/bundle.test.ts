@@ -68,7 +68,7 @@ for (const [label, node] of NODES) {
       const child = spawn(node, ['--require', preload, BUNDLE, 'inject', domain, TWO_PORTS], { stdio: ['ignore', writer, 'pipe'] });
       closeSync(writer);
       let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       await new Promise((resolve) => setTimeout(resolve, 300)); // nobody reads meanwhile
       const chunks: Buffer[] = [];

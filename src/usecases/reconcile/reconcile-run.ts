@@ -287,10 +287,11 @@ export class FromFiles {
       const paths = decisions && memoPaths(this.current, ctx.cache, ref);
       const facts = memoFacts(ref);
       const memo = paths && decisions.lookup(ref.uuid, paths, facts);
-      const remembered = memo?.remembered && inSyncOf(memo.remembered.value, ref);
-      if (memo?.remembered && remembered) {
+      const found = memo?.remembered;
+      const remembered = found && inSyncOf(found.value, ref);
+      if (found && remembered) {
         this.rememberedCount++;
-        countCacheFile(ctx.cache, ref, memo.remembered.stats);
+        countCacheFile(ctx.cache, ref, found.stats);
         return { kind: 'outcome', outcome: remembered };
       }
       const remember = (outcome: Outcome): Outcome => {
