@@ -6,15 +6,16 @@
 //  - in-sync run against `listAllDomains` + `XMLDesc` per domain, plus `node -e 0` (any Node
 //    command starts at least that late): nova-ipmeta deciding from libvirt's files it reads,
 //    deciding from what it remembers of them (the timer's usual run: the files have not changed
-//    since the last run found them in sync), and asking libvirt for every domain (what it does
-//    when the files are not visible);
+//    since the last run found them in sync), the same with the timer's own arguments
+//    (`--auto-sync`, finding no credentials, and `--textfile`), and asking libvirt for every
+//    domain (what it does when the files are not visible);
 //  - optionally (--naive) the same virsh commands one virsh process per call, once.
 // Every contender runs once per round, interleaved; medians of the rounds, their spread (min-max),
 // and the libvirt commands each nova-ipmeta run reports (`reconcile --json`).
 // Usage: node bench/reconcile.mjs [--domains N] [--rounds N] [--naive]   (root; installs what it needs)
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -95,9 +96,18 @@ try {
   };
   const floor = (mode) => JSON.parse(sh([PYTHON, '-c', FLOOR, uri, mode], payloads)).ms;
 
-  const samples = { floorWrite: [], floorRead: [], nodeBare: [], first: [], inSyncFiles: [], inSyncRemembered: [], inSyncVirsh: [] };
-  const commands = { first: new Set(), inSyncFiles: new Set(), inSyncRemembered: new Set(), inSyncVirsh: new Set() };
-  const remembered = { inSyncFiles: new Set(), inSyncRemembered: new Set() };
+  // The timer's own command (packaging/lib/periodic-reconcile), with node_exporter's directory
+  // there: `--auto-sync` looks for Neutron credentials and finds none in an empty config file
+  // (nor, on a machine without OpenStack, anywhere else: checked below), `--textfile` writes the
+  // run's metrics.
+  const emptyConfig = join(root, 'empty.conf');
+  writeFileSync(emptyConfig, '');
+  const textfile = join(root, 'nova-ipmeta.prom');
+  const timer = [...files, '--config', emptyConfig, '--auto-sync', '--textfile', textfile];
+
+  const samples = { floorWrite: [], floorRead: [], nodeBare: [], first: [], inSyncFiles: [], inSyncRemembered: [], inSyncTimer: [], inSyncVirsh: [] };
+  const commands = { first: new Set(), inSyncFiles: new Set(), inSyncRemembered: new Set(), inSyncTimer: new Set(), inSyncVirsh: new Set() };
+  const remembered = { inSyncFiles: new Set(), inSyncRemembered: new Set(), inSyncTimer: new Set() };
   for (let r = 0; r < ROUNDS; r++) {
     reset();
     samples.floorWrite.push(floor('write'));
@@ -109,6 +119,7 @@ try {
       ['settle', '', []],
       ['inSyncFiles', 'in-sync', files],
       ['inSyncRemembered', 'in-sync', files],
+      ['inSyncTimer', 'in-sync', timer],
       ['inSyncVirsh', 'in-sync', []],
     ]) {
       // A run remembers what it finds in sync only from files that stood still for 2 s.
@@ -117,6 +128,7 @@ try {
         continue;
       }
       const { ms, value } = timed(() => reconcile(expect, ...extra));
+      if (key === 'inSyncTimer' && /^nova_ipmeta_sync_/m.test(readFileSync(textfile, 'utf8'))) throw new Error('the timer\'s run found Neutron credentials and synced: run this bench where it finds none');
       samples[key].push(ms);
       commands[key].add(value.libvirtCommands);
       remembered[key]?.add(value.rememberedInSync);
@@ -133,6 +145,7 @@ try {
   row('nova-ipmeta reconcile, first run (repairs)', s.first, s.floorWrite.median, `the write floor; goal <= 3x; libvirt commands ${[...commands.first].join('/')}`);
   row("nova-ipmeta reconcile, in sync, libvirt's files read", s.inSyncFiles, inSyncFloor, `the in-sync floor; libvirt commands ${[...commands.inSyncFiles].join('/')}; remembered ${[...remembered.inSyncFiles].join('/')}`);
   row('nova-ipmeta reconcile, in sync, unchanged files remembered', s.inSyncRemembered, inSyncFloor, `the in-sync floor; goal <= 1.5x; libvirt commands ${[...commands.inSyncRemembered].join('/')}; remembered ${[...remembered.inSyncRemembered].join('/')}`);
+  row("  the same, with the timer's --auto-sync --textfile", s.inSyncTimer, inSyncFloor, `the in-sync floor; libvirt commands ${[...commands.inSyncTimer].join('/')}; remembered ${[...remembered.inSyncTimer].join('/')}; no credentials found`);
   row('nova-ipmeta reconcile, in sync, asking libvirt', s.inSyncVirsh, inSyncFloor, `the in-sync floor; libvirt commands ${[...commands.inSyncVirsh].join('/')}`);
 
   if (opts.naive) {

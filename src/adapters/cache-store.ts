@@ -123,7 +123,8 @@ export class CacheStore {
 
   /** When the files of a run-scoped store's run were written, read or counted unread: a run's oldest input (the metrics). */
   writeTimes(): Date[] {
-    return [...[...this.reads.values()].flatMap((r) => (r.kind === 'ok' ? [r.mtime] : [])), ...this.unread.values()];
+    const read = [...this.reads.values()].flatMap((r) => (r.kind === 'ok' ? [r.mtime] : []));
+    return [...read, ...this.unread.values()];
   }
 
   /** Every `<uuid>.json`, sorted by UUID; other names (temp files among them) are not cache files. */

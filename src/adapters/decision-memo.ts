@@ -74,22 +74,20 @@ export class DecisionMemo {
    */
   lookup(id: string, paths: readonly string[], extra: string): { key: string | undefined; remembered?: Remembered } {
     const now = identity(paths, extra);
-    const entry = this.entryFor(id, now);
-    if (now === undefined || entry === undefined) return { key: now?.key };
-    this.next.set(id, entry);
-    return { key: now.key, remembered: { value: entry.value, stats: now.stats } };
+    const remembered = this.rememberedFor(id, now);
+    if (now === undefined || remembered === undefined) return { key: now?.key };
+    this.next.set(id, { key: now.key, value: remembered.value });
+    return { key: now.key, remembered };
   }
 
   /** What was decided for `id` from files of exactly the identity they have now; unlike `lookup`, keeps nothing for `save`. */
   peek(id: string, paths: readonly string[], extra: string): Remembered | undefined {
-    const now = identity(paths, extra);
-    const entry = this.entryFor(id, now);
-    return now === undefined || entry === undefined ? undefined : { value: entry.value, stats: now.stats };
+    return this.rememberedFor(id, identity(paths, extra));
   }
 
-  private entryFor(id: string, now: Identity | undefined): Entry | undefined {
+  private rememberedFor(id: string, now: Identity | undefined): Remembered | undefined {
     const entry = now === undefined ? undefined : this.entries.get(id);
-    return entry?.key === now?.key ? entry : undefined;
+    return now !== undefined && entry?.key === now.key ? { value: entry.value, stats: now.stats } : undefined;
   }
 
   /** Remembers `value` for `id` when the files still have the identity `before` and have stood still long enough. */
