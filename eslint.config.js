@@ -6,6 +6,11 @@ function layer(files, group, message) {
   return { files: [files], rules: { 'no-restricted-imports': ['error', { patterns: [{ group, message }] }] } };
 }
 
+const NO_PROCESS_EXIT = {
+  selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']",
+  message: 'return an exit code and let the entry end the process (exitWith in src/io.ts)',
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'build/'] },
   js.configs.recommended,
@@ -18,12 +23,20 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-restricted-syntax': ['error', NO_PROCESS_EXIT],
+    },
+  },
+  {
+    // What the bundle carries: each program in a block comment (scripts/build.mjs, checkCommentable).
+    files: ['src/**'],
+    rules: {
       'no-restricted-syntax': [
         'error',
-        {
-          selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']",
-          message: 'return an exit code and let the entry end the process (exitWith in src/io.ts)',
-        },
+        NO_PROCESS_EXIT,
+        ...["Literal[regex.pattern=/\\*$/]", 'Literal[value=/\\*\\//]', 'TemplateElement[value.raw=/\\*\\//]'].map((selector) => ({
+          selector,
+          message: 'no star and slash in a row: the bundle carries the program in a block comment, which they would end (scripts/build.mjs, checkCommentable); in a regular expression write `(?:x*)`',
+        })),
       ],
     },
   },

@@ -62,7 +62,8 @@ export const xmldomGrammarPrecomputed = {
       const grammar = createRequire(import.meta.url)(args.path);
       const value = (name, v) => {
         if (typeof v === 'function') return name;
-        if (v instanceof RegExp) return `/${v.source}/${v.flags}`;
+        // A literal ending in `*/` would end the block comment the bundle carries the library in (writeBundle).
+        if (v instanceof RegExp) return `/${v.source}/`.includes('*/') ? `new RegExp(${JSON.stringify(v.source)}, ${JSON.stringify(v.flags)})` : `/${v.source}/${v.flags}`;
         if (typeof v === 'string' || typeof v === 'boolean') return JSON.stringify(v);
         throw new Error(`${args.path}: export ${name} is a ${typeof v} (xmldom changed: see scripts/build.mjs)`);
       };
@@ -106,12 +107,15 @@ export const promClientCore = {
 export const plugins = [xmlEntitiesOnly, xmldomEndTagOnce, xmldomGrammarPrecomputed, promClientCore];
 
 /**
- * The bundle: scripts/bundle-loader.cjs, then three programs as strings, which the head compiles,
- * with V8's code cache when one was made for them (`node nova-ipmeta.cjs --write-code-cache`: the
- * installer does, for the Node it installs for): the whole program (src/bin.ts); the hook's engine
- * alone (src/hook-bin.ts), which the head runs for `nova-ipmeta hook`; and the XML library, which
- * neither holds: the head hands it to the one running at its first `require('@xmldom/xmldom')`.
- * Node's loader then compiles only the small head; a program that runs is compiled once either way.
+ * The bundle: scripts/bundle-loader.cjs, then three programs in block comments inside a function
+ * the head is handed, which it compiles, with V8's code cache when one was made for them (`node
+ * nova-ipmeta.cjs --write-code-cache`: the installer does, for the Node it installs for): the
+ * whole program (src/bin.ts); the hook's engine alone (src/hook-bin.ts), which the head runs for
+ * `nova-ipmeta hook`; and the XML library, which neither holds: the head hands it to the one
+ * running at its first `require('@xmldom/xmldom')`. Node's loader then compiles only the small
+ * head, and its scanner skips the comments; the head takes each program's text from the
+ * function's source (`Function.prototype.toString`), which V8 gives as a slice of the file's own
+ * text, not a copy (docs/design.md, "V8's code cache"). A program that runs is compiled once.
  */
 export async function writeBundle(outfile, options = {}) {
   const program = async (entry) => {
@@ -120,22 +124,37 @@ export async function writeBundle(outfile, options = {}) {
     return `(function (exports, require, module, __filename, __dirname) {${text}\n})`;
   };
   const xmldom = '@xmldom/xmldom';
-  const programs = [
-    await program({ entryPoints: ['src/bin.ts'], external: [xmldom] }),
-    await program({ entryPoints: ['src/hook-bin.ts'], external: [xmldom] }),
-    await program({ stdin: { contents: `module.exports = require(${JSON.stringify(xmldom)});`, resolveDir: '.' } }),
-  ];
-  const buildId = createHash('sha256').update(JSON.stringify(programs)).digest('hex').slice(0, 16);
+  const programs = {
+    'the whole program (src/bin.ts)': await program({ entryPoints: ['src/bin.ts'], external: [xmldom] }),
+    "the hook's engine (src/hook-bin.ts)": await program({ entryPoints: ['src/hook-bin.ts'], external: [xmldom] }),
+    [`the XML library (${xmldom})`]: await program({ stdin: { contents: `module.exports = require(${JSON.stringify(xmldom)});`, resolveDir: '.' } }),
+  };
+  for (const [name, text] of Object.entries(programs)) checkCommentable(name, text);
+  const texts = Object.values(programs);
+  const buildId = createHash('sha256').update(JSON.stringify(texts)).digest('hex').slice(0, 16);
   const loader = await transform(readFileSync(new URL('bundle-loader.cjs', import.meta.url), 'utf8'), {
     minify: true,
     legalComments: 'none',
     define: { BUILD_ID: JSON.stringify(buildId), XML_LIBRARY: JSON.stringify(xmldom) },
   });
   mkdirSync(dirname(outfile), { recursive: true });
-  writeFileSync(outfile, `#!/usr/bin/env node\n${loader.code}start(${programs.map((p) => JSON.stringify(p)).join(', ')});\n`);
+  // `start` finds program i after the first `/*`, the ones before it and their `*//*` (bundle-loader.cjs).
+  writeFileSync(outfile, `#!/usr/bin/env node\n${loader.code}start(function () {/*${texts.join('*//*')}*/}, [${texts.map((t) => t.length).join(', ')}]);\n`);
   chmodSync(outfile, 0o755);
   // A cache made for the previous build is useless now (and refused: another BUILD_ID).
   rmSync(`${outfile}.cache`, { force: true });
+}
+
+// A program travels in a block comment, so its text may not hold the comment's end (a star and a
+// slash), which would end it. In this code that would be a regular expression whose last token is
+// a star (write `(?:x*)`) or a literal string holding the two (esbuild prints `'*\/'` and folds
+// `'*' + '/'` back into them): eslint.config.js refuses both where they are written. A
+// dependency's would show here first.
+export function checkCommentable(name, text) {
+  const at = text.indexOf('*/');
+  if (at >= 0) {
+    throw new Error(`${name} holds "*/" at character ${at} (${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}): the bundle carries it in a block comment (scripts/build.mjs, checkCommentable)`);
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

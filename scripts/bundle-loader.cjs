@@ -1,15 +1,19 @@
-// The head of the bundle (scripts/build.mjs writes `<this, minified>start("(function (exports,
-// require, module, __filename, __dirname) {<the whole program>})", "(function ... {<the hook's
-// engine>})", "(function ... {<the XML library>})")`): the programs travel as strings, so that
-// Node's own loader compiles only this head, and each one that runs is compiled here with V8's code
-// cache for it when one was made for this very build on this very Node (`node nova-ipmeta.cjs
-// --write-code-cache`, run by the installer). The hook's engine (src/hook-bin.ts) runs for
-// `nova-ipmeta hook`: libvirt waits on its start, which then compiles and deserializes a fraction of
-// what the whole program's does. The XML library (@xmldom/xmldom) is no part of either: it is what
-// either of them gets for `require('@xmldom/xmldom')`, compiled at that first require (src/core/
-// xmldom.cjs), so it travels once, and a start that builds no DOM (a migration in sync, `find`)
-// neither compiles nor deserializes it. The cache holds the bytecode of the functions a start needs;
-// without it V8 compiles them as usual.
+// The head of the bundle (scripts/build.mjs writes `<this, minified>start(function () {/*<the
+// whole program>*//*<the hook's engine>*//*<the XML library>*/}, [<their lengths>])`, each
+// program being the CommonJS function wrapper around its text). The programs travel in comments:
+// Node's own loader compiles only this head, its scanner passing over them as it would over any
+// comment, and V8 neither copies nor keeps them a second time: the head gets each one's text as a
+// slice of the file's own text, which V8 keeps as the script's source (what `toString` returns).
+// As string literals, they were each scanned into a buffer and made a string of their own at
+// every start, the unused ones too (docs/design.md, "V8's code cache"). Each program that runs is
+// compiled here with V8's code cache for it when one was made for this very build on this very
+// Node (`node nova-ipmeta.cjs --write-code-cache`, run by the installer). The hook's engine
+// (src/hook-bin.ts) runs for `nova-ipmeta hook`: libvirt waits on its start, which then compiles
+// and deserializes a fraction of what the whole program's does. The XML library (@xmldom/xmldom)
+// is no part of either: it is what either of them gets for `require('@xmldom/xmldom')`, compiled
+// at that first require (src/core/xmldom.cjs), so it travels once, and a start that builds no DOM
+// (a migration in sync, `find`) neither compiles nor deserializes it. The cache holds the bytecode
+// of the functions a start needs; without it V8 compiles them as usual.
 //
 // The cache file, beside the bundle: a header line `nova-ipmeta code cache BUILD_ID NODE ARCH
 // LENGTH LENGTH LENGTH`, then V8's data for each program in turn, of those lengths. Another build
@@ -19,7 +23,15 @@
 // never fails because of it.
 'use strict';
 
-function start(...programs) {
+function start(carrier, lengths) {
+  // `function () {/*` + each program, the next one after `*//*` + `*/}`.
+  const source = carrier.toString();
+  let at = source.indexOf('/*') + 2;
+  const programs = lengths.map((length) => {
+    const text = source.slice(at, at + length);
+    at += length + 4;
+    return text;
+  });
   const fs = require('node:fs');
   const vm = require('node:vm');
   const file = __filename;

@@ -76,8 +76,9 @@ export function isExpectedFailure(err: unknown): err is Error {
  * server said can move the cursor or ring the bell.
  */
 export function oneLine(text: string): string {
+  // (?:\s*): no star just before the closing slash (the bundle carries the program in a comment).
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
-  return text.replace(/\s*[\n\r]\s*/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  return text.replace(/\s*[\n\r](?:\s*)/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 }
 
 /** Shows a user-supplied value inside a one-line message: quoted, escaped, and bounded. */

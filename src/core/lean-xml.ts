@@ -124,7 +124,8 @@ export function parseLeanXml(text: string): Document | undefined {
 }
 
 const ATTRIBUTE = /[ \n\t]+([^\s=/]+)[ \n\t]*=[ \n\t]*(?:"([^"<]*)"|'([^'<]*)')/y;
-const TRAILING_SPACE = /[ \n\t]*/y;
+// (?:...): no star just before the closing slash, which would end the comment the bundle carries the program in.
+const TRAILING_SPACE = /(?:[ \n\t]*)/y;
 
 /** `name attr="value" ...` of a start tag: the element, or undefined. */
 function openTag(tag: string, parentNs: Map<string, string | null> | undefined): { el: LeanElement; ns: Map<string, string | null> } | undefined {

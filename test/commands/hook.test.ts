@@ -19,7 +19,7 @@ import { readPortsElement } from '../../src/core/ports-xml';
 import { childElements, parseXml, serializeXml } from '../../src/core/xml-document';
 
 import { runMain } from '../../src/main';
-import { BUNDLE, NODES, captureIo, fixturePath } from '../support/cli';
+import { BUNDLE, NODES, bundlePrograms, captureIo, fixturePath } from '../support/cli';
 import { hookEnv, installHook, runHookScript, shellQuote, writeBundleWrapper, writeScript, type HookPaths } from '../support/hook-install';
 
 const fixture = (p: string) => readFileSync(fixturePath(p), 'utf8');
@@ -274,19 +274,6 @@ test('the hook path reaches neither the CLI nor any process (source import graph
   assert.ok(!main.files.has(join(SRC, 'cli/run-cli.ts')), 'main.ts loads the CLI only on demand');
   assert.ok(hookProgram.files.has(join(SRC, 'commands/hook/run.ts')) && hookProgram.files.has(join(SRC, 'warm-up/hook.ts')), 'the walk follows the hook program');
 });
-
-/**
- * The bundle's three programs (scripts/build.mjs): the whole one; the hook's engine alone, which
- * the bundle's head runs for `hook`; and the XML library, which the head hands either at its first
- * `require('@xmldom/xmldom')`. Each is the string its last line hands to the head.
- */
-function bundlePrograms(): { whole: string; hook: string; xml: string } {
-  const file = readFileSync(BUNDLE, 'utf8');
-  // The head's call, `start("...", "...", "...");`: the first `start("` (the head's own `start(` takes no string).
-  const [whole, hook, xml, ...more] = JSON.parse(`[${file.slice(file.indexOf('start("') + 'start('.length, file.lastIndexOf(');'))}]`) as string[];
-  assert.ok(whole !== undefined && hook !== undefined && xml !== undefined && more.length === 0, 'three programs');
-  return { whole, hook, xml };
-}
 
 interface CoveredFunction {
   ranges: { startOffset: number; endOffset: number; count: number }[];

@@ -1,5 +1,6 @@
 /** Running the program in tests: in this process through runMain, or the built bundle as operators and libvirt run it. */
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Io } from '../../src/io';
 import { runMain } from '../../src/main';
@@ -11,6 +12,31 @@ export const NODES: readonly (readonly [string, string])[] = [
   [`node ${process.version}`, process.execPath],
   ['node v18.20.4', NODE18],
 ];
+/**
+ * The built bundle's three programs (scripts/build.mjs): the whole one; the hook's engine alone,
+ * which the head runs for `hook`; and the XML library, which the head hands either at its first
+ * `require('@xmldom/xmldom')`. The last line hands the head a function whose body is the three in
+ * block comments, and their lengths; `between` is what separates them there (a comment's end and
+ * the next one's start).
+ */
+export function bundlePrograms(file = BUNDLE): { whole: string; hook: string; xml: string; between: string[] } {
+  const text = readFileSync(file, 'latin1');
+  const last = /start\(function \(\) \{\/\*([\s\S]*)\*\/\}, \[(\d+), (\d+), (\d+)\]\);\n$/.exec(text);
+  if (!last) throw new Error(`${file}: its last line is not start(function () {/*...*/}, [n, n, n])`);
+  const [, comments = '', ...lengths] = last;
+  const programs: string[] = [];
+  const between: string[] = [];
+  let at = 0;
+  for (const n of lengths.map(Number)) {
+    if (programs.length > 0) between.push(comments.slice(at - 4, at));
+    programs.push(comments.slice(at, at + n));
+    at += n + 4;
+  }
+  if (at - 4 !== comments.length) throw new Error(`${file}: the programs' lengths do not add up to the comments' (${at - 4} against ${comments.length})`);
+  const [whole = '', hook = '', xml = ''] = programs;
+  return { whole, hook, xml, between };
+}
+
 export const fixturePath = (p: string) => fileURLToPath(new URL(`../fixtures/${p}`, import.meta.url));
 
 export interface Run {
