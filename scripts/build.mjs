@@ -119,7 +119,9 @@ export const plugins = [xmlEntitiesOnly, xmldomEndTagOnce, xmldomGrammarPrecompu
  */
 export async function writeBundle(outfile, options = {}) {
   const program = async (entry) => {
-    const out = await build({ ...common, ...entry, write: false, outfile, define, plugins, ...options });
+    // `options` for a build to look into (`{ minify: false }` keeps the names), but with the white
+    // space minified, which drops the comments esbuild keeps otherwise: their text may hold `*` `/`.
+    const out = await build({ ...common, ...entry, write: false, outfile, define, plugins, ...options, minifyWhitespace: true });
     const text = out.outputFiles[0].text.replace(/^#!.*\n/, '');
     return `(function (exports, require, module, __filename, __dirname) {${text}\n})`;
   };
