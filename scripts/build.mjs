@@ -115,7 +115,7 @@ export const plugins = [xmlEntitiesOnly, xmldomEndTagOnce, xmldomGrammarPrecompu
  * running at its first `require('@xmldom/xmldom')`. Node's loader then compiles only the small
  * head, and its scanner skips the comments; the head takes each program's text from the
  * function's source (`Function.prototype.toString`), which V8 gives as a slice of the file's own
- * text, not a copy (docs/design.md, "V8's code cache"). A program that runs is compiled once.
+ * text, not a copy (docs/design.md, "The programs in comments"). A program that runs is compiled once.
  */
 export async function writeBundle(outfile, options = {}) {
   const program = async (entry) => {

@@ -5,7 +5,7 @@
 // comment, and V8 neither copies nor keeps them a second time: the head gets each one's text as a
 // slice of the file's own text, which V8 keeps as the script's source (what `toString` returns).
 // As string literals, they were each scanned into a buffer and made a string of their own at
-// every start, the unused ones too (docs/design.md, "V8's code cache"). Each program that runs is
+// every start, the unused ones too (docs/design.md, "The programs in comments"). Each program that runs is
 // compiled here with V8's code cache for it when one was made for this very build on this very
 // Node (`node nova-ipmeta.cjs --write-code-cache`, run by the installer). The hook's engine
 // (src/hook-bin.ts) runs for `nova-ipmeta hook`: libvirt waits on its start, which then compiles
