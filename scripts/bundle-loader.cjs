@@ -79,7 +79,9 @@ function start(carrier, lengths) {
     if (states[i] === undefined) compiled(i);
     return states[i];
   };
-  module.codeCache = { bundle: file, file: cacheFile, states: () => programs.map((_, i) => state(i)) };
+  // `warmingUp`: this start runs the programs for `--write-code-cache`, to run their warm-up and
+  // nothing else (src/warm-up/); they read it with `warmingUp()` (src/adapters/code-cache.ts).
+  module.codeCache = { bundle: file, file: cacheFile, states: () => programs.map((_, i) => state(i)), warmingUp: write };
   let scripts; // when writing the cache: every program, compiled without it
   const LIBRARY = 2;
   let library; // the XML library's exports, once required
@@ -104,7 +106,7 @@ function start(carrier, lengths) {
   // XML library's, what theirs run of it); at exit, what V8 compiled so far is written, by rename so
   // a start never sees half a file.
   scripts = programs.map((_, i) => compile(i, undefined));
-  process.argv.splice(2, process.argv.length - 2, '__warm-up');
+  process.argv.splice(2); // no program is to read `--write-code-cache [FILE]` as its own arguments
   process.on('exit', (code) => {
     if (code !== 0) return;
     const data = scripts.map((script) => script.createCachedData());

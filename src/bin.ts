@@ -1,10 +1,14 @@
 #!/usr/bin/env node
+import { warmingUp } from './adapters/code-cache';
 import { exitWith } from './io';
 import { runMain } from './main';
 
-const argv = process.argv.slice(2);
-void runMain(argv).then((code) => {
-  // The installer's warm-up ends with the hook's beside it: the head writes the code cache at that exit.
-  if (argv[0] === '__warm-up') process.exitCode = code;
-  else exitWith(code);
-});
+if (warmingUp()) {
+  // The installer's --write-code-cache (scripts/bundle-loader.cjs): this program's warm-up. Its
+  // exit stays Node's own: the head writes the code cache at that exit, once the hook's is done too.
+  void import('./warm-up/program').then(async ({ warmUp }) => {
+    process.exitCode = await warmUp();
+  });
+} else {
+  void runMain(process.argv.slice(2)).then(exitWith);
+}

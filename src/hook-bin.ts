@@ -5,13 +5,14 @@
  * when the first word is `hook`: a fraction of the code to load, with a code cache of its own
  * (docs/design.md, "Cost"). Unbundled, src/main.ts dispatches `hook` to the same engine.
  */
+import { warmingUp } from './adapters/code-cache';
 import { runHook } from './commands/hook/run';
 import { exitWith, processIo } from './io';
 
-const [word, ...words] = process.argv.slice(2);
-if (word === '__warm-up') {
+if (warmingUp()) {
   // The head's --write-code-cache: the hook's share of the warm-up.
   void import('./warm-up/hook').then(({ warmUpHookAlone }) => warmUpHookAlone());
 } else {
-  void runHook(words, processIo).then(exitWith);
+  // `hook` and its words: the head runs this program for them alone.
+  void runHook(process.argv.slice(3), processIo).then(exitWith);
 }

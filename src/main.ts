@@ -22,11 +22,6 @@ export async function runMain(argv: readonly string[], io: Io = processIo): Prom
       const { runHook } = await import('./commands/hook/run');
       return await runHook(argv.slice(1), io);
     }
-    // The workload the installer's `--write-code-cache` runs (scripts/bundle-loader.cjs), nothing else.
-    if (argv[0] === '__warm-up' && argv.length === 1) {
-      const { warmUp } = await import('./warm-up/program');
-      return await warmUp();
-    }
     const { runCli } = await import('./cli/run-cli');
     return await runCli(argv, io);
   } catch (err) {

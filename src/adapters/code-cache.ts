@@ -24,17 +24,29 @@ interface Head {
   readonly bundle: string;
   readonly file: string;
   readonly states: () => readonly CodeCacheState[];
+  /** This start is `--write-code-cache`'s: the programs run their warm-up (src/warm-up/), nothing else. */
+  readonly warmingUp: boolean;
+}
+
+/** Undefined when this is not the bundle (run from source). */
+function head(): Head | undefined {
+  return typeof module === 'object' ? (module as { codeCache?: Head }).codeCache : undefined;
+}
+
+/** Whether the head runs this program to make the code cache: then it runs its warm-up alone. */
+export function warmingUp(): boolean {
+  return head()?.warmingUp === true;
 }
 
 /** Undefined when this is not the bundle (run from source: nothing is ever cached). */
 export function codeCacheReport(): CodeCacheReport | undefined {
-  const head = typeof module === 'object' ? (module as { codeCache?: Head }).codeCache : undefined;
-  if (head === undefined) return undefined;
-  const states = head.states();
+  const seen = head();
+  if (seen === undefined) return undefined;
+  const states = seen.states();
   return {
-    bundle: head.bundle,
-    file: head.file,
-    fileExists: existsSync(head.file),
+    bundle: seen.bundle,
+    file: seen.file,
+    fileExists: existsSync(seen.file),
     programs: PROGRAMS.map((program, i) => ({ program, state: states[i] as CodeCacheState })),
   };
 }

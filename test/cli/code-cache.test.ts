@@ -9,9 +9,10 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Script } from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BUNDLE, NODES, NODE18, fixturePath } from '../support/cli';
+import { BUNDLE, NODES, NODE18, bundlePrograms, fixturePath } from '../support/cli';
 
 const scratch = mkdtempSync(join(tmpdir(), 'nova-ipmeta-code-cache-'));
 const WALLABY = fixturePath('domains/wallaby-nova-ports.xml');
@@ -72,6 +73,14 @@ for (const [i, [label, node]] of NODES.entries()) {
     const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
     // One length per program: the whole one, the hook's, the XML library's (scripts/bundle-loader.cjs).
     assert.match(header(cache), new RegExp(`^nova-ipmeta code cache [0-9a-f]{16} ${version.replace(/\./g, '\\.')} ${process.arch} \\d+ \\d+ \\d+$`));
+    // Each part holds what its program's warm-up compiled (src/warm-up/), well beyond what compiling
+    // the program alone gives: a program that skipped its warm-up would still have its part taken.
+    const parts = header(cache).split(' ').slice(-3).map(Number);
+    const { whole, hook, xml } = bundlePrograms(bundle);
+    for (const [k, [name, program]] of Object.entries({ whole, hook, xml }).entries()) {
+      const compiledAlone = new Script(program).createCachedData().length;
+      assert.ok((parts[k] ?? 0) > 2 * compiledAlone, `${name}: ${parts[k]} bytes, ${compiledAlone} compiled alone`);
+    }
     assert.is((statSync(cache).mode & 0o777).toString(8), '644');
     const inode = statSync(cache).ino;
     assert.equal(run(node, bundle, '--write-code-cache'), { code: 0, stdout: '', stderr: '' });
