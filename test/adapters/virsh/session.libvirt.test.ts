@@ -237,7 +237,11 @@ t('output is exact: no trailing line feed added or lost, marker-like and prompt-
     const xml = await s.run(['dumpxml', '--domain', 'test']);
     assert.ok(xml.startsWith("<domain type='test'"), xml.slice(0, 40));
     assert.ok(xml.endsWith('</domain>\n'), 'dumpxml output ends as virsh prints it');
-    assert.is(await s.run(['dominfo', '--domain', 'test']), (await s.run(['dominfo', '--domain', 'test'])));
+    // A table ending in a blank line, the same twice (nodeinfo: the test driver's is fixed; its
+    // dominfo is not, since the guest's CPU time moves with the clock).
+    const nodeinfo = await s.run(['nodeinfo']);
+    assert.match(nodeinfo, /^CPU model:/u);
+    assert.is(await s.run(['nodeinfo']), nodeinfo);
   } finally {
     await s.close();
   }
