@@ -43,14 +43,13 @@ class LeanElement {
   lastChild: LeanNode | null = null;
   nextSibling: LeanNode | null = null;
   constructor(
+    /** The name as written: `prefix:localName`, or `localName`. */
+    readonly tagName: string,
     readonly localName: string,
     readonly prefix: string | null,
     readonly namespaceURI: string | null,
     readonly attributes: readonly LeanAttr[],
   ) {}
-  get tagName(): string {
-    return this.prefix ? `${this.prefix}:${this.localName}` : this.localName;
-  }
   getAttribute(name: string): string | null {
     return this.attributes.find((a) => a.name === name)?.value ?? null;
   }
@@ -123,61 +122,99 @@ export function parseLeanXml(text: string): Document | undefined {
   return { documentElement: root } as unknown as Document;
 }
 
-const ATTRIBUTE = /[ \n\t]+([^\s=/]+)[ \n\t]*=[ \n\t]*(?:"([^"<]*)"|'([^'<]*)')/y;
-// (?:...): no star just before the closing slash, which would end the comment the bundle carries the program in.
-const TRAILING_SPACE = /(?:[ \n\t]*)/y;
+const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+type Namespaces = Map<string, string | null>;
 
-/** `name attr="value" ...` of a start tag: the element, or undefined. */
-function openTag(tag: string, parentNs: Map<string, string | null> | undefined): { el: LeanElement; ns: Map<string, string | null> } | undefined {
-  const name = /^[^\s]+/.exec(tag)?.[0] ?? '';
+/**
+ * `name attr="value" ...` of a start tag: the element, or undefined. Read by hand rather than by
+ * regular expressions, which made a match array and a string per name and value: over a few
+ * hundred files that garbage cost more than the reading (docs/design.md, "Cost").
+ */
+function openTag(tag: string, parentNs: Namespaces | undefined): { el: LeanElement; ns: Namespaces } | undefined {
+  const name = tag.slice(0, skipTo(tag, 0, isSpace));
   if (!NAME.test(name)) return undefined;
-  const raw: { name: string; value: string }[] = [];
+  // Each attribute as written, name then value (still to decode), one after the other.
+  const raw: string[] = [];
   let at = name.length;
-  for (;;) {
-    ATTRIBUTE.lastIndex = at;
-    const m = ATTRIBUTE.exec(tag);
-    if (!m) break;
-    const attrName = m[1] ?? '';
-    const quoted = m[2] ?? m[3] ?? '';
-    if (!NAME.test(attrName) || quoted.includes('\t') || quoted.includes('\n')) return undefined;
-    const value = decode(quoted);
-    if (value === undefined || raw.some((a) => a.name === attrName)) return undefined;
-    raw.push({ name: attrName, value });
-    at = ATTRIBUTE.lastIndex;
-  }
-  TRAILING_SPACE.lastIndex = at;
-  TRAILING_SPACE.exec(tag);
-  if (TRAILING_SPACE.lastIndex !== tag.length) return undefined;
+  for (let next = attributeAt(tag, at, raw); next >= 0; next = attributeAt(tag, at, raw)) at = next;
+  // What follows the last attribute may only be white space; anything else is outside the subset.
+  if (skipTo(tag, at, isNotSpace) !== tag.length) return undefined;
   let ns = parentNs ?? new Map<string, string | null>([['xml', XML_NS]]);
-  for (const a of raw) {
-    if (a.name === 'xmlns' || a.name.startsWith('xmlns:')) {
-      const prefix = a.name === 'xmlns' ? '' : a.name.slice(6);
-      if (prefix === 'xml' || prefix === 'xmlns' || (prefix !== '' && a.value === '')) return undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const attrName = raw[i] ?? '';
+    const written = raw[i + 1] ?? '';
+    // A tab or line break in a value is normalized to a space by the DOM: not this reader's subset.
+    if (!NAME.test(attrName) || written.includes('\t') || written.includes('\n')) return undefined;
+    const value = decode(written);
+    if (value === undefined) return undefined;
+    for (let j = 0; j < i; j += 2) if (raw[j] === attrName) return undefined;
+    raw[i + 1] = value;
+    if (attrName === 'xmlns' || attrName.startsWith('xmlns:')) {
+      const prefix = attrName === 'xmlns' ? '' : attrName.slice(6);
+      if (prefix === 'xml' || prefix === 'xmlns' || (prefix !== '' && value === '')) return undefined;
       if (ns === parentNs) ns = new Map(ns);
-      ns.set(prefix, a.value === '' ? null : a.value);
+      ns.set(prefix, value === '' ? null : value);
     }
   }
-  const resolve = (qname: string, isAttribute: boolean): { prefix: string | null; localName: string; namespaceURI: string | null } | undefined => {
-    const colon = qname.indexOf(':');
-    if (colon < 0) return { prefix: null, localName: qname, namespaceURI: isAttribute ? null : (ns.get('') ?? null) };
-    const prefix = qname.slice(0, colon);
-    const uri = ns.get(prefix);
-    return uri === undefined || uri === null ? undefined : { prefix, localName: qname.slice(colon + 1), namespaceURI: uri };
-  };
   const attributes: LeanAttr[] = [];
-  for (const a of raw) {
-    if (a.name === 'xmlns' || a.name.startsWith('xmlns:')) {
-      attributes.push({ name: a.name, prefix: a.name === 'xmlns' ? null : 'xmlns', localName: a.name === 'xmlns' ? 'xmlns' : a.name.slice(6), namespaceURI: 'http://www.w3.org/2000/xmlns/', value: a.value });
+  for (let i = 0; i < raw.length; i += 2) {
+    const attrName = raw[i] ?? '';
+    const value = raw[i + 1] ?? '';
+    if (attrName === 'xmlns' || attrName.startsWith('xmlns:')) {
+      const own = attrName === 'xmlns';
+      attributes.push({ name: attrName, prefix: own ? null : 'xmlns', localName: own ? 'xmlns' : attrName.slice(6), namespaceURI: XMLNS_NS, value });
       continue;
     }
-    const r = resolve(a.name, true);
-    if (!r) return undefined;
-    attributes.push({ name: a.name, ...r, value: a.value });
+    const colon = attrName.indexOf(':');
+    if (colon < 0) {
+      attributes.push({ name: attrName, prefix: null, localName: attrName, namespaceURI: null, value });
+      continue;
+    }
+    const uri = ns.get(attrName.slice(0, colon));
+    if (uri === undefined || uri === null) return undefined;
+    attributes.push({ name: attrName, prefix: attrName.slice(0, colon), localName: attrName.slice(colon + 1), namespaceURI: uri, value });
   }
-  const el = resolve(name, false);
-  if (!el) return undefined;
-  return { el: new LeanElement(el.localName, el.prefix, el.namespaceURI, attributes), ns };
+  const colon = name.indexOf(':');
+  if (colon < 0) return { el: new LeanElement(name, name, null, ns.get('') ?? null, attributes), ns };
+  const uri = ns.get(name.slice(0, colon));
+  if (uri === undefined || uri === null) return undefined;
+  return { el: new LeanElement(name, name.slice(colon + 1), name.slice(0, colon), uri, attributes), ns };
 }
+
+/**
+ * The attribute at `at` (white space, a name, `=`, a quoted value without `<`), pushed onto `out`
+ * as its name and its value as written; where it ends, or -1 when none is there. The name stops
+ * at white space, `=` or `/`; one holding anything else a name may not is refused by NAME after.
+ */
+function attributeAt(tag: string, at: number, out: string[]): number {
+  const nameStart = skipTo(tag, at, isNotSpace);
+  if (nameStart === at) return -1;
+  const nameEnd = skipTo(tag, nameStart, endsAttributeName);
+  if (nameEnd === nameStart) return -1;
+  const equals = skipTo(tag, nameEnd, isNotSpace);
+  if (tag.charCodeAt(equals) !== 0x3d) return -1;
+  const open = skipTo(tag, equals + 1, isNotSpace);
+  const quote = tag.charAt(open);
+  if (quote !== '"' && quote !== "'") return -1;
+  const close = tag.indexOf(quote, open + 1);
+  if (close < 0) return -1;
+  const lt = tag.indexOf('<', open + 1);
+  if (lt >= 0 && lt < close) return -1;
+  out.push(tag.slice(nameStart, nameEnd), tag.slice(open + 1, close));
+  return close + 1;
+}
+
+/** The first index from `at` whose character meets `stop`, or the text's length. */
+function skipTo(text: string, at: number, stop: (code: number) => boolean): number {
+  let i = at;
+  while (i < text.length && !stop(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** XML's white space as libvirt writes it (a carriage return never gets here: FORBIDDEN). */
+const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x09;
+const isNotSpace = (c: number): boolean => !isSpace(c);
+const endsAttributeName = (c: number): boolean => isSpace(c) || c === 0x3d || c === 0x2f;
 
 /** Text or an attribute value with its references expanded; undefined for another entity or a bare `&`. */
 function decode(text: string): string | undefined {
