@@ -105,13 +105,16 @@ for (const [what, text] of Object.entries(BAIL)) {
 const name = fc.constantFrom('domain', 'name', 'n:instance', 'n:ports', 'port', 'ip', 'a_b', 'x.y-z', 'm:e');
 const text = fc.constantFrom('', 'x', ' ', '\n  ', 'a &amp; b', '&lt;&gt;', '&#233;&#x1F600;', 'é', '&quot;&apos;', 'a > b', '&bogus;', 'a & b', ']]>', '\t', '&#0;', '\r');
 const attrValue = fc.constantFrom('v', '', 'a&amp;b', '&lt;x&gt;', "it's", '&#10;', 'x\ty', 'é', 'u', 'http://openstack.org/xmlns/libvirt/nova/1.1');
-const attr = fc.tuple(fc.constantFrom('uuid', 'type', 'xmlns', 'xmlns:n', 'xmlns:m', 'n:a', 'id', 'xml:lang', 'a'), attrValue, fc.constantFrom('"', "'"));
+// White space inside tags, as XML allows it (libvirt writes one space before each attribute).
+const space = fc.constantFrom('', ' ', '\n  ', '\t');
+const separator = fc.constantFrom(' ', '  ', '\n    ', '\t');
+const attr = fc.tuple(separator, fc.constantFrom('uuid', 'type', 'xmlns', 'xmlns:n', 'xmlns:m', 'n:a', 'id', 'xml:lang', 'a'), space, space, attrValue, fc.constantFrom('"', "'"));
 const element: fc.Memo<string> = fc.memo((depth) =>
   fc
-    .tuple(name, fc.array(attr, { maxLength: 3 }), depth <= 1 ? fc.constant([]) : fc.array(fc.oneof(text, element(depth - 1), fc.constantFrom('<!-- c -->', '<![CDATA[c]]>', '<?p q?>')), { maxLength: 4 }), fc.boolean())
-    .map(([n, attrs, children, empty]) => {
-      const a = attrs.map(([k, v, q]) => ` ${k}=${q}${q === "'" ? v.replace(/'/g, '&apos;') : v}${q}`).join('');
-      return empty && children.length === 0 ? `<${n}${a}/>` : `<${n}${a}>${children.join('')}</${n}>`;
+    .tuple(name, fc.array(attr, { maxLength: 3 }), space, depth <= 1 ? fc.constant([]) : fc.array(fc.oneof(text, element(depth - 1), fc.constantFrom('<!-- c -->', '<![CDATA[c]]>', '<?p q?>')), { maxLength: 4 }), fc.boolean(), space)
+    .map(([n, attrs, beforeEnd, children, empty, inEndTag]) => {
+      const a = attrs.map(([sep, k, s1, s2, v, q]) => `${sep}${k}${s1}=${s2}${q}${q === "'" ? v.replace(/'/g, '&apos;') : v}${q}`).join('');
+      return empty && children.length === 0 ? `<${n}${a}${beforeEnd}/>` : `<${n}${a}${beforeEnd}>${children.join('')}</${n}${inEndTag}>`;
     }),
 );
 const documentText = fc.tuple(fc.constantFrom('', '<!--\nWARNING\n-->\n', ' ', '<?xml version="1.0"?>', '\u00a0', '\t\n'), element(4), fc.constantFrom('', '\n', '<!-- end -->', '\u00a0'))
