@@ -115,7 +115,8 @@ export const plugins = [xmlEntitiesOnly, xmldomEndTagOnce, xmldomGrammarPrecompu
  * running at its first `require('@xmldom/xmldom')`. Node's loader then compiles only the small
  * head, and its scanner skips the comments; the head takes each program's text from the
  * function's source (`Function.prototype.toString`), which V8 gives as a slice of the file's own
- * text, not a copy (docs/design.md, "The programs in comments"). A program that runs is compiled once.
+ * text, not a copy (docs/design.md, "The programs in comments"). A program that runs is compiled
+ * once.
  */
 export async function writeBundle(outfile, options = {}) {
   const program = async (entry) => {
@@ -149,9 +150,9 @@ export async function writeBundle(outfile, options = {}) {
 
 // A program travels in a block comment, so its text may not hold the comment's end (a star and a
 // slash), which would end it. In this code that would be a regular expression whose last token is
-// a star (write `(?:x*)`) or a literal string holding the two (esbuild prints `'*\/'` and folds
-// `'*' + '/'` back into them): eslint.config.js refuses both where they are written. A
-// dependency's would show here first.
+// a star (write `(?:x*)`) or which holds the two in a character class, or a literal string holding
+// them (esbuild prints `'*\/'` and folds `'*' + '/'` back into them): eslint.config.js refuses
+// each where it is written. A dependency's would show here first.
 export function checkCommentable(name, text) {
   const at = text.indexOf('*/');
   if (at >= 0) {

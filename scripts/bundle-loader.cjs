@@ -1,19 +1,19 @@
-// The head of the bundle (scripts/build.mjs writes `<this, minified>start(function () {/*<the
-// whole program>*//*<the hook's engine>*//*<the XML library>*/}, [<their lengths>])`, each
-// program being the CommonJS function wrapper around its text). The programs travel in comments:
-// Node's own loader compiles only this head, its scanner passing over them as it would over any
-// comment, and V8 neither copies nor keeps them a second time: the head gets each one's text as a
-// slice of the file's own text, which V8 keeps as the script's source (what `toString` returns).
-// As string literals, they were each scanned into a buffer and made a string of their own at
-// every start, the unused ones too (docs/design.md, "The programs in comments"). Each program that runs is
-// compiled here with V8's code cache for it when one was made for this very build on this very
-// Node (`node nova-ipmeta.cjs --write-code-cache`, run by the installer). The hook's engine
-// (src/hook-bin.ts) runs for `nova-ipmeta hook`: libvirt waits on its start, which then compiles
-// and deserializes a fraction of what the whole program's does. The XML library (@xmldom/xmldom)
-// is no part of either: it is what either of them gets for `require('@xmldom/xmldom')`, compiled
-// at that first require (src/core/xmldom.cjs), so it travels once, and a start that builds no DOM
-// (a migration in sync, `find`) neither compiles nor deserializes it. The cache holds the bytecode
-// of the functions a start needs; without it V8 compiles them as usual.
+// The head of the bundle (scripts/build.mjs writes `<this, minified>start(function () {/*<the whole
+// program>*//*<the hook's engine>*//*<the XML library>*/}, [<their lengths>])`, each program being
+// the CommonJS function wrapper around its text). The programs travel in comments: Node's own
+// loader compiles only this head, its scanner passing over them as it would over any comment, and
+// V8 neither copies nor keeps them a second time: the head gets each one's text as a slice of the
+// file's own text, which V8 keeps as the script's source (what `toString` returns). As string
+// literals, they were each scanned into a buffer and made a string of their own at every start, the
+// unused ones too (docs/design.md, "The programs in comments"). Each program that runs is compiled
+// here with V8's code cache for it when one was made for this very build on this very Node (`node
+// nova-ipmeta.cjs --write-code-cache`, run by the installer). The hook's engine (src/hook-bin.ts)
+// runs for `nova-ipmeta hook`: libvirt waits on its start, which then compiles and deserializes a
+// fraction of what the whole program's does. The XML library (@xmldom/xmldom) is no part of either:
+// it is what either of them gets for `require('@xmldom/xmldom')`, compiled at that first require
+// (src/core/xmldom.cjs), so it travels once, and a start that builds no DOM (a migration in sync,
+// `find`) neither compiles nor deserializes it. The cache holds the bytecode of the functions a
+// start needs; without it V8 compiles them as usual.
 //
 // The cache file, beside the bundle: a header line `nova-ipmeta code cache BUILD_ID NODE ARCH
 // LENGTH LENGTH LENGTH`, then V8's data for each program in turn, of those lengths. Another build
