@@ -28,7 +28,8 @@ export function childUsage() {
 }
 
 /**
- * @param {Record<string, {argv: string[], input?: string, env?: Record<string,string>}>} contenders
+ * @param {Record<string, {argv: string[], input?: string, env?: Record<string,string>, before?: () => void}>} contenders
+ *   (`before`: run before each of the contender's runs, outside the timed window)
  * @param {{runs?: number, warmup?: number}} [opts]
  * @returns {Record<string, {median: number, min: number, runs: number, pages: number}>} milliseconds,
  *   and the pages the command faulted in (median): unlike time, the same from run to run, and on
@@ -48,6 +49,7 @@ export function measure(contenders, { runs = 20, warmup = 2 } = {}) {
   for (let i = 0; i < warmup + runs; i++) {
     for (const n of names) {
       const { file, args, options } = spawns[n];
+      contenders[n].before?.();
       const faults = childUsage().pageFaults;
       const t0 = process.hrtime.bigint();
       const r = spawnSync(file, args, options);

@@ -10,9 +10,9 @@
  * The memo is the state directory's `in-sync.json` (0600, written atomically); one that cannot be
  * read or trusted is an empty memo: it only ever saves work.
  */
-import { statSync, type BigIntStats } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { fileIdentity } from './file-identity';
-import { BUILD } from '../build-info';
+import { runningBuild } from './running-build';
 import { readStateFile, writeStateFile } from './state-file';
 
 export const MEMO_FILE = 'in-sync.json';
@@ -131,16 +131,4 @@ function identity(paths: readonly string[], extra: string, settledBefore?: bigin
     stats.push(id.stats);
   }
   return { key, stats };
-}
-
-/** This build: its version and the identity of the file running (another install is another build). */
-function runningBuild(): string | undefined {
-  const file = process.argv[1];
-  if (file === undefined) return undefined;
-  try {
-    const s = statSync(file, { bigint: true });
-    return `${BUILD?.version ?? 'source'} ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}`;
-  } catch {
-    return undefined;
-  }
 }

@@ -24,7 +24,8 @@ import { factsOf, parseDomain, type DomainFacts } from '../core/domain';
 import { mayHoldTerm } from '../core/may-hold';
 import { parseUuid, type Definition } from '../core/model';
 import { DEFAULTS, type Settings } from './settings';
-import { daemonKeepsDirs, scanDomainXmlDirs, type DomainXmlScan, type ScanOptions } from './domain-xml-files';
+import { daemonKeepsDirs, readIndexedFiles, scanDomainXmlDirs, type DomainXmlScan, type ScanOptions } from './domain-xml-files';
+import { FindIndex } from './find-index';
 import type { DomainRef, Libvirt } from './libvirt/libvirt';
 
 export type { Definition } from '../core/model';
@@ -44,11 +45,21 @@ export function readsXmlFiles(settings: Pick<Settings, 'uri' | 'liveXmlDir' | 'p
   return dirsNamed || settings.uri === undefined || LOCAL_SYSTEM_URIS.has(settings.uri.replace(/\/$/, ''));
 }
 
+export interface InventoryOptions {
+  readonly mayMatch?: ScanOptions['mayMatch'];
+  /**
+   * `find`'s word for what it looks for (core/lookup.ts, `termKey`): the files are read through
+   * find's index in the state directory (./find-index.ts), and only domains that have the word
+   * are returned.
+   */
+  readonly indexKey?: string;
+}
+
 /**
  * Every domain (nova's or not), sorted by name. `mayMatch` (see ScanOptions) lets a caller that
  * wants few domains skip parsing the others; domains it rejects may or may not be returned.
  */
-export async function allDomains(settings: Settings, io: Io, options: ScanOptions = {}): Promise<InventoryEntry[]> {
+export async function allDomains(settings: Settings, io: Io, options: InventoryOptions = {}): Promise<InventoryEntry[]> {
   const files = fromFiles(settings, io, options);
   const entries = files?.complete ? files.entries : await withLibvirt(settings, (libvirt) => completed(libvirt, files, io, options));
   return entries.sort((a, b) => compare(a.domain.name, b.domain.name));
@@ -102,21 +113,27 @@ interface FromFiles {
 }
 
 /** The domains from the XML files; undefined when they are not to be read. */
-function fromFiles(settings: Settings, io: Io, options: ScanOptions): FromFiles | undefined {
+function fromFiles(settings: Settings, io: Io, options: InventoryOptions): FromFiles | undefined {
   if (!readsXmlFiles(settings)) return undefined;
   const dirs = { live: settings.liveXmlDir, persistent: settings.persistentXmlDir };
-  const scan = scanDomainXmlDirs(dirs, options);
+  const key = options.indexKey;
+  const index = key === undefined ? undefined : FindIndex.load(settings.stateDir, dirs);
+  if (index && key !== undefined) {
+    // Neither directory changed since every file was indexed: the files named are all there is to read.
+    const hits = index.holding(key);
+    const read = hits && daemonKeepsDirs(dirs) ? readIndexedFiles(dirs, hits) : undefined;
+    if (read) return { entries: read.map(({ domain, definition }) => ({ domain, definition })), covered: new Map(), complete: true };
+  }
+  const scan = scanDomainXmlDirs(dirs, { ...(options.mayMatch && { mayMatch: options.mayMatch }), ...(index && key !== undefined && { index: { index, key } }) });
   // Absent is what a containerized daemon looks like from the host: libvirt fills in without a
   // word. Anything else (not root...) is worth one line, since the answer then costs a connection.
   for (const u of scan.unreadable) {
     if (u.code !== 'ENOENT') io.err(`nova-ipmeta: cannot read ${u.dir} (${u.code}): asking libvirt${settings.uri ? ` at ${settings.uri}` : ''} instead\n`);
   }
   for (const s of scan.skipped) io.err(`nova-ipmeta: warning: ${s.path}: ${s.problem}; skipped\n`);
-  return {
-    entries: scan.domains.map(({ domain, definition }) => ({ domain, definition })),
-    covered: scan.covered,
-    complete: scan.unreadable.length === 0 && daemonKeepsDirs(dirs),
-  };
+  const complete = scan.unreadable.length === 0 && daemonKeepsDirs(dirs);
+  index?.save(settings.stateDir, complete && scan.skipped.length === 0);
+  return { entries: scan.domains.map(({ domain, definition }) => ({ domain, definition })), covered: scan.covered, complete };
 }
 
 /** The connection's work, the connection closed however it ends. */
@@ -136,7 +153,7 @@ const definitionOf = (ref: DomainRef): Definition => (ref.active ? 'live' : 'per
  * The daemon's domains: each from the files when they give the definition that counts for it,
  * from `dumpxml` otherwise; files of domains the daemon does not have are left out.
  */
-async function completed(libvirt: Libvirt, files: FromFiles | undefined, io: Io, options: ScanOptions, refs?: DomainRef[]): Promise<InventoryEntry[]> {
+async function completed(libvirt: Libvirt, files: FromFiles | undefined, io: Io, options: InventoryOptions, refs?: DomainRef[]): Promise<InventoryEntry[]> {
   const { libvirtFailure } = await import('./libvirt/libvirt');
   const fileEntries = new Map(files?.entries.map((e) => [e.domain.uuid, e]));
   const entries: InventoryEntry[] = [];

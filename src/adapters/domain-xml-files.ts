@@ -24,6 +24,8 @@ import { factsOf, readDomain, type Domain, type DomainFacts } from '../core/doma
 import { parseUuid, type Definition, type Uuid } from '../core/model';
 import { MAX_XML_BYTES, parseXml } from '../core/xml-document';
 import { parseLeanXml } from '../core/lean-xml';
+import { searchKeys } from '../core/lookup';
+import type { FindIndex, IndexHit } from './find-index';
 
 export interface DomainXmlDirs {
   readonly live: string;
@@ -62,10 +64,17 @@ export interface ScanOptions {
    * read and search one). The bytes are a view into a reused buffer, valid during the call only.
    */
   readonly mayMatch?: (bytes: Buffer) => boolean;
+  /** find's index (./find-index.ts) and the word its domains are looked up by (core/lookup.ts, `termKey`). */
+  readonly index?: ScanIndex;
+}
+
+export interface ScanIndex {
+  readonly index: FindIndex;
+  readonly key: string;
 }
 
 export function scanDomainXmlDirs(dirs: DomainXmlDirs, options: ScanOptions = {}): DomainXmlScan {
-  const scan = new Scan(options.mayMatch);
+  const scan = new Scan(options.mayMatch, options.index);
   const unreadable: { dir: string; code: string }[] = [];
   // The running guests first: a guest that runs is reported from its live file (what is true
   // now), and its persistent file is then passed over: by file name, which spares reading it at
@@ -80,6 +89,23 @@ export function scanDomainXmlDirs(dirs: DomainXmlDirs, options: ScanOptions = {}
     else scan.dir(dir, listed.files, definition);
   }
   return { domains: scan.domains, skipped: scan.skipped, covered: scan.covered, unreadable };
+}
+
+/**
+ * The domains of the files find's index named (./find-index.ts, `holding`), read now; undefined
+ * when one of them no longer holds the domain indexed, and the caller scans instead.
+ */
+export function readIndexedFiles(dirs: DomainXmlDirs, hits: readonly IndexHit[]): DomainFromFile[] | undefined {
+  const reader = new FileReader();
+  const domains: DomainFromFile[] = [];
+  for (const { definition, name, uuid } of hits) {
+    const path = inDir(dirs[definition], name);
+    const bytes = reader.read(path, false);
+    const parsed = bytes.kind === 'read' ? parseDomainFile(bytes.data, path, 'lean') : undefined;
+    if (parsed?.kind !== 'domain' || parsed.domain.uuid !== uuid) return undefined;
+    domains.push({ domain: factsOf(parsed.domain), definition, path });
+  }
+  return domains;
 }
 
 /** Where a system daemon keeps them, as it sees its own files (libvirt's compiled-in paths). */
@@ -138,6 +164,10 @@ function readLinkOrUndefined(path: string): string | undefined {
   }
 }
 
+/** What one file gave: nothing to count, a domain passed over unparsed (its UUID when read cheaply), or a domain parsed. */
+type Seen = { readonly kind: 'nothing' } | { readonly kind: 'passed'; readonly uuid: Uuid | undefined } | { readonly kind: 'parsed'; readonly domain: Domain; readonly wanted: boolean };
+const NOTHING: Seen = { kind: 'nothing' };
+
 /** One pass over the two directories, remembering which domains were seen in which. */
 class Scan {
   readonly domains: DomainFromFile[] = [];
@@ -147,53 +177,108 @@ class Scan {
   private readonly uuids: Record<Definition, Set<Uuid>> = { live: new Set(), persistent: new Set() };
   private readonly runningFiles = new Set<string>();
 
-  constructor(private readonly mayMatch: ScanOptions['mayMatch']) {}
+  constructor(
+    private readonly mayMatch: ScanOptions['mayMatch'],
+    private readonly index: ScanIndex | undefined,
+  ) {}
 
   dir(dir: string, files: readonly XmlFile[], definition: Definition): void {
-    const running = this.uuids.live;
     for (const file of files) {
       if (definition === 'persistent' && this.runningFiles.has(file.name)) continue;
       const path = inDir(dir, file.name);
-      const bytes = this.reader.read(path, file.symlink);
-      if (bytes.kind === 'error') {
-        // Gone since the listing: a guest stopped meanwhile (its persistent file counts), or undefined.
-        if (bytes.code !== 'ENOENT') this.skip(path, `cannot read: ${bytes.code}`);
-        continue;
-      }
-      const wanted = !this.mayMatch || this.mayMatch(bytes.data);
-      if (!wanted) {
-        // Not parsed, but covered; a live file still marks its guest as running, so its persistent file is passed over.
-        const uuid = cheapUuid(bytes.data);
-        if (uuid && definition === 'live') {
-          running.add(uuid);
-          this.runningFiles.add(file.name);
-        }
-        if (uuid && !this.covered.has(uuid)) this.covered.set(uuid, definition);
-        // Without a UUID read cheaply, it counts as not covered: the caller may ask libvirt.
-        if (uuid || definition === 'persistent') continue;
-      }
-      if (definition === 'persistent') {
-        const uuid = cheapUuid(bytes.data);
-        if (uuid && running.has(uuid)) continue;
-      }
-      const parsed = parseDomainFile(bytes.data, path, 'lean');
-      if (parsed.kind === 'not-a-domain') continue;
-      if (parsed.kind === 'invalid') {
-        this.skip(path, parsed.problem);
-        continue;
-      }
-      const { domain } = parsed;
-      if (definition === 'persistent' && running.has(domain.uuid)) continue;
-      if (this.uuids[definition].has(domain.uuid)) {
-        this.skip(path, `another ${definition} file has the same UUID ${domain.uuid}`);
-        continue;
-      }
-      this.uuids[definition].add(domain.uuid);
-      if (!this.covered.has(domain.uuid)) this.covered.set(domain.uuid, definition);
-      if (definition === 'live') this.runningFiles.add(file.name);
-      // Its facts alone: the document it was read from is left to the collector at once.
-      if (wanted) this.domains.push({ domain: factsOf(domain), definition, path });
+      const seen = this.index && !file.symlink ? this.indexed(path, file, definition, this.index) : this.filtered(path, file, definition);
+      if (file.symlink) this.index?.index.partial();
+      this.account(seen, path, file.name, definition);
     }
+  }
+
+  /** The file read, passed over when the caller's filter says it cannot be wanted, parsed otherwise. */
+  private filtered(path: string, file: XmlFile, definition: Definition): Seen {
+    const bytes = this.read(path, file.symlink);
+    if (bytes === undefined) return NOTHING;
+    const wanted = !this.mayMatch || this.mayMatch(bytes);
+    if (!wanted) {
+      // Not parsed, but covered; a live file still marks its guest as running, so its persistent file is passed over.
+      const uuid = cheapUuid(bytes);
+      // Without a UUID read cheaply, a live file is parsed for it; a persistent one counts as not covered: the caller may ask libvirt.
+      if (uuid || definition === 'persistent') return { kind: 'passed', uuid };
+    }
+    if (definition === 'persistent') {
+      const uuid = cheapUuid(bytes);
+      if (uuid && this.uuids.live.has(uuid)) return NOTHING;
+    }
+    const parsed = parseDomainFile(bytes, path, 'lean');
+    if (parsed.kind === 'not-a-domain') return NOTHING;
+    if (parsed.kind === 'invalid') {
+      this.skip(path, parsed.problem);
+      return NOTHING;
+    }
+    return { kind: 'parsed', domain: parsed.domain, wanted };
+  }
+
+  /**
+   * The same through find's index: a file indexed under the identity it has now is read only when
+   * its domain has the word looked for; any other is read and parsed whole, and learned.
+   */
+  private indexed(path: string, file: XmlFile, definition: Definition, { index, key }: ScanIndex): Seen {
+    const look = index.look(definition, file.name, path, key);
+    if (look.kind === 'indexed') {
+      if (look.uuid === null) return NOTHING;
+      return look.holds ? this.filtered(path, file, definition) : { kind: 'passed', uuid: look.uuid };
+    }
+    const bytes = this.read(path, false);
+    if (bytes === undefined) {
+      index.partial();
+      return NOTHING;
+    }
+    const parsed = parseDomainFile(bytes, path, 'lean');
+    if (parsed.kind === 'not-a-domain') {
+      index.learn(definition, file.name, look.identity, null);
+      return NOTHING;
+    }
+    if (parsed.kind === 'invalid') {
+      index.partial();
+      // Reported only where it might have held the term, as without the index.
+      if (!this.mayMatch || this.mayMatch(bytes)) this.skip(path, parsed.problem);
+      return NOTHING;
+    }
+    const keys = searchKeys(parsed.domain);
+    index.learn(definition, file.name, look.identity, { uuid: parsed.domain.uuid, keys });
+    return { kind: 'parsed', domain: parsed.domain, wanted: keys.includes(key) };
+  }
+
+  /** The file's bytes (a view into the reused buffer); undefined when it could not be read (reported, unless it is gone). */
+  private read(path: string, symlink: boolean): Buffer | undefined {
+    const bytes = this.reader.read(path, symlink);
+    if (bytes.kind === 'read') return bytes.data;
+    // Gone since the listing: a guest stopped meanwhile (its persistent file counts), or undefined.
+    if (bytes.code !== 'ENOENT') this.skip(path, `cannot read: ${bytes.code}`);
+    return undefined;
+  }
+
+  /** What a file seen tells: which domains run, which are covered, which are wanted. */
+  private account(seen: Seen, path: string, name: string, definition: Definition): void {
+    if (seen.kind === 'nothing') return;
+    if (seen.kind === 'passed') {
+      const { uuid } = seen;
+      if (uuid && definition === 'live') {
+        this.uuids.live.add(uuid);
+        this.runningFiles.add(name);
+      }
+      if (uuid && !this.covered.has(uuid)) this.covered.set(uuid, definition);
+      return;
+    }
+    const { domain, wanted } = seen;
+    if (definition === 'persistent' && this.uuids.live.has(domain.uuid)) return;
+    if (this.uuids[definition].has(domain.uuid)) {
+      this.skip(path, `another ${definition} file has the same UUID ${domain.uuid}`);
+      return;
+    }
+    this.uuids[definition].add(domain.uuid);
+    if (!this.covered.has(domain.uuid)) this.covered.set(domain.uuid, definition);
+    if (definition === 'live') this.runningFiles.add(name);
+    // Its facts alone: the document it was read from is left to the collector at once.
+    if (wanted) this.domains.push({ domain: factsOf(domain), definition, path });
   }
 
   private skip(path: string, problem: string): void {

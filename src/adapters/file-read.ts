@@ -34,25 +34,31 @@ export function readRegularFile(path: string | number, options: ReadOptions): Bu
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw new FileReadError(stats.isDirectory() ? 'EISDIR' : 'ENOTREG', 'not a regular file');
     if (stats.size > options.maxBytes) throw new FileReadError('EFBIG', `larger than ${options.maxBytes} bytes`);
-    return readUpTo(fd, options.maxBytes);
+    return readUpTo(fd, options.maxBytes, stats.size);
   } finally {
     if (ownFd) closeSync(fd);
   }
 }
 
-/** Reads until the end or `maxBytes + 1` bytes (then EFBIG): a file growing while read stays bounded. */
-function readUpTo(fd: number, maxBytes: number): Buffer {
-  const chunks: Buffer[] = [];
+/**
+ * Reads until the end or `maxBytes + 1` bytes (then EFBIG): a file growing while read stays
+ * bounded. Into one buffer of the size fstat gave and a byte more, so that the end shows in one
+ * read and nothing is copied; a file that grows, or gives no size (/proc), takes more.
+ */
+function readUpTo(fd: number, maxBytes: number, size: number): Buffer {
+  let buffer = Buffer.allocUnsafe(Math.min(maxBytes, size > 0 ? size : 64 * 1024) + 1);
   let total = 0;
-  const buffer = Buffer.allocUnsafe(Math.min(maxBytes + 1, 1024 * 1024));
   for (;;) {
-    const n = readSync(fd, buffer, 0, Math.min(buffer.length, maxBytes + 1 - total), null);
-    if (n === 0) break;
-    chunks.push(Buffer.from(buffer.subarray(0, n)));
+    if (total === buffer.length) {
+      if (total > maxBytes) throw new FileReadError('EFBIG', `larger than ${maxBytes} bytes`);
+      const bigger = Buffer.allocUnsafe(Math.min(maxBytes + 1, buffer.length * 2));
+      buffer.copy(bigger, 0, 0, total);
+      buffer = bigger;
+    }
+    const n = readSync(fd, buffer, total, buffer.length - total, null);
+    if (n === 0) return buffer.subarray(0, total);
     total += n;
-    if (total > maxBytes) throw new FileReadError('EFBIG', `larger than ${maxBytes} bytes`);
   }
-  return Buffer.concat(chunks, total);
 }
 
 /** UTF-8 text, strictly: invalid bytes are refused (naming where), never turned into U+FFFD. */

@@ -16,6 +16,11 @@ const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 /** The file's text, or undefined when there is none (nor a state directory); throws SystemError when it cannot be trusted or read. */
 export function readStateFile(stateDir: string, name: string, maxBytes: number): string | undefined {
+  return readStateBytes(stateDir, name, maxBytes)?.toString('utf8');
+}
+
+/** The same, as bytes (UTF-8 when the tool wrote it). */
+export function readStateBytes(stateDir: string, name: string, maxBytes: number): Buffer | undefined {
   if (inspectPrivateDir(stateDir) === 'missing') return undefined;
   const path = join(stateDir, name);
   let fd: number;
@@ -30,7 +35,7 @@ export function readStateFile(stateDir: string, name: string, maxBytes: number):
     const problem = stats.isFile() ? trustProblem(stats, path, 'file') : `${showPath(path)}: not a regular file`;
     if (problem !== undefined) throw new SystemError(problem);
     try {
-      return readRegularFile(fd, { maxBytes }).toString('utf8');
+      return readRegularFile(fd, { maxBytes });
     } catch (err) {
       throw systemFailure('read', path, err);
     }

@@ -85,6 +85,42 @@ export function matchDomain(domain: DomainFacts, term: Term): { rows: AddressRow
   }
 }
 
+/**
+ * The words under which `matchDomain` can match this domain: `termKey(term)` is one of them
+ * whenever `matchDomain(domain, term)` is not undefined (a term whose key is not among them
+ * certainly matches nothing here). What `find`'s index of libvirt's files keeps per file
+ * (src/adapters/find-index.ts), so that the files that cannot hold a term are not read.
+ */
+export function searchKeys(domain: DomainFacts): string[] {
+  const rows = addressRows(domain);
+  if (rows.length === 0) return [];
+  const keys = new Set<string>([`u ${domain.uuid}`, `t ${domain.name}`]);
+  if (domain.nova?.displayName !== undefined) keys.add(`t ${domain.nova.displayName}`);
+  for (const r of rows) {
+    if (r.address !== null) keys.add(`a ${r.address}`);
+    if (r.portId !== null) keys.add(`u ${r.portId}`);
+  }
+  for (const i of domain.interfaces) {
+    if (i.mac !== undefined) keys.add(`m ${i.mac}`);
+    if (i.dev !== undefined) keys.add(`t ${i.dev}`);
+  }
+  return [...keys];
+}
+
+/** The one of `searchKeys`' words that a domain the term matches has. */
+export function termKey(term: Term): string {
+  switch (term.kind) {
+    case 'address':
+      return `a ${term.ip.address}`;
+    case 'mac':
+      return `m ${term.mac}`;
+    case 'uuid':
+      return `u ${term.uuid}`;
+    case 'text':
+      return `t ${term.text}`;
+  }
+}
+
 /** The rows of the port nova named this device after; all the instance's when it lists no such port. */
 function portRows(rows: AddressRow[], dev: string | undefined): AddressRow[] {
   const port = dev === undefined ? [] : rows.filter((r) => r.portId !== null && deviceMatchesPort(dev.toLowerCase(), r.portId));

@@ -21,7 +21,9 @@ export function warmUp(): Promise<ExitCode> {
     // fails at once (exit 3) rather than reach the host's daemon at install.
     const noDaemon = `qemu:///system?socket=${join(dir, 'no-daemon')}`;
     for (const address of ['11.22.33.44', 'FDF8:F53B:82E4:0:0:0:0:53', '192.0.2.1']) {
-      await runMain(['find', address, '--live-xml-dir', xmlDir, '--persistent-xml-dir', xmlDir, '--config', config, '--connect', noDaemon], sampleIo().io);
+      // The sample's own (private, temporary) directory as the state directory: find reads through its
+      // index there, and writes none (the files are no daemon's); the host's is not touched.
+      await runMain(['find', address, '--live-xml-dir', xmlDir, '--persistent-xml-dir', xmlDir, '--config', config, '--connect', noDaemon, '--state-dir', dir], sampleIo().io);
     }
     return ExitCode.ok;
   });

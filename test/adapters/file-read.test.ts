@@ -48,6 +48,17 @@ test('readRegularFile: a FIFO, a device, a directory, a link (when asked), a fil
   assert.is(readRegularFile(file, { maxBytes: 11 }).toString(), 'eleven byte');
 });
 
+test('readRegularFile: a file that gives no size (/proc) is read whole, past the first buffer, and still bounded', () => {
+  const status = readRegularFile('/proc/self/status', { maxBytes: 1 << 20 }).toString();
+  assert.match(status, /^Name:\t/);
+  assert.ok(status.endsWith('\n'));
+  assert.is(code(() => readRegularFile('/proc/self/status', { maxBytes: 100 })), 'EFBIG', 'refused once more than the bound is read');
+  // A Node process's memory map is well over the 64 KiB first read: the buffer grows, the end is kept.
+  const smaps = readRegularFile('/proc/self/smaps', { maxBytes: 64 << 20 }).toString();
+  assert.ok(smaps.length > 64 * 1024 + 1, `${smaps.length} bytes`);
+  assert.match(smaps.slice(-200), /VmFlags:[^\n]*\n$/);
+});
+
 test('decodeUtf8: strict, naming the first bad byte; never U+FFFD', () => {
   assert.is(decodeUtf8(Buffer.from('ünï 🚀'), 'x'), 'ünï 🚀');
   for (const [bytes, at] of [

@@ -8,6 +8,9 @@
  * with those variables set in its own environment, and reports what its commands saw.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -65,6 +68,21 @@ test("measure() counts the pages each contender faulted in: its own, not the ben
   assert.ok(bare64 > 100, `a Node start faulted in ${bare64} pages`);
   assert.ok(touch64 - bare64 >= 16384, `64 MiB written: ${touch64 - bare64} pages more`);
   assert.ok(touch64 - bare64 < 16384 * 1.25, `64 MiB written: ${touch64 - bare64} pages more`);
+});
+
+test("measure() runs a contender's `before` before each of its runs, warm-up included", () => {
+  // The command exits 0 only when `before` has counted once more since the command's last run.
+  const dir = mkdtempSync(join(tmpdir(), 'bench-lib-'));
+  const [count, seen] = [join(dir, 'count'), join(dir, 'seen')];
+  const check = `const fs = require('fs'); const n = Number(fs.readFileSync(${JSON.stringify(count)}, 'utf8')); const last = fs.existsSync(${JSON.stringify(seen)}) ? Number(fs.readFileSync(${JSON.stringify(seen)}, 'utf8')) : 0; fs.writeFileSync(${JSON.stringify(seen)}, String(n)); process.exit(n === last + 1 ? 0 : 1);`;
+  const r = bench(
+    `import { writeFileSync } from 'node:fs'; let n = 0;` +
+      ` measure({ counted: { argv: ${JSON.stringify([process.execPath, '-e', check])}, before: () => writeFileSync(${JSON.stringify(count)}, String(++n)) } }, { runs: 3, warmup: 1 });` +
+      ` process.stdout.write(String(n));`,
+  );
+  rmSync(dir, { recursive: true, force: true });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, '4');
 });
 
 test.run();

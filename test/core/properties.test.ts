@@ -10,10 +10,11 @@ import * as fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { desiredPorts } from '../../src/core/desired';
-import { parseDomain } from '../../src/core/domain';
+import { parseDomain, type DomainFacts } from '../../src/core/domain';
+import { matchDomain, parseTerm, searchKeys, termKey, type Term } from '../../src/core/lookup';
 import { injectPorts } from '../../src/core/inject';
 import { parseIp } from '../../src/core/ip';
-import type { Port } from '../../src/core/model';
+import { parseMac, parseUuid, type Mac, type Port, type Uuid } from '../../src/core/model';
 import { parseNetworkInfo } from '../../src/core/network-info';
 import { NOVA_NS, type NovaNamespace } from '../../src/core/nova-namespace';
 import { readPortsElement } from '../../src/core/ports-xml';
@@ -408,6 +409,56 @@ test(`the written ports are desiredPorts, and read back equal (${RUNS} runs)`, (
       );
     }),
   );
+});
+
+
+// find's index keeps, per domain file, the words searchKeys gives; a term is looked for by its
+// termKey only. So every domain matchDomain matches must have that word, for every kind of term.
+const pooled = <T>(...values: T[]) => fc.constantFrom(...values);
+const uuidPool = ['0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5', '567a4527-b0e4-4d0a-bcc2-71fda37897f7', 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee'];
+const macPool = ['fa:16:3e:5b:1c:09', 'fa:16:3e:c4:7e:21'];
+const textPool = ['tap567a4527-b0', 'tapa3ca97e2-0c', 'web-1', 'instance-0000002b', 'a "quoted"\tname'];
+const addressPool = ['192.168.1.1', '10.0.0.7', 'fdf8:f53b:82e4::52', '2001:db8::a', 'not an address'];
+const domainFactsArb: fc.Arbitrary<DomainFacts> = fc.record({
+  name: pooled(...textPool),
+  uuid: pooled(...uuidPool.map((u) => parseUuid(u) as Uuid)),
+  interfaces: fc.array(fc.record({ mac: fc.option(pooled(...macPool.map((m) => parseMac(m) as Mac)), { nil: undefined }), dev: fc.option(pooled(...textPool), { nil: undefined }) }), { maxLength: 3 }),
+  nova: fc.option(
+    fc.record({
+      namespace: fc.constant(NOVA_NS.v1_1),
+      displayName: fc.option(pooled(...textPool), { nil: undefined }),
+      projectId: fc.constant(undefined),
+      ports: fc.option(
+        fc.array(
+          fc.record({
+            id: pooled(...uuidPool),
+            ips: fc.array(fc.record({ type: pooled('fixed', 'floating'), address: pooled(...addressPool), version: pooled('4', '6') }), { maxLength: 3 }),
+          }),
+          { maxLength: 3 },
+        ),
+        { nil: null },
+      ),
+    }),
+    { nil: undefined },
+  ),
+});
+const termArb: fc.Arbitrary<Term> = fc.oneof(
+  pooled(...addressPool.slice(0, 4)).map((a) => parseTerm(a, 'term')),
+  pooled(...macPool, ...uuidPool, ...textPool).map((t) => parseTerm(t, 'term')),
+);
+
+test(`searchKeys: a domain matchDomain matches always has the term's key (${RUNS} runs)`, () => {
+  let matched = 0;
+  fc.assert(
+    fc.property(domainFactsArb, termArb, (domain, term) => {
+      if (matchDomain(domain, term) === undefined) return;
+      matched++;
+      assert.ok(searchKeys(domain).includes(termKey(term)), `${termKey(term)} not in ${JSON.stringify(searchKeys(domain))}`);
+    }),
+    { numRuns: RUNS * 5, seed: SEED },
+  );
+  // The pools are small so that terms do match: a generator that never matched would prove nothing.
+  assert.ok(matched > RUNS / 2, `${matched} matches`);
 });
 
 test.run();

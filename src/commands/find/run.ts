@@ -1,5 +1,5 @@
 import { NotFoundError } from '../../errors';
-import { MATCH_WORDS, matchDomain, noMatchMessage, parseTerm, type MatchKind } from '../../core/lookup';
+import { MATCH_WORDS, matchDomain, noMatchMessage, parseTerm, termKey, type MatchKind } from '../../core/lookup';
 import { allDomains } from '../../adapters/domain-inventory';
 import { resolveSettings } from '../../adapters/settings';
 import { ExitCode } from '../../exit-code';
@@ -11,7 +11,7 @@ import type { Args } from './command';
 
 export async function run(args: Args, io: Io): Promise<ExitCode> {
   const term = parseTerm(args.what, 'address');
-  const entries = await allDomains(resolveSettings(args), io, { mayMatch: mayHoldTerm(term) });
+  const entries = await allDomains(resolveSettings(args), io, { mayMatch: mayHoldTerm(term), indexKey: termKey(term) });
   const rows: InstanceRow[] = [];
   const taken = new Set<MatchKind>();
   for (const { domain, definition } of entries) {
