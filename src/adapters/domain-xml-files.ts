@@ -192,11 +192,11 @@ class Scan {
     }
   }
 
-  /** The file read, passed over when the caller's filter says it cannot be wanted, parsed otherwise. */
-  private filtered(path: string, file: XmlFile, definition: Definition): Seen {
+  /** The file read, passed over when the caller's filter says it cannot be wanted (unless `wanted`), parsed otherwise. */
+  private filtered(path: string, file: XmlFile, definition: Definition, want: 'as-filtered' | 'wanted' = 'as-filtered'): Seen {
     const bytes = this.read(path, file.symlink);
     if (bytes === undefined) return NOTHING;
-    const wanted = !this.mayMatch || this.mayMatch(bytes);
+    const wanted = want === 'wanted' || !this.mayMatch || this.mayMatch(bytes);
     if (!wanted) {
       // Not parsed, but covered; a live file still marks its guest as running, so its persistent file is passed over.
       const uuid = cheapUuid(bytes);
@@ -224,7 +224,8 @@ class Scan {
     const look = index.look(definition, file.name, path, key);
     if (look.kind === 'indexed') {
       if (look.uuid === null) return NOTHING;
-      return look.holds ? this.filtered(path, file, definition) : { kind: 'passed', uuid: look.uuid };
+      // Its domain has the word: read and parsed, whatever the caller's filter would say.
+      return look.holds ? this.filtered(path, file, definition, 'wanted') : { kind: 'passed', uuid: look.uuid };
     }
     const bytes = this.read(path, false);
     if (bytes === undefined) {

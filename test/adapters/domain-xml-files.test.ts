@@ -11,6 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { addressRows } from '../../src/core/address-rows';
 import { parseDomainFile, scanDomainXmlDirs } from '../../src/adapters/domain-xml-files';
+import { FindIndex } from '../../src/adapters/find-index';
 
 // As libvirt writes it: libvirt keeps no comment inside the root element (the fixture has one).
 const wallaby = readFileSync(new URL('../fixtures/domains/wallaby-nova-ports.xml', import.meta.url), 'utf8').replace(/\n *<!--.*-->/, '');
@@ -76,4 +77,24 @@ test('a file the lean reader takes but readDomain refuses is reported as the DOM
 test.after(() => {
   rmSync(root, { recursive: true, force: true });
 });
+test("through find's index: a file indexed as holding the word is read and returned whatever the caller's filter says", () => {
+  const dirs = { live: join(root, 'indexed-live'), persistent: join(root, 'indexed-persistent') };
+  const state = join(root, 'state');
+  for (const d of [dirs.live, dirs.persistent]) mkdirSync(d);
+  mkdirSync(state, { mode: 0o700 });
+  writeFileSync(join(dirs.persistent, 'instance-0000002b.xml'), wallaby);
+  const key = 'a 192.168.1.1';
+  const later = { build: 'b1', nowMs: () => Date.now() + 10_000 };
+  const scanWith = (mayMatch: (bytes: Buffer) => boolean) => {
+    const index = FindIndex.load(state, dirs, later);
+    if (!index) throw new Error('no index');
+    const scan = scanDomainXmlDirs(dirs, { mayMatch, index: { index, key } });
+    index.save(state, true);
+    return scan.domains.map((d) => d.domain.name);
+  };
+  assert.equal(scanWith(() => true), ['instance-0000002b'], 'learned');
+  // Indexed now: the index's word decides, and the file is read for what it holds.
+  assert.equal(scanWith(() => false), ['instance-0000002b']);
+});
+
 test.run();
