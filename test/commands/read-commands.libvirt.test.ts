@@ -231,6 +231,22 @@ t("files, through find's index: a floating IP libvirt moved is found at once, th
   assert.is(found.stdout, `${web.name}\n`);
   assert.is(find('203.0.113.10').code, 1);
   assert.is(find(idle.vifs[0]?.fixed[0] ?? '').stdout, `${idle.name}\n`);
+  // A stopped guest's definition edited in place, by hand (libvirt never writes so): the index,
+  // whole again once the change above has stood still, answers without it, as libvirt itself
+  // does not see the edit; the daemon's restart (which loads it) rewrites the running guests'
+  // status files by rename, and the next find checks every file and reads the edited one.
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  assert.is(find('203.0.113.99').stdout, `${web.name}\n`);
+  assert.ok(header().dirs, 'whole again');
+  const edited = join(d.persistentXmlDir, `${idle.name}.xml`);
+  const [old] = idle.vifs[0]?.fixed ?? [];
+  const text = readFileSync(edited, 'utf8');
+  assert.ok(old !== undefined && text.includes(old), 'the address is in the file');
+  writeFileSync(edited, text.replace(old, '198.51.100.200'));
+  assert.is(find('198.51.100.200').code, 1);
+  await d.restart();
+  assert.is(find('198.51.100.200').stdout, `${idle.name}\n`);
+  assert.match(await d.virshOk('dumpxml', '--inactive', idle.uuid), '198.51.100.200');
 });
 
 t.run();
