@@ -241,7 +241,9 @@ function fieldsOf(line: string): { definition: Definition; name: string; identit
   if (parsedUuid === undefined) return undefined;
   try {
     const n = JSON.parse(name) as unknown;
-    return typeof n === 'string' ? { definition, name: n, identity, uuid: parsedUuid, keys } : undefined;
+    // A name of a file in the directory, as the scan lists them: never a path elsewhere.
+    const fileName = typeof n === 'string' && n.endsWith('.xml') && !n.includes('/') && n !== '.xml' ? n : undefined;
+    return fileName === undefined ? undefined : { definition, name: fileName, identity, uuid: parsedUuid, keys };
   } catch {
     return undefined;
   }

@@ -136,6 +136,12 @@ t("another build's index, another pair of directories, or one that is not an ind
   }
   assert.equal(scan({ build: 'b2' }), Object.keys(HELD));
   assert.equal(holding('a 192.168.1.1', { build: 'b2' }), [{ definition: 'live', name: 'db.xml', uuid: DB }]);
+  // A line naming a path elsewhere (only a hand could write one): no answer, not a read elsewhere.
+  const text = readFileSync(join(state, FIND_INDEX_FILE), 'utf8');
+  const [head = '', ...lines] = text.split('\n');
+  const body = lines.join('\n').replace('"db.xml"', '"../../etc/db.xml"');
+  writeFileSync(join(state, FIND_INDEX_FILE), `${head.replace(/"bytes":\d+/, `"bytes":${Buffer.byteLength(body)}`)}\n${body}`);
+  assert.is(holding('a 192.168.1.1', { build: 'b2' }), undefined);
 });
 
 t('no state directory, or one others could write to: no index, and nothing written', () => {
