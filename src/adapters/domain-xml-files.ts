@@ -218,7 +218,8 @@ class Scan {
 
   /**
    * The same through find's index: a file indexed under the identity it has now is read only when
-   * its domain has the word looked for; any other is read and parsed whole, and learned.
+   * its domain has the word looked for; any other that has stood still long enough is read,
+   * parsed whole, and learned.
    */
   private indexed(path: string, file: XmlFile, definition: Definition, { index, key }: ScanIndex): Seen {
     const look = index.look(definition, file.name, path, key);
@@ -226,6 +227,12 @@ class Scan {
       if (look.uuid === null) return NOTHING;
       // Its domain has the word: read and parsed, whatever the caller's filter would say.
       return look.holds ? this.filtered(path, file, definition, 'wanted') : { kind: 'passed', uuid: look.uuid };
+    }
+    if (look.identity === undefined) {
+      // Changed a moment ago: not to be learned yet, so read as without the index (a host
+      // starting its guests changes most of its files, and would otherwise parse them all).
+      index.partial();
+      return this.filtered(path, file, definition);
     }
     const bytes = this.read(path, false);
     if (bytes === undefined) {
