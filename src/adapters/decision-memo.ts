@@ -11,14 +11,14 @@
  * read or trusted is an empty memo: it only ever saves work.
  */
 import type { BigIntStats } from 'node:fs';
-import { fileIdentity } from './file-identity';
+import { fileIdentity, SETTLED_MS } from './file-identity';
 import { runningBuild } from './running-build';
 import { readStateFile, writeStateFile } from './state-file';
 
 export const MEMO_FILE = 'in-sync.json';
 const MAX_MEMO_BYTES = 64 * 1024 * 1024;
 /** How long a file must have stood unchanged before a decision from it is remembered. */
-const SETTLED_NS = 2_000_000_000n;
+const SETTLED_NS = BigInt(SETTLED_MS) * 1_000_000n;
 
 interface Entry {
   readonly key: string;

@@ -116,15 +116,12 @@ interface FromFiles {
 function fromFiles(settings: Settings, io: Io, options: InventoryOptions): FromFiles | undefined {
   if (!readsXmlFiles(settings)) return undefined;
   const dirs = { live: settings.liveXmlDir, persistent: settings.persistentXmlDir };
-  const key = options.indexKey;
-  const index = key === undefined ? undefined : FindIndex.load(settings.stateDir, dirs);
-  if (index && key !== undefined) {
-    // Neither directory changed since every file was indexed: the files named are all there is to read.
-    const hits = index.holding(key);
-    const read = hits && daemonKeepsDirs(dirs) ? readIndexedFiles(dirs, hits) : undefined;
-    if (read) return { entries: read.map(({ domain, definition }) => ({ domain, definition })), covered: new Map(), complete: true };
-  }
-  const scan = scanDomainXmlDirs(dirs, { ...(options.mayMatch && { mayMatch: options.mayMatch }), ...(index && key !== undefined && { index: { index, key } }) });
+  const index = options.indexKey === undefined ? undefined : FindIndex.load(settings.stateDir, dirs, options.indexKey);
+  // Neither directory changed since every file was indexed: the files named are all there is to read.
+  const hits = index?.holding();
+  const read = hits && daemonKeepsDirs(dirs) ? readIndexedFiles(dirs, hits) : undefined;
+  if (read) return { entries: read.map(({ domain, definition }) => ({ domain, definition })), covered: new Map(), complete: true };
+  const scan = scanDomainXmlDirs(dirs, { ...(options.mayMatch && { mayMatch: options.mayMatch }), ...(index && { index }) });
   // Absent is what a containerized daemon looks like from the host: libvirt fills in without a
   // word. Anything else (not root...) is worth one line, since the answer then costs a connection.
   for (const u of scan.unreadable) {

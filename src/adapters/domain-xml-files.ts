@@ -64,13 +64,8 @@ export interface ScanOptions {
    * read and search one). The bytes are a view into a reused buffer, valid during the call only.
    */
   readonly mayMatch?: (bytes: Buffer) => boolean;
-  /** find's index (./find-index.ts) and the word its domains are looked up by (core/lookup.ts, `termKey`). */
-  readonly index?: ScanIndex;
-}
-
-export interface ScanIndex {
-  readonly index: FindIndex;
-  readonly key: string;
+  /** find's index (./find-index.ts), loaded for the word the caller looks for. */
+  readonly index?: FindIndex;
 }
 
 export function scanDomainXmlDirs(dirs: DomainXmlDirs, options: ScanOptions = {}): DomainXmlScan {
@@ -179,7 +174,7 @@ class Scan {
 
   constructor(
     private readonly mayMatch: ScanOptions['mayMatch'],
-    private readonly index: ScanIndex | undefined,
+    private readonly index: FindIndex | undefined,
   ) {}
 
   dir(dir: string, files: readonly XmlFile[], definition: Definition): void {
@@ -187,7 +182,7 @@ class Scan {
       if (definition === 'persistent' && this.runningFiles.has(file.name)) continue;
       const path = inDir(dir, file.name);
       const seen = this.index && !file.symlink ? this.indexed(path, file, definition, this.index) : this.filtered(path, file, definition);
-      if (file.symlink) this.index?.index.partial();
+      if (file.symlink) this.index?.partial();
       this.account(seen, path, file.name, definition);
     }
   }
@@ -221,8 +216,8 @@ class Scan {
    * its domain has the word looked for; any other that has stood still long enough is read,
    * parsed whole, and learned.
    */
-  private indexed(path: string, file: XmlFile, definition: Definition, { index, key }: ScanIndex): Seen {
-    const look = index.look(definition, file.name, path, key);
+  private indexed(path: string, file: XmlFile, definition: Definition, index: FindIndex): Seen {
+    const look = index.look(definition, file.name, path);
     if (look.kind === 'indexed') {
       if (look.uuid === null) return NOTHING;
       // Its domain has the word: read and parsed, whatever the caller's filter would say.
@@ -252,7 +247,7 @@ class Scan {
     }
     const keys = searchKeys(parsed.domain);
     index.learn(definition, file.name, look.identity, { uuid: parsed.domain.uuid, keys });
-    return { kind: 'parsed', domain: parsed.domain, wanted: keys.includes(key) };
+    return { kind: 'parsed', domain: parsed.domain, wanted: index.wants(keys) };
   }
 
   /** The file's bytes (a view into the reused buffer); undefined when it could not be read (reported, unless it is gone). */

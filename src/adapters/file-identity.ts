@@ -8,6 +8,13 @@
 import { lstatSync, statSync, type BigIntStats } from 'node:fs';
 import { errnoCode } from './os-error';
 
+/**
+ * How long a file must have stood unchanged before what was read from it is remembered under its
+ * identity (the in-sync memo, find's index): a change within one tick of the kernel's clock keeps
+ * the same time stamp, and a later one then moves it by more than this.
+ */
+export const SETTLED_MS = 2000;
+
 export function fileIdentity(path: string): { readonly word: string; readonly stats: BigIntStats } | undefined {
   return identityOf(path, lstatSync);
 }

@@ -10,15 +10,16 @@
  * - Otherwise the caller lists and reads as without an index, and `look` spares it reading and
  *   parsing each file whose identity is the one indexed; the files it does read are learned.
  *
- * Kept only for files and directories that had stood still for a while (SETTLED_MS: a change
- * within one tick of the kernel's clock keeps the same time), and only for the build that made it.
+ * Kept only for files and directories that had stood still for a while (SETTLED_MS), and only
+ * for the build that made it. A find loads it for the one word it looks for (core/lookup.ts,
+ * `termKey`).
  * The index is the state directory's `find-index` (0600, written atomically); `find` never
  * creates the directory, and an index that cannot be read or written is no index: it only ever
  * spares reading.
  */
 import type { BigIntStats } from 'node:fs';
 import { parseUuid, type Definition, type Uuid } from '../core/model';
-import { directoryIdentity, regularFileWord } from './file-identity';
+import { directoryIdentity, regularFileWord, SETTLED_MS } from './file-identity';
 import { runningBuild } from './running-build';
 import { inspectPrivateDir } from './state-dir';
 import { readStateBytes, writeStateFile } from './state-file';
@@ -26,7 +27,6 @@ import type { DomainXmlDirs } from './domain-xml-files';
 
 export const FIND_INDEX_FILE = 'find-index';
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
-const SETTLED_MS = 2000;
 const VERSION = 1;
 const NEWLINE = 0x0a;
 
@@ -66,6 +66,9 @@ export class FindIndex {
   private whole = true;
 
   private constructor(
+    /** The word looked for, and how every line writes it (JSON.stringify writes a string one way only). */
+    private readonly key: string,
+    private readonly needle: string,
     private readonly build: string,
     private readonly dirs: DomainXmlDirs,
     private readonly header: Header | undefined,
@@ -76,8 +79,11 @@ export class FindIndex {
     private readonly nowMs: () => number,
   ) {}
 
-  /** The index of `stateDir` for these directories; undefined when there is no state directory or the running build cannot be told. */
-  static load(stateDir: string, dirs: DomainXmlDirs, options: { build?: string; nowMs?: () => number } = {}): FindIndex | undefined {
+  /**
+   * The index of `stateDir` for these directories, for a find of `key`; undefined when there is
+   * no state directory or the running build cannot be told.
+   */
+  static load(stateDir: string, dirs: DomainXmlDirs, key: string, options: { build?: string; nowMs?: () => number } = {}): FindIndex | undefined {
     const build = options.build ?? runningBuild();
     if (build === undefined) return undefined;
     let bytes: Buffer | undefined;
@@ -98,27 +104,26 @@ export class FindIndex {
     }
     // Kept as bytes: `holding` searches them, and decodes only the lines it finds.
     const body = header === undefined || bytes === undefined ? Buffer.alloc(0) : bytes.subarray(newline + 1);
-    return new FindIndex(build, dirs, header, body, dirsNow(dirs), options.nowMs ?? Date.now);
+    return new FindIndex(key, JSON.stringify(key), build, dirs, header, body, dirsNow(dirs), options.nowMs ?? Date.now);
   }
 
   /**
    * When both directories are as they were when every file in them was indexed: the files whose
-   * domain has the word `key` (and perhaps a few more: the caller reads them and decides).
-   * Undefined otherwise.
+   * domain has the word (and perhaps a few more: the caller reads them and decides). Undefined
+   * otherwise.
    */
-  holding(key: string): IndexHit[] | undefined {
+  holding(): IndexHit[] | undefined {
     const dirs = this.header?.dirs;
     if (dirs === null || dirs === undefined || dirs !== this.dirsBefore?.word) return undefined;
-    // The word as every line writes it: JSON.stringify writes a string one way only.
-    const needle = JSON.stringify(key);
-    const bytes = Buffer.from(needle, 'utf8');
+    const bytes = Buffer.from(this.needle, 'utf8');
     const hits: IndexHit[] = [];
     for (let at = this.body.indexOf(bytes); at >= 0; ) {
       const start = this.body.lastIndexOf(NEWLINE, at) + 1;
       const end = this.body.indexOf(NEWLINE, at);
       const line = fieldsOf(this.body.toString('utf8', start, end < 0 ? undefined : end));
-      if (line === undefined) return undefined;
-      if (line.uuid !== null && holdsKey(line.keys, key, needle)) hits.push({ definition: line.definition, name: line.name, uuid: line.uuid });
+      const name = line && fileNameOf(line.name);
+      if (line === undefined || name === undefined) return undefined;
+      if (line.uuid !== null && this.holds(line.keys)) hits.push({ definition: line.definition, name, uuid: line.uuid });
       if (end < 0) break;
       at = this.body.indexOf(bytes, end);
     }
@@ -127,11 +132,11 @@ export class FindIndex {
 
   /**
    * What the file held, if it has the identity it had when indexed (it is then kept for the next
-   * index): its domain's UUID (null: not a domain) and whether the domain has the word `key`.
-   * Otherwise the identity to `learn` it under once read: undefined when it has not stood still
-   * long enough to be indexed.
+   * index): its domain's UUID (null: not a domain) and whether the domain has the word. Otherwise
+   * the identity to `learn` it under once read: undefined when it has not stood still long enough
+   * to be indexed.
    */
-  look(definition: Definition, name: string, path: string, key: string): { kind: 'indexed'; uuid: Uuid | null; holds: boolean } | { kind: 'unknown'; identity: string | undefined } {
+  look(definition: Definition, name: string, path: string): { kind: 'indexed'; uuid: Uuid | null; holds: boolean } | { kind: 'unknown'; identity: string | undefined } {
     let id;
     try {
       id = regularFileWord(path);
@@ -139,33 +144,22 @@ export class FindIndex {
       id = undefined;
     }
     if (id === undefined) return { kind: 'unknown', identity: undefined };
-    const key0 = lineKey(definition, name);
-    const line = this.lines().get(key0);
-    // The line's identity, UUID and words follow its key, by position: nothing else is split out.
-    const at = key0.length + 1;
-    const [identityEnd, uuidEnd] = line === undefined ? [-1, -1] : [line.indexOf(TAB, at), line.indexOf(TAB, line.indexOf(TAB, at) + 1)];
-    if (line !== undefined && uuidEnd > 0 && line.slice(at, identityEnd) === id.word) {
-      const uuid = line.slice(identityEnd + 1, uuidEnd);
-      const parsed = uuid === '-' ? null : parseUuid(uuid);
-      if (parsed !== undefined) {
-        this.next.push(line);
-        return { kind: 'indexed', uuid: parsed, holds: parsed !== null && holdsKey(line.slice(uuidEnd + 1), key, JSON.stringify(key)) };
-      }
+    const line = this.lines().get(lineKey(definition, name));
+    const fields = line === undefined ? undefined : fieldsOf(line);
+    if (line !== undefined && fields?.identity === id.word) {
+      this.next.push(line);
+      return { kind: 'indexed', uuid: fields.uuid, holds: fields.uuid !== null && this.holds(fields.keys) };
     }
     return { kind: 'unknown', identity: this.settled(id.mtimeMs, id.ctimeMs) ? id.word : undefined };
   }
 
-  /** What a file read after `look` held, under the identity `look` gave; a file without one leaves the index partial. */
-  learn(definition: Definition, name: string, identity: string | undefined, file: IndexedFile): void {
-    if (identity === undefined) {
-      this.whole = false;
-      return;
-    }
+  /** What a file read after `look` held, under the identity `look` gave. */
+  learn(definition: Definition, name: string, identity: string, file: IndexedFile): void {
     this.next.push(lineOf(definition, name, identity, file));
     this.learned = true;
   }
 
-  /** A file of the directories that is not in the next index (a symbolic link, one that could not be read): `holding` cannot answer from it. */
+  /** A file of the directories that is not in the next index (a symbolic link, one that could not be read or not yet learned): `holding` cannot answer from it. */
   partial(): void {
     this.whole = false;
   }
@@ -192,6 +186,22 @@ export class FindIndex {
       writeStateFile(stateDir, FIND_INDEX_FILE, `${JSON.stringify(header)}\n${body}`);
     } catch {
       // A read command does not fail for its index: the next find reads the files.
+    }
+  }
+
+  /** Whether a domain with these words is what the find looks for. */
+  wants(keys: readonly string[]): boolean {
+    return keys.includes(this.key);
+  }
+
+  /** Whether a line's words (its JSON array) hold the word: searched as written first, parsed only when found. */
+  private holds(keys: string): boolean {
+    if (!keys.includes(this.needle)) return false;
+    try {
+      const words = JSON.parse(keys) as unknown;
+      return Array.isArray(words) && words.includes(this.key);
+    } catch {
+      return true; // unreadable: read the file, which decides
     }
   }
 
@@ -232,30 +242,29 @@ function lineOf(definition: Definition, name: string, identity: string, file: In
 /** The key of a file's line (its definition and name, as the line writes them). */
 const lineKey = (definition: Definition, name: string) => `${definition}${TAB}${JSON.stringify(name)}`;
 
-/** The fields of a line, checked; undefined when it is not one. */
+/**
+ * The fields of a line, found by position (a look at each of a thousand files splits out nothing
+ * it does not compare); undefined when it is not one. The name stays as the line writes it (JSON).
+ */
 function fieldsOf(line: string): { definition: Definition; name: string; identity: string; uuid: Uuid | null; keys: string } | undefined {
-  const f = line.split(TAB);
-  const [definition, name, identity, uuid, keys] = f;
-  if (f.length !== 5 || (definition !== 'live' && definition !== 'persistent') || name === undefined || identity === undefined || keys === undefined) return undefined;
-  const parsedUuid = uuid === '-' ? null : parseUuid(uuid ?? '');
+  const tabs = [line.indexOf(TAB)];
+  for (let i = 0; i < 3; i++) tabs.push(line.indexOf(TAB, (tabs[i] ?? -1) + 1));
+  const [a = -1, b = -1, c = -1, d = -1] = tabs;
+  if (a < 0 || b < 0 || c < 0 || d < 0 || line.includes(TAB, d + 1)) return undefined;
+  const definition = line.slice(0, a);
+  if (definition !== 'live' && definition !== 'persistent') return undefined;
+  const uuid = line.slice(c + 1, d);
+  const parsedUuid = uuid === '-' ? null : parseUuid(uuid);
   if (parsedUuid === undefined) return undefined;
-  try {
-    const n = JSON.parse(name) as unknown;
-    // A name of a file in the directory, as the scan lists them: never a path elsewhere.
-    const fileName = typeof n === 'string' && n.endsWith('.xml') && !n.includes('/') && n !== '.xml' ? n : undefined;
-    return fileName === undefined ? undefined : { definition, name: fileName, identity, uuid: parsedUuid, keys };
-  } catch {
-    return undefined;
-  }
+  return { definition, name: line.slice(a + 1, b), identity: line.slice(b + 1, c), uuid: parsedUuid, keys: line.slice(d + 1) };
 }
 
-/** Whether a line's words (its JSON array) hold `key`: searched as written first, parsed only when found. */
-function holdsKey(keys: string, key: string, needle: string): boolean {
-  if (!keys.includes(needle)) return false;
+/** A line's file name (JSON), when it names a file of the directory as the scan lists them: never a path elsewhere. */
+function fileNameOf(json: string): string | undefined {
   try {
-    const words = JSON.parse(keys) as unknown;
-    return Array.isArray(words) && words.includes(key);
+    const n = JSON.parse(json) as unknown;
+    return typeof n === 'string' && n.endsWith('.xml') && !n.includes('/') && n !== '.xml' ? n : undefined;
   } catch {
-    return true; // unreadable: read the file, which decides
+    return undefined;
   }
 }

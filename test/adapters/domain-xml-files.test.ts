@@ -86,9 +86,9 @@ test("through find's index: a file indexed as holding the word is read and retur
   const key = 'a 192.168.1.1';
   const later = { build: 'b1', nowMs: () => Date.now() + 10_000 };
   const scanWith = (mayMatch: (bytes: Buffer) => boolean) => {
-    const index = FindIndex.load(state, dirs, later);
+    const index = FindIndex.load(state, dirs, key, later);
     if (!index) throw new Error('no index');
-    const scan = scanDomainXmlDirs(dirs, { mayMatch, index: { index, key } });
+    const scan = scanDomainXmlDirs(dirs, { mayMatch, index });
     index.save(state, true);
     return scan.domains.map((d) => d.domain.name);
   };
