@@ -86,12 +86,17 @@ export class FindIndex {
   static load(stateDir: string, dirs: DomainXmlDirs, key: string, options: { build?: string; nowMs?: () => number } = {}): FindIndex | undefined {
     const build = options.build ?? runningBuild();
     if (build === undefined) return undefined;
-    let bytes: Buffer | undefined;
     try {
       if (inspectPrivateDir(stateDir) === 'missing') return undefined;
+    } catch {
+      return undefined; // a directory others could write to: nothing read from it or written in it
+    }
+    let bytes: Buffer | undefined;
+    try {
       bytes = readStateBytes(stateDir, FIND_INDEX_FILE, MAX_INDEX_BYTES);
     } catch {
-      return undefined; // not trusted or not readable: not to be replaced either
+      // A file that cannot be trusted or read: no index, and the next one written replaces it
+      // (by rename, in a directory that can be trusted), as the in-sync memo's does.
     }
     const newline = bytes?.indexOf(NEWLINE) ?? -1;
     let header: Header | undefined;

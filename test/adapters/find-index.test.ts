@@ -146,16 +146,24 @@ t("another build's index, another pair of directories, or one that is not an ind
   assert.is(holding('a 192.168.1.1', { build: 'b2' }), undefined);
 });
 
-t('no state directory, or one others could write to: no index, and nothing written', () => {
+t('no state directory, or one others could write to: no index (nothing to write it to)', () => {
   rmSync(state, { recursive: true });
   assert.is(FindIndex.load(state, dirs, 'a 192.168.1.1', { build: 'b1' }), undefined);
   mkdirSync(state, { mode: 0o700 });
   scan();
-  chmodSync(join(state, FIND_INDEX_FILE), 0o666);
-  assert.is(FindIndex.load(state, dirs, 'a 192.168.1.1', { build: 'b1' }), undefined);
-  chmodSync(join(state, FIND_INDEX_FILE), 0o600);
   chmodSync(state, 0o777);
   assert.is(FindIndex.load(state, dirs, 'a 192.168.1.1', { build: 'b1' }), undefined);
+});
+
+t('an index file others could have written: not used, and replaced by the next find', () => {
+  scan({ nowMs: LATER });
+  chmodSync(join(state, FIND_INDEX_FILE), 0o666);
+  // Not used: nothing is named from it, and every file is read again.
+  assert.is(holding('a 192.168.1.1'), undefined);
+  assert.equal(scan({ nowMs: LATER }), Object.keys(HELD));
+  // Replaced, private again, and used.
+  assert.is(statSync(join(state, FIND_INDEX_FILE)).mode & 0o777, 0o600);
+  assert.equal(holding('a 192.168.1.1'), [{ definition: 'live', name: 'db.xml', uuid: DB }]);
 });
 
 t.run();

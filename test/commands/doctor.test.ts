@@ -2,7 +2,8 @@
  * `doctor`'s verdicts, one check at a time, on real files in a temporary tree and the real /proc
  * (the whole command against a real daemon is in test/packaging/install.libvirt.test.ts).
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -212,6 +213,39 @@ t('processesOf: this very process, with its start time, from the real /proc', ()
   // Ticks are 10 ms; the process started before Node measured its uptime.
   assert.ok(Math.abs(found.startedAt.getTime() - expected) < 2000, `${found.startedAt.toISOString()} vs ${new Date(expected).toISOString()}`);
   assert.equal(found.argv[0], process.argv0);
+});
+
+t('processesOf, processesElsewhere: a zombie (a daemon that died unreaped) is neither', async () => {
+  // A program named like no other process, started by a shell that then becomes a `sleep`, which
+  // never reaps it.
+  const name = `nizomb${process.pid % 100000}`;
+  const program = join(tmp, name);
+  copyFileSync('/bin/true', program);
+  chmodSync(program, 0o755);
+  const parent = spawn('/bin/sh', ['-c', '"$0" & exec sleep 30', program], { stdio: 'ignore' });
+  try {
+    const zombie = async (): Promise<string | undefined> => {
+      for (let i = 0; i < 100; i++) {
+        for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+          try {
+            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+            if (stat.includes(`(${name}) Z `)) return pid;
+          } catch {
+            // gone meanwhile
+          }
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return undefined;
+    };
+    const pid = await zombie();
+    assert.ok(pid, `no zombie ${name} appeared`);
+    assert.is(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), name);
+    assert.equal(processesOf((comm) => comm === name), []);
+    assert.equal(processesElsewhere((comm) => comm === name), []);
+  } finally {
+    parent.kill('SIGKILL');
+  }
 });
 
 t('state and cache directories: missing, open to others, writable by others, private', () => {

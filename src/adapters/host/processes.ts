@@ -62,8 +62,10 @@ function scan(wanted: (comm: string) => boolean, procDir: string, which: 'same' 
     if (comm === undefined || !wanted(comm)) continue;
     const same = ownNs === undefined || readLink(join(dir, 'ns', 'mnt')) === ownNs;
     if (which !== 'all' && same !== (which === 'same')) continue;
-    const startTicks = startTimeTicks(readText(join(dir, 'stat')));
-    if (startTicks === undefined || uptimeMs === undefined) continue;
+    const stat = statOf(readText(join(dir, 'stat')));
+    // A zombie runs nothing (a daemon that died unreaped) and shows no namespace to compare.
+    if (stat === undefined || stat.state === 'Z' || stat.state === 'X' || uptimeMs === undefined) continue;
+    const startTicks = stat.startTicks;
     const argv = (readText(join(dir, 'cmdline')) ?? '').split('\0').filter((a) => a !== '');
     // Start times count from boot; /proc/uptime, read at about the same moment as the clock,
     // turns them into wall-clock time to the tick.
@@ -99,12 +101,15 @@ export function containerOf(cgroup: string): string | undefined {
   return undefined;
 }
 
-/** Field 22 of /proc/PID/stat (the process's start, in ticks since boot); comm may hold anything. */
-function startTimeTicks(stat: string | undefined): number | undefined {
+/**
+ * Fields 3 and 22 of /proc/PID/stat: the process's state (`R`, `S`, `Z`...) and its start, in
+ * ticks since boot. They are counted after the last `)`, since comm may hold anything.
+ */
+function statOf(stat: string | undefined): { state: string; startTicks: number } | undefined {
   if (stat === undefined) return undefined;
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const value = Number(fields[19]);
-  return Number.isFinite(value) ? value : undefined;
+  const startTicks = Number(fields[19]);
+  return Number.isFinite(startTicks) && fields[0] !== undefined ? { state: fields[0], startTicks } : undefined;
 }
 
 function readUptimeMs(procDir: string): number | undefined {
