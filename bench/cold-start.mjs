@@ -51,7 +51,7 @@ for (const [i, [label, node]] of nodes.entries()) {
   contenders[`${label}: node -e 0`] = { argv: [node, '-e', '0'] };
   // What any program that reads a file pays first: on Node 18, a first require of node:fs builds
   // its ESM facade, which reads every export, fs.ReadStream's getter too, and that loads Node's
-  // streams; Node 20 builds the facade lazily.
+  // streams; Node 20 loads them only for an ESM import (docs/design.md, "Cost").
   contenders[`${label}: ${FLOOR}`] = { argv: [node, '-e', "require('node:fs')"] };
   contenders[`${label}: render two-ports.json`] = { argv: [node, cached, 'render', twoPorts] };
   contenders[`${label}: inject wallaby + two-ports`] = { argv: [node, cached, 'inject', wallaby, twoPorts] };

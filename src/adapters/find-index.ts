@@ -252,9 +252,11 @@ const lineKey = (definition: Definition, name: string) => `${definition}${TAB}${
  * it does not compare); undefined when it is not one. The name stays as the line writes it (JSON).
  */
 function fieldsOf(line: string): { definition: Definition; name: string; identity: string; uuid: Uuid | null; keys: string } | undefined {
-  const tabs = [line.indexOf(TAB)];
-  for (let i = 0; i < 3; i++) tabs.push(line.indexOf(TAB, (tabs[i] ?? -1) + 1));
-  const [a = -1, b = -1, c = -1, d = -1] = tabs;
+  const a = line.indexOf(TAB);
+  const b = line.indexOf(TAB, a + 1);
+  const c = line.indexOf(TAB, b + 1);
+  const d = line.indexOf(TAB, c + 1);
+  // No tab at all leaves each search from the start finding none: a, b, c and d all -1.
   if (a < 0 || b < 0 || c < 0 || d < 0 || line.includes(TAB, d + 1)) return undefined;
   const definition = line.slice(0, a);
   if (definition !== 'live' && definition !== 'persistent') return undefined;

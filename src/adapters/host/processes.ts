@@ -60,16 +60,15 @@ function scan(wanted: (comm: string) => boolean, procDir: string, which: 'same' 
     const dir = join(procDir, entry);
     const comm = readText(join(dir, 'comm'))?.trim();
     if (comm === undefined || !wanted(comm)) continue;
-    const same = ownNs === undefined || readLink(join(dir, 'ns', 'mnt')) === ownNs;
-    if (which !== 'all' && same !== (which === 'same')) continue;
     const stat = statOf(readText(join(dir, 'stat')));
     // A zombie runs nothing (a daemon that died unreaped) and shows no namespace to compare.
     if (stat === undefined || stat.state === 'Z' || stat.state === 'X' || uptimeMs === undefined) continue;
-    const startTicks = stat.startTicks;
+    const same = ownNs === undefined || readLink(join(dir, 'ns', 'mnt')) === ownNs;
+    if (which !== 'all' && same !== (which === 'same')) continue;
     const argv = (readText(join(dir, 'cmdline')) ?? '').split('\0').filter((a) => a !== '');
     // Start times count from boot; /proc/uptime, read at about the same moment as the clock,
     // turns them into wall-clock time to the tick.
-    const startedAt = new Date(now - (uptimeMs - (startTicks * 1000) / USER_HZ));
+    const startedAt = new Date(now - (uptimeMs - (stat.startTicks * 1000) / USER_HZ));
     const container = same ? undefined : containerOf(readText(join(dir, 'cgroup')) ?? '');
     found.push({ pid: Number(entry), comm, argv, startedAt, container });
   }
