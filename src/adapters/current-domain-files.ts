@@ -55,7 +55,9 @@ type FileState =
 /** Both directories as listed at one moment: every `*.xml`. */
 export type DomainFiles =
   | { readonly kind: 'read'; readonly files: Readonly<Record<Definition, Map<string, FileState>>>; readonly dirs: DomainXmlDirs }
-  | { readonly kind: 'unreadable'; readonly problem: string };
+  | { readonly kind: 'unreadable'; readonly problem: string }
+  /** Not listed: the directories are not the running daemon's (daemonKeepsDirs). */
+  | { readonly kind: 'not-the-daemons'; readonly problem: string };
 
 /**
  * `lean`: read without a DOM (src/core/lean-xml.ts), for a decision that writes nothing; undefined
@@ -110,7 +112,7 @@ function readOne(path: string): FileState {
 }
 
 export function matchListing(read: DomainFiles, refs: readonly ListedDomain[]): CurrentFiles {
-  if (read.kind === 'unreadable') return { kind: 'not-current', problem: read.problem };
+  if (read.kind !== 'read') return { kind: 'not-current', problem: read.problem };
   const { files, dirs } = read;
   const names = new Set(refs.map((r) => `${r.name}.xml`));
   const activeNames = new Set(refs.filter((r) => r.active).map((r) => `${r.name}.xml`));

@@ -14,7 +14,8 @@ import { openLibvirt } from '../../adapters/libvirt/open';
 import { AddressHistory } from '../history/address-history';
 import { readsXmlFiles } from '../../adapters/domain-inventory';
 import { DecisionMemo } from '../../adapters/decision-memo';
-import { matchListing, readDomainFiles, type CurrentFiles, type DefinitionsFromFiles } from '../../adapters/current-domain-files';
+import { matchListing, readDomainFiles, type CurrentFiles, type DefinitionsFromFiles, type DomainFiles } from '../../adapters/current-domain-files';
+import { daemonKeepsDirs } from '../../adapters/domain-xml-files';
 import { decide, decideWithoutWrite, planOf, reconcileDomain, type Plan, type ReconcileContext, type WriteDecision } from './reconcile-domain';
 import type { Outcome } from './outcome';
 
@@ -179,12 +180,17 @@ function reportOf(
 /**
  * libvirt's files, read for a run over every domain of the daemon they belong to
  * (readsXmlFiles). A run for named domains (the hook's, after a guest start, while libvirt may
- * still be writing them) asks libvirt.
+ * still be writing them) asks libvirt. Directories the running daemon does not keep are passed
+ * over, though they may name every listed domain: a containerized daemon shares the host's /run
+ * but keeps its definitions in a volume, and the host's /etc/libvirt/qemu may still hold an
+ * earlier daemon's copies of the very same instances, which would then decide for the volume's.
  */
-function filesFor(req: RunRequest) {
+function filesFor(req: RunRequest): DomainFiles | undefined {
   const { settings } = req;
   if (req.domains.length > 0 || !readsXmlFiles(settings)) return undefined;
-  return readDomainFiles({ live: settings.liveXmlDir, persistent: settings.persistentXmlDir });
+  const dirs = { live: settings.liveXmlDir, persistent: settings.persistentXmlDir };
+  if (!daemonKeepsDirs(dirs)) return { kind: 'not-the-daemons', problem: `${dirs.live}/driver.pid names no running libvirt daemon that keeps ${dirs.live} and ${dirs.persistent}` };
+  return readDomainFiles(dirs);
 }
 
 /**

@@ -5,7 +5,7 @@
  * afterwards (dumpxml), and how many commands reached it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -296,6 +296,39 @@ t('a file of a domain libvirt does not list: the directories are not (only) its 
   assert.is(r.decidedFromFiles, 0);
   assert.is(kindOf(r, other), 'repaired');
   assert.equal(portsOf(await config(other)), expectedPorts(other.vifs));
+});
+
+t("directories the running daemon does not keep: none is used, though they name every listed domain (a containerized daemon's shared /run beside the host's stale /etc/libvirt/qemu)", async () => {
+  // libvirt's own definition drifted; the file is an earlier copy that still shows it in sync.
+  const stale = readFileSync(persistentFile(other), 'utf8');
+  await novaOverwrite(other, 'drifted-in-the-volume', '--config');
+  writeFileSync(persistentFile(other), stale);
+  // driver.pid names a daemon in a mount namespace of its own, whose directories are not these.
+  const pidFile = join(d.liveXmlDir, 'driver.pid');
+  const ownPid = readFileSync(pidFile, 'utf8');
+  const bin = mkdtempSync(join(tmpdir(), 'nova-ipmeta-elsewhere-'));
+  copyFileSync('/bin/sleep', join(bin, 'libvirtd'));
+  const elsewhere = spawn('unshare', ['--mount', '--propagation', 'private', join(bin, 'libvirtd'), '600'], { stdio: 'ignore' });
+  try {
+    await new Promise((resolve, reject) => elsewhere.once('spawn', resolve).once('error', reject));
+    // unshare execs the stand-in: its pid is then a libvirtd's, in another mount namespace.
+    const until = Date.now() + 5_000;
+    while (readFileSync(`/proc/${elsewhere.pid}/comm`, 'utf8').trim() !== 'libvirtd') {
+      if (Date.now() > until) throw new Error('the stand-in never became libvirtd');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    writeFileSync(pidFile, `${elsewhere.pid}\n`);
+    const r = reconcile();
+    assert.is(kindOf(r, other), 'repaired');
+    assert.equal(portsOf(await config(other)), expectedPorts(other.vifs));
+    assert.match(await config(other), /drifted-in-the-volume/, "nova's own change is kept");
+    assert.match(r.filesNotUsed ?? '', /driver\.pid names no running libvirt daemon that keeps/);
+    assert.is(r.decidedFromFiles, 0);
+  } finally {
+    writeFileSync(pidFile, ownPid);
+    elsewhere.kill('SIGKILL');
+    rmSync(bin, { recursive: true, force: true });
+  }
 });
 
 /**
