@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { InputError, messageOf } from '../errors';
 import { decodeUtf8, FileReadError, readRegularFile } from './file-read';
 import { errnoCode } from './os-error';
-import { parseIni, type Ini } from '../core/ini';
+import { parseIni, SECRET_KEY, type Ini } from '../core/ini';
 import type { LibvirtClient } from './libvirt/open';
 
 export const DEFAULTS = {
@@ -84,9 +84,6 @@ function readConfig(path: string, required: boolean): Ini {
   }
   return parseIni(decodeUtf8(bytes, path), path);
 }
-
-/** keystoneauth's secrets ([neutron] password, application_credential_secret). */
-const SECRET_KEY = /^(password|\w*secret)$/;
 
 /**
  * Why the config file's secrets are exposed, when they are: it holds a password or a secret and

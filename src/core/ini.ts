@@ -84,6 +84,56 @@ export function parseIni(text: string, source: string): Ini {
   return sections;
 }
 
+/** The options oslo.config declares secret that nova-ipmeta reads: keystoneauth's password and secrets. */
+export const SECRET_KEY = /^(password|\w*secret)$/;
+
+/**
+ * Python's string.Template as oslo.config sets it up (`ConfigOpts.Template`): `$$`, `$name` or
+ * `${name}` with a name of letters in either case, digits, `_` and `.`; any other `$` is left.
+ */
+const TEMPLATE = /\$(?:(\$)|([_a-z][._a-z0-9]*)|\{([_a-z][._a-z0-9]*)\})/gi;
+
+/**
+ * Option `key` of `section` as oslo.config hands it to nova (`ConfigOpts._substitute`): `\$` and
+ * `$$` are a `$`; `$name` and `${name}` are the value of option `name` of the same section, else
+ * of [DEFAULT]; `$group.name` that of `[group]`; each substituted in turn. oslo.config asks the
+ * options nova registered, and one the files do not set has its default there, which is nova's
+ * code, not the files: such a reference is an error here (nova fails too on a name no option
+ * has). undefined when the files do not set `key`. Messages name the option and the reference,
+ * but never a secret option's reference: it is part of the secret.
+ */
+export function optionValue(ini: Ini, section: string, key: string, source: string): string | undefined {
+  return substituted(ini, section, key, source, []);
+}
+
+function substituted(ini: Ini, section: string, key: string, source: string, path: readonly string[]): string | undefined {
+  const raw = ini.get(section)?.get(key);
+  if (raw === undefined || !raw.includes('$')) return raw;
+  const here = `[${section}] ${key}`;
+  const asked = path[0] ?? here;
+  const shown = SECRET_KEY.test(key) ? 'a $ reference' : undefined;
+  if (path.includes(here)) throw new InputError(source, `${asked}: its $ references loop back to ${here}`);
+  return raw.replaceAll('\\$', '$$$$').replace(TEMPLATE, (_whole, escaped: string | undefined, named: string | undefined, braced: string | undefined) => {
+    if (escaped !== undefined) return '$';
+    const name = named ?? braced ?? '';
+    const found = referenced(ini, section, name);
+    if (!found) throw new InputError(source, `${asked}: ${shown ?? `$${name}`} names an option the config files do not set (a literal $ is written $$)`);
+    return substituted(ini, found[0], found[1], source, [...path, here]) ?? '';
+  });
+}
+
+/**
+ * The section and key a `$name` in `section` stands for: `name` of that section, else of
+ * [DEFAULT]; `group.name` of [group] as written (oslo.config knows no group DEFAULT, and
+ * compares group names as given).
+ */
+function referenced(ini: Ini, section: string, name: string): [string, string] | undefined {
+  const dot = name.indexOf('.');
+  if (dot < 0) return ini.get(section)?.has(name) ? [section, name] : ini.get('DEFAULT')?.has(name) ? ['DEFAULT', name] : undefined;
+  const [group, option] = [name.slice(0, dot), name.slice(dot + 1)];
+  return group !== 'DEFAULT' && ini.get(group)?.has(option) ? [group, option] : undefined;
+}
+
 /** Several files read as one: each key takes its value from the last file that sets it. */
 export function mergeIni(files: readonly Ini[]): Ini {
   const merged = new Map<string, Map<string, string>>();

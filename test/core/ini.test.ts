@@ -5,7 +5,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mergeIni, parseIni, type Ini } from '../../src/core/ini';
+import { mergeIni, optionValue, parseIni, type Ini } from '../../src/core/ini';
 import { InputError } from '../../src/errors';
 
 const t = suite('oslo.config INI');
@@ -93,6 +93,57 @@ t('errors name the file and line, never the line itself (it may hold a password)
       assert.not.match((err as Error).message, /hunter2/);
     }
   }
+});
+
+t("optionValue: oslo.config's $ substitution, as nova gets its values", () => {
+  const ini = parseIni(
+    [
+      '[DEFAULT]',
+      'my_ip = 10.0.0.5',
+      'region = RegionOne',
+      'base = http://$my_ip',
+      '[neutron]',
+      'auth_url = $base:5000/v3',
+      'braced = ${my_ip}x',
+      'password = s3cr$$t\\$x',
+      'region = neutron-own',
+      'own = $region',
+      'grouped = ${keystone.port}',
+      'kept = $ and $1 and ${ and $-',
+      'plain = no dollar',
+      '[keystone]',
+      'port = 5000',
+    ].join('\n'),
+    'nova.conf',
+  );
+  const v = (key: string, section = 'neutron') => optionValue(ini, section, key, 'nova.conf');
+  assert.is(v('auth_url'), 'http://10.0.0.5:5000/v3', 'references resolve in turn, in their own section');
+  assert.is(v('braced'), '10.0.0.5x');
+  assert.is(v('password'), 's3cr$t$x', '$$ and \\$ are a $');
+  assert.is(v('own'), 'neutron-own', 'the same section first');
+  assert.is(v('grouped'), '5000');
+  assert.is(v('kept'), '$ and $1 and ${ and $-', 'a $ that starts no name stays');
+  assert.is(v('plain'), 'no dollar');
+  assert.is(v('missing'), undefined);
+});
+
+t('optionValue: a name the files do not set, or a loop, is an error naming the option; a secret option hides its reference', () => {
+  const ini = parseIni('[neutron]\nauth_url = http://$host_ip:5000\npassword = hunter$x2\nusername = $a\na = $b\nb = $a\ncased = $MY_IP\ndotted = $DEFAULT.my_ip\n[DEFAULT]\nmy_ip = 10.0.0.5\n', 'nova.conf');
+  const fails = (key: string, message: RegExp) => {
+    try {
+      optionValue(ini, 'neutron', key, 'nova.conf');
+      assert.unreachable(key);
+    } catch (err) {
+      assert.instance(err, InputError, key);
+      assert.match((err as Error).message, message, key);
+      assert.not.match((err as Error).message, /hunter/);
+    }
+  };
+  fails('auth_url', /^nova\.conf: \[neutron\] auth_url: \$host_ip names an option the config files do not set/);
+  fails('password', /^nova\.conf: \[neutron\] password: a \$ reference names an option the config files do not set/);
+  fails('username', /^nova\.conf: \[neutron\] username: its \$ references loop back to \[neutron\] a$/);
+  fails('cased', /\$MY_IP names an option/);
+  fails('dotted', /\$DEFAULT\.my_ip names an option/);
 });
 
 t.run();

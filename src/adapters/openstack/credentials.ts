@@ -24,7 +24,7 @@
  * read from files and the environment only: no command-line option takes one (argv is public).
  */
 import { InputError, quote } from '../../errors';
-import type { Ini } from '../../core/ini';
+import { optionValue, sectionName, type Ini } from '../../core/ini';
 import { cloudsYamlPaths, isMap, readCloud, yamlBoolean, type CloudsFiles, type YamlValue } from './clouds-yaml';
 import { novaConfigPlaces, type NovaConfig } from './nova-config';
 
@@ -180,13 +180,13 @@ function fromSdk(top: Get, get: Get, where: string, extra: { authEndpoint?: stri
 
 /** Our [neutron] or nova's: keystoneauth's conf options (session, adapter, auth plugin). */
 function fromConf(ini: Ini, where: string, file: string): OpenStackConfig {
-  const section = ini.get('neutron') ?? new Map<string, string>();
-  const conf: Get = (key) => nonEmpty(section.get(key));
+  // Every value as oslo.config gives it to nova, `$` references substituted.
+  const conf: Get = (key) => nonEmpty(optionValue(ini, 'neutron', key, where));
   const authSection = conf('auth_section');
-  const authKeys = authSection === undefined ? section : ini.get(authSection.toLowerCase());
-  if (!authKeys) throw new InputError(file, `[neutron] auth_section = ${authSection ?? ''}: no such section`);
-  const auth: Get = (key) => nonEmpty(authKeys.get(key));
-  const list = section.get('valid_interfaces');
+  const authKeys = authSection === undefined ? 'neutron' : sectionName(authSection);
+  if (authSection !== undefined && !ini.has(authKeys)) throw new InputError(file, `[neutron] auth_section = ${authSection}: no such section`);
+  const auth: Get = (key) => nonEmpty(optionValue(ini, authKeys, key, where));
+  const list = optionValue(ini, 'neutron', 'valid_interfaces', where);
   const interfaces = list === undefined ? NOVA_INTERFACES : splitList(list).map((i) => interfaceOf(i, `${where}: valid_interfaces`));
   if (interfaces.length === 0) throw new InputError(where, 'valid_interfaces is empty');
   const insecure = bool(conf('insecure'), 'insecure', where) === true;

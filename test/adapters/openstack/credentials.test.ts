@@ -179,6 +179,16 @@ t('[neutron] with keystoneauth options: valid_interfaces in order (nova: interna
   assert.equal([split.auth.type, split.interfaces], ['password', ['admin']]);
 });
 
+t("[neutron]: values as oslo.config gives them to nova, $ references substituted (a $ in a password is written $$)", () => {
+  const ini = parseIni(
+    '[DEFAULT]\nmy_ip = 10.0.0.5\n[neutron]\nauth_section = ks\nregion_name = ${keystone_authtoken.region_name}\n[ks]\nauth_url = http://$my_ip:5000/v3\nusername = nova\nuser_domain_id = default\npassword = s3cr$$t\\$x\nproject_id = p1\n[keystone_authtoken]\nregion_name = RegionTwo\n',
+    'nova.conf',
+  );
+  const c = resolveOpenStack(inputs({ ini }));
+  assert.equal([c.auth.type === 'password' && c.auth.authUrl, c.auth.type === 'password' && c.auth.password, c.region], ['http://10.0.0.5:5000/v3', 's3cr$t$x', 'RegionTwo']);
+  assert.throws(() => conf('auth_url = http://$host_ip:5000\n'), /\[neutron\] auth_url: \$host_ip names an option the config files do not set/);
+});
+
 t('one source, whole, first found: OS_CLOUD, OS_*, our [neutron], nova-compute; none: one line naming where it looked', () => {
   const dir = tree({ 'clouds.yaml': CLOUDS });
   const clouds = { clouds: [join(dir, 'clouds.yaml')], secure: [] };

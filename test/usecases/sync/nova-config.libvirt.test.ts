@@ -25,7 +25,7 @@ import { beforeAll } from '../../support/set-up';
 import { BUNDLE, fixturePath, runBundle, type Run } from '../../support/cli';
 import { NS_1_1 } from '../../support/nova-guest';
 import { standInDaemon, type StandInDaemon } from '../../support/stand-in-daemon';
-import { parseIni } from '../../../src/core/ini';
+import { optionValue, parseIni } from '../../../src/core/ini';
 
 const t = suite("cache sync from nova-compute's own config");
 let n: RealNeutron;
@@ -414,6 +414,65 @@ print(json.dumps(out))
       ours = null;
     }
     assert.equal(ours, oslo[i], JSON.stringify(text));
+  });
+});
+
+
+t("src/core/ini.ts optionValue substitutes $ references as the real oslo.config does", () => {
+  // Each option the files set is registered where it is set (a StrOpt, as keystoneauth's are).
+  const piece = fc.constantFrom('v', '$a', '${b}', '$$', '\\$', '$', '$1', '$neutron.a', '${DEFAULT.b}', '$c', '${zz}', '$a.', ':', '-', '$$a');
+  const value = fc.array(piece, { minLength: 0, maxLength: 4 }).map((p) => p.join(''));
+  const section = fc.dictionary(fc.constantFrom('a', 'b', 'c'), value, { maxKeys: 3 });
+  const files = fc.sample(fc.tuple(section, section), { numRuns: 150, seed: 7 }).map(([d, n]) =>
+    ['[DEFAULT]', ...Object.entries(d).map(([k, v]) => `${k} = ${v}`), '[neutron]', ...Object.entries(n).map(([k, v]) => `${k} = ${v}`), ''].join('\n'),
+  );
+  const py = `
+import json, sys, tempfile, os
+from oslo_config import cfg, iniparser
+out = []
+for text in json.load(sys.stdin):
+    fd, path = tempfile.mkstemp(suffix='.conf')
+    with os.fdopen(fd, 'w') as f:
+        f.write(text)
+    sections, section = {}, None
+    for line in text.splitlines():
+        if line.startswith('['):
+            section = line[1:-1]
+            sections.setdefault(section, [])
+        elif '=' in line:
+            sections[section].append(line.split('=', 1)[0].strip())
+    conf = cfg.ConfigOpts()
+    for group, keys in sections.items():
+        for k in keys:
+            conf.register_opt(cfg.StrOpt(k), group=None if group == 'DEFAULT' else group)
+    conf(args=[], default_config_files=[path], default_config_dirs=[])
+    got = {}
+    for group, keys in sections.items():
+        for k in keys:
+            try:
+                got[group + ' ' + k] = (conf[k] if group == 'DEFAULT' else conf[group][k])
+            except Exception:
+                got[group + ' ' + k] = None
+    os.unlink(path)
+    out.append(got)
+print(json.dumps(out))
+`;
+  const r = spawnSync('/usr/bin/python3', ['-c', py], { input: JSON.stringify(files), encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  const oslo = JSON.parse(r.stdout) as Record<string, string | null>[];
+  files.forEach((text, i) => {
+    const ini = parseIni(text, 'f');
+    const ours: Record<string, string | null> = {};
+    for (const [name, keys] of ini) {
+      for (const key of keys.keys()) {
+        try {
+          ours[`${name} ${key}`] = optionValue(ini, name, key, 'f') ?? null;
+        } catch {
+          ours[`${name} ${key}`] = null;
+        }
+      }
+    }
+    assert.equal(ours, oslo[i], text);
   });
 });
 
