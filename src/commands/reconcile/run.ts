@@ -70,7 +70,7 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
     }, io);
   }
   io.out(args.json ? `${JSON.stringify(reportJson(report), null, 2)}\n` : formatReport(report));
-  return !runSucceeded(report.outcomes) || (sync !== undefined && !sync.success) ? ExitCode.failure : ExitCode.ok;
+  return !runSucceeded(report.outcomes) || (typeof sync === 'object' && !sync.success) ? ExitCode.failure : ExitCode.ok;
 }
 
 /**
@@ -102,13 +102,13 @@ function recordsMetrics(args: Args): boolean {
 const now = () => Math.round(Date.now() / 1000);
 
 /** `cache sync` (with --auto-sync only when credentials are found): what it told (failures are said on stderr). */
-async function syncFirst(settings: Settings, args: Args, io: Io): Promise<SyncFacts | undefined> {
+async function syncFirst(settings: Settings, args: Args, io: Io): Promise<SyncFacts | 'unconfigured'> {
   const dryRun = args.dryRun || args.check;
   // Loaded on use: a run without a sync (most of them, wherever credentials are not found) does without it.
   const { credentialSource, syncCache } = await import('../../usecases/sync/sync-cache');
   const { syncSummary } = await import('../../usecases/sync/summary');
   try {
-    if (!args.sync && credentialSource(settings, args) === undefined) return undefined;
+    if (!args.sync && credentialSource(settings, args) === undefined) return 'unconfigured';
     const r = await syncCache(settings, args, io, { dryRun });
     if (!args.json && !args.check) io.err(`nova-ipmeta: cache sync: ${syncSummary(r, dryRun)}\n`);
     for (const f of r.failed) io.err(`nova-ipmeta: cache sync: ${f.uuid}: ${f.error}\n`);

@@ -4,7 +4,7 @@
  */
 import { Gauge, Registry } from 'prom-client';
 import { OUTCOME_KINDS } from './outcome';
-import type { RunRecord } from './metrics';
+import { SYNC_RESULTS, type RunRecord } from './metrics';
 
 /** The record's series in a registry of their own (never prom-client's global one). */
 export function registryOf(record: RunRecord): Registry {
@@ -25,11 +25,11 @@ export function registryOf(record: RunRecord): Registry {
   gauge('nova_ipmeta_cache_orphans', 'Cache files of the last run whose instance is not a domain on this host.', record.orphanCaches);
   gauge('nova_ipmeta_cache_age_seconds', 'How old the cache was at the end of the last run: since the last successful cache sync, or, without one, since the oldest cache file of an instance on this host was written.', record.cacheAgeSeconds);
   if (record.sync) {
-    gauge('nova_ipmeta_sync_success', 'Whether the cache sync of the last run succeeded for every instance (1) or not (0).', record.sync.success ? 1 : 0);
+    gauge('nova_ipmeta_sync_success', 'Whether the last cache sync (of the last reconcile run that made one) succeeded for every instance (1) or not (0).', record.sync.success ? 1 : 0);
     gauge('nova_ipmeta_sync_last_success_timestamp_seconds', 'When a cache sync last ended successfully.', record.sync.lastSuccess);
     if (record.sync.instances) {
       const instances = new Gauge({ name: 'nova_ipmeta_sync_instances', help: 'Instances of the last cache sync by result.', labelNames: ['result'], registers: [registry] });
-      for (const [result, n] of Object.entries(record.sync.instances)) instances.set({ result }, n);
+      for (const result of SYNC_RESULTS) instances.set({ result }, record.sync.instances[result]);
     }
   }
   if (record.addresses) {

@@ -7,8 +7,9 @@
  * Every full run ends in a `RunRecord`, failures included (libvirt down, the lock busy, the sync
  * failed): what the run knew is written, what it did not know is left out (no outcome counts and
  * no addresses when no domain was reached), and a last-success timestamp moves only on success;
- * otherwise it is carried over from the previous record. The record is kept in the state
- * directory (`last-run.json`) for the next run and for the watcher to serve.
+ * otherwise it is carried over from the previous record, as are the last sync's facts by a run
+ * that made no sync. The record is kept in the state directory (`last-run.json`) for the next
+ * run and for the watcher to serve.
  *
  * One `nova_ipmeta_instance_ip_info` series per address, labelled the way monitoring joins
  * (instance_id, project_id): with the `instance` label Prometheus adds, it answers "which host and
@@ -22,8 +23,16 @@ export interface SyncFacts {
   /** Unix seconds when the sync ended. */
   readonly finishedAt: number;
   /** Instances per result; undefined when the sync failed as a whole (nothing was written). */
-  readonly instances?: { readonly written: number; readonly unchanged: number; readonly failed: number };
+  readonly instances?: SyncCounts;
 }
+
+export const SYNC_RESULTS = ['written', 'unchanged', 'failed'] as const;
+export type SyncCounts = { readonly [result in (typeof SYNC_RESULTS)[number]]: number };
+
+/** The last sync's facts as a record keeps them: a success is always dated. */
+export type SyncRecord =
+  | { readonly success: true; readonly lastSuccess: number; readonly instances?: SyncCounts }
+  | { readonly success: false; readonly lastSuccess?: number; readonly instances?: SyncCounts };
 
 /** What a run knew when it ended. */
 export interface RunFacts {
@@ -35,8 +44,11 @@ export interface RunFacts {
   readonly orphanCaches?: number;
   /** Unix seconds: the oldest write of a cache file of an instance on this host. */
   readonly oldestCacheWrite?: number;
-  /** undefined: no sync in this run. */
-  readonly sync?: SyncFacts;
+  /**
+   * The sync this run made; `unconfigured`: `--auto-sync` found no credentials, so the host does
+   * not sync (the record drops the sync's facts); undefined: none asked for (it keeps the last's).
+   */
+  readonly sync?: SyncFacts | 'unconfigured';
 }
 
 export interface AddressLabels {
@@ -61,11 +73,8 @@ export interface RunRecord {
   readonly driftedAgain?: number;
   readonly orphanCaches?: number;
   readonly cacheAgeSeconds?: number;
-  readonly sync?: {
-    readonly success: boolean;
-    readonly lastSuccess?: number;
-    readonly instances?: { readonly written: number; readonly unchanged: number; readonly failed: number };
-  };
+  /** The last sync's, made by this run or an earlier one; undefined when the host never synced. */
+  readonly sync?: SyncRecord;
   readonly addresses?: readonly AddressLabels[];
 }
 
@@ -84,7 +93,12 @@ export function recordRun(facts: RunFacts, previous: RunRecord | undefined): Run
   const reconcileLast = success ? facts.finishedAt : previous?.reconcile.lastSuccess;
   const driftedNow = outcomes?.filter(drifted).map((o) => o.uuid);
   const before = new Set(previous?.drifted ?? []);
-  const syncLast = sync === undefined ? undefined : sync.success ? sync.finishedAt : previous?.sync?.lastSuccess;
+  // A run asked for no sync (`reconcile` by hand, as the alerts tell the operator to run) learnt
+  // nothing new about syncs: dropping the last one's facts would blank the sync series, and with
+  // them the alert on a sync that stopped succeeding, until a sync succeeds again. A host whose
+  // credentials are gone does not sync any more: its series go, with the alert (the way to stop).
+  const syncRecord = sync === 'unconfigured' ? undefined : sync === undefined ? previous?.sync : syncRecordOf(sync, previous?.sync?.lastSuccess);
+  const syncLast = syncRecord?.lastSuccess;
   // A sync confirms every file, written or not: the cache is as old as the last one that worked.
   const cacheAge = syncLast !== undefined ? facts.finishedAt - syncLast : facts.oldestCacheWrite !== undefined ? facts.finishedAt - facts.oldestCacheWrite : undefined;
   return {
@@ -95,11 +109,15 @@ export function recordRun(facts: RunFacts, previous: RunRecord | undefined): Run
     ...(driftedNow !== undefined ? { drifted: driftedNow, driftedAgain: driftedNow.filter((u) => before.has(u)).length } : previous?.drifted ? { drifted: previous.drifted } : {}),
     ...(facts.orphanCaches !== undefined ? { orphanCaches: facts.orphanCaches } : {}),
     ...(cacheAge !== undefined ? { cacheAgeSeconds: Math.max(0, Math.round(cacheAge)) } : {}),
-    ...(sync !== undefined
-      ? { sync: { success: sync.success, ...(syncLast !== undefined ? { lastSuccess: syncLast } : {}), ...(sync.instances ? { instances: sync.instances } : {}) } }
-      : {}),
+    ...(syncRecord !== undefined ? { sync: syncRecord } : {}),
     ...(outcomes !== undefined ? { addresses: addressesOf(outcomes) } : {}),
   };
+}
+
+function syncRecordOf(sync: SyncFacts, lastSuccess: number | undefined): SyncRecord {
+  const counts = sync.instances ? { instances: sync.instances } : {};
+  if (sync.success) return { success: true, lastSuccess: sync.finishedAt, ...counts };
+  return { success: false, ...(lastSuccess !== undefined ? { lastSuccess } : {}), ...counts };
 }
 
 function countOutcomes(outcomes: readonly Outcome[]): Record<OutcomeKind, number> {
@@ -153,7 +171,9 @@ function isRunRecord(v: unknown): v is RunRecord {
   const s = v.sync;
   const syncOk =
     s === undefined ||
-    (isObject(s) && typeof s.success === 'boolean' && optional(s.lastSuccess, isTime) && optional(s.instances, (i) => isCounts(i, ['written', 'unchanged', 'failed'])));
+    (isObject(s) &&
+      (s.success === true ? isTime(s.lastSuccess) : s.success === false && optional(s.lastSuccess, isTime)) &&
+      optional(s.instances, (i) => isCounts(i, SYNC_RESULTS)));
   return (
     syncOk &&
     optional(v.outcomes, (o) => isCounts(o, OUTCOME_KINDS)) &&

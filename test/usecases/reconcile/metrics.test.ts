@@ -91,9 +91,35 @@ test('sync: success and its timestamp move only on success; counts when known; c
   assert.equal(await sample(partial, 'nova_ipmeta_sync_success'), ['nova_ipmeta_sync_success 0']);
   assert.equal(await sample(partial, 'nova_ipmeta_sync_last_success_timestamp_seconds'), [`nova_ipmeta_sync_last_success_timestamp_seconds ${T + 5}`]);
 
-  const noSync = recordRun({ finishedAt: T + 910, durationSeconds: 1, outcomes: [ok], oldestCacheWrite: T - 90 }, partial);
-  assert.not.match(await formatMetrics(noSync), /nova_ipmeta_sync_/, 'a run without a sync says nothing about syncs');
-  assert.equal(await sample(noSync, 'nova_ipmeta_cache_age_seconds'), ['nova_ipmeta_cache_age_seconds 1000'], 'then the oldest cache file tells');
+  const neverSynced = recordRun({ finishedAt: T + 910, durationSeconds: 1, outcomes: [ok], oldestCacheWrite: T - 90 }, undefined);
+  assert.not.match(await formatMetrics(neverSynced), /nova_ipmeta_sync_/, 'a host that never synced has no sync series, so no sync alert');
+  assert.equal(await sample(neverSynced, 'nova_ipmeta_cache_age_seconds'), ['nova_ipmeta_cache_age_seconds 1000'], 'then the oldest cache file tells');
+});
+
+test('a run without a sync (a reconcile by hand) keeps the last sync facts: the sync alert still sees a sync that stopped succeeding', async () => {
+  const via = (r: RunRecord) => parseRunRecord(JSON.stringify(r));
+  const r1 = recordRun({ finishedAt: 1000, durationSeconds: 1, outcomes: [ok], sync: { success: true, finishedAt: 1000, instances: { written: 1, unchanged: 2, failed: 0 } } }, undefined);
+  const r2 = recordRun({ finishedAt: 1300, durationSeconds: 1, outcomes: [ok], sync: { success: false, finishedAt: 1300, instances: { written: 0, unchanged: 2, failed: 1 } } }, via(r1));
+  const r3 = recordRun({ finishedAt: 1400, durationSeconds: 1, outcomes: [ok], oldestCacheWrite: 1390 }, via(r2));
+  assert.equal(r3.sync, r2.sync, 'carried over unchanged: the failure, the last success, the counts');
+  assert.equal(await sample(r3, 'nova_ipmeta_sync_success'), ['nova_ipmeta_sync_success 0']);
+  assert.equal(await sample(r3, 'nova_ipmeta_sync_last_success_timestamp_seconds'), ['nova_ipmeta_sync_last_success_timestamp_seconds 1000']);
+  assert.equal(await sample(r3, 'nova_ipmeta_sync_instances'), ['nova_ipmeta_sync_instances{result="written"} 0', 'nova_ipmeta_sync_instances{result="unchanged"} 2', 'nova_ipmeta_sync_instances{result="failed"} 1']);
+  assert.equal(await sample(r3, 'nova_ipmeta_cache_age_seconds'), ['nova_ipmeta_cache_age_seconds 400'], 'since the last good sync, not the freshest file');
+
+  const r4 = recordRun({ finishedAt: 1600, durationSeconds: 1, outcomes: [ok], sync: { success: false, finishedAt: 1600 } }, via(r3));
+  assert.equal(r4.sync, { success: false, lastSuccess: 1000 });
+  assert.equal(await sample(r4, 'nova_ipmeta_sync_last_success_timestamp_seconds'), ['nova_ipmeta_sync_last_success_timestamp_seconds 1000']);
+  assert.equal(await sample(r4, 'nova_ipmeta_cache_age_seconds'), ['nova_ipmeta_cache_age_seconds 600']);
+
+  const down = recordRun({ finishedAt: 1700, durationSeconds: 30 }, via(r4));
+  assert.equal([down.sync, down.reconcile], [r4.sync, { success: false, lastSuccess: 1600 }], 'libvirt down, no sync: both last successes kept');
+
+  // The credentials taken away (the operator's way to stop syncing): --auto-sync finds none.
+  const unconfigured = recordRun({ finishedAt: 1800, durationSeconds: 1, outcomes: [ok], oldestCacheWrite: 1790, sync: 'unconfigured' }, via(down));
+  assert.is(unconfigured.sync, undefined);
+  assert.not.match(await formatMetrics(unconfigured), /nova_ipmeta_sync_/, 'a host that does not sync has no sync series, so no sync alert');
+  assert.equal(await sample(unconfigured, 'nova_ipmeta_cache_age_seconds'), ['nova_ipmeta_cache_age_seconds 10'], 'the oldest cache file tells again');
 });
 
 test('drifted again: domains drifted in this run and the previous one; a run that reached no domain keeps the comparison for the next', async () => {
@@ -112,7 +138,7 @@ test('drifted again: domains drifted in this run and the previous one; a run tha
 test('a record read back is checked: anything else carries nothing over', () => {
   const good = recordRun({ finishedAt: T, durationSeconds: 1, outcomes: [ok], sync: { success: true, finishedAt: T } }, undefined);
   assert.equal(parseRunRecord(JSON.stringify(good)), good);
-  for (const bad of ['', '{', 'null', '[]', '{"finishedAt":1}', JSON.stringify({ ...good, reconcile: { success: 'yes' } }), JSON.stringify({ ...good, addresses: [{ domain: 1 }] }), JSON.stringify({ ...good, finishedAt: -1 })]) {
+  for (const bad of ['', '{', 'null', '[]', '{"finishedAt":1}', JSON.stringify({ ...good, reconcile: { success: 'yes' } }), JSON.stringify({ ...good, sync: { success: true } }), JSON.stringify({ ...good, addresses: [{ domain: 1 }] }), JSON.stringify({ ...good, finishedAt: -1 })]) {
     assert.is(parseRunRecord(bad), undefined, bad);
   }
 });
