@@ -6,9 +6,10 @@
  * Full or incremental. A full sync asks Neutron about every instance in bulk
  * (adapters/openstack/neutron.ts). Between full syncs (every `[cache_sync] full_sync_interval`), a
  * poll only asks what changed since the last one (`changed_since`, trimmed with `fields`): the
- * instances whose ports changed, the floating IPs that changed (without a port filter: one taken
- * off a port no longer names it), and whether the floating IPs it knows still exist (a deleted
- * one shows in no `changed_since` answer); it then fetches those instances, and new ones, in full.
+ * instances whose ports changed (and the ones that held a port that moved), the floating IPs that
+ * changed (without a port filter: one taken off a port no longer names it), and whether the
+ * floating IPs it knows still exist (a deleted one shows in no `changed_since` answer); it then
+ * fetches those instances, and new ones, in full.
  * A quiet cloud costs a few near-empty answers. A deleted or detached port is not seen until the
  * next full sync, but its interface leaves the domain with it, so the XML is right meanwhile.
  * Anything doubtful about the last sync's state (none, unreadable, another Neutron or identity,
@@ -205,16 +206,26 @@ async function changedInstancesOr400(client: NeutronClient, state: SyncState, do
   }
 }
 
-/** The instances (known to the state) whose ports or floating IPs changed since the last sync. */
-async function changedInstances(client: NeutronClient, state: SyncState, domains: readonly string[]): Promise<Set<string>> {
+/** The questions an incremental poll asks Neutron. */
+export type PollClient = Pick<NeutronClient, 'changedPorts' | 'changedFloatingIps' | 'existingFloatingIps'>;
+
+/** The instances whose ports or floating IPs changed since the last sync, and those that held a port that moved. */
+export async function changedInstances(client: PollClient, state: SyncState, domains: readonly string[]): Promise<Set<string>> {
   const known = domains.filter((u) => state.instances[u] !== undefined);
-  const affected = new Set<string>();
-  for (const p of await client.changedPorts(known, state.since)) affected.add(p.device_id);
   const portOwner = new Map<string, string>();
   const fipOwner = new Map<string, string>();
   for (const uuid of known) {
     for (const p of state.instances[uuid]?.ports ?? []) portOwner.set(p, uuid);
     for (const f of state.instances[uuid]?.floatingips ?? []) fipOwner.set(f, uuid);
+  }
+  const affected = new Set<string>();
+  // A port moved to another instance here names only its new one: the one that held it at the
+  // last sync must be fetched too, or its file keeps the port until the next full sync. The new
+  // instances are asked about too (they are fetched anyway): a port moved onto one names no known one.
+  for (const p of await client.changedPorts(domains, state.since)) {
+    affected.add(p.device_id);
+    const was = portOwner.get(p.id);
+    if (was !== undefined) affected.add(was);
   }
   if (portOwner.size === 0 && fipOwner.size === 0) return affected;
   for (const f of await client.changedFloatingIps(state.since)) {

@@ -248,6 +248,19 @@ t('incremental polls see a deleted floating IP and a port attached; a detached p
   await n.api('DELETE', `/v2.0/ports/${c1}`);
 });
 
+t('a port moved from one instance here to another: a poll rewrites the file of the one that held it too', async () => {
+  const c1 = await port(guestC, 0, 'private', [{ subnet: 'privateV4', ip: '10.1.0.32' }]);
+  assert.ok(poll().written.includes(guestC.uuid));
+  await n.api('PUT', `/v2.0/ports/${c1}`, { port: { device_id: guestB.uuid } });
+  // The port now names B alone; nothing else of C's changed.
+  const moved = poll();
+  assert.ok(moved.written.includes(guestB.uuid) && moved.written.includes(guestC.uuid), JSON.stringify(moved));
+  assert.equal(JSON.parse(readFileSync(cacheFile(guestC), 'utf8')), [], 'the port left the file of the instance that held it');
+  assert.ok((JSON.parse(readFileSync(cacheFile(guestB), 'utf8')) as { id: string }[]).some((v) => v.id === c1));
+  await n.api('DELETE', `/v2.0/ports/${c1}`);
+  assert.equal(poll('--full').written, [guestB.uuid], "and B's file as it was");
+});
+
 t("Neutron's own default, filter_validation on: a poll's changed_since is refused (HTTP 400), so the run is a full sync", () => {
   const files = [guestA, guestB, guestC].map((g) => readFileSync(cacheFile(g), 'utf8'));
   n.stop();
