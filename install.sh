@@ -341,6 +341,10 @@ do_install() {
 	need_root
 	check_no_package
 	NODE_BIN=$(find_node)
+	# A config file the program cannot read stops the install before anything changes: state-dir
+	# goes on without it (for the package's upgrades), and record would then fail with the files
+	# copied but not recorded for --uninstall. It also warns of a secret others can read.
+	setup check-config || exit 1
 	# Refuse before anything changes when a foreign hook is in the way (setup says why: exit 1).
 	if [[ $hook == yes ]]; then
 		setup check-hook "${setup_args[@]}" >/dev/null || exit 4
@@ -362,7 +366,6 @@ do_install() {
 		say "hook: not installed (--no-hook, the containerized mode): the watcher reconciles every guest start; a hook of your own may call $LIBDIR/hooks/qemu"
 	fi
 	setup enable-services || exit 1
-	setup check-config || exit 1
 	if [[ $restart == yes ]]; then
 		setup restart-libvirt "${setup_args[@]}" || exit 5
 	elif [[ $hook == yes ]]; then

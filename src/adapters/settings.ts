@@ -43,7 +43,18 @@ export interface SettingFlags {
 export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = process.env): Settings {
   const explicitConfig = flags.config ?? nonEmpty(env.NOVA_IPMETA_CONFIG);
   const configFile = explicitConfig ?? DEFAULTS.configFile;
-  const ini = readConfig(configFile, explicitConfig !== undefined);
+  return settingsOf(flags, env, configFile, readConfig(configFile, explicitConfig !== undefined));
+}
+
+/**
+ * The settings from flags, environment and defaults alone, for what must go on when the config
+ * file cannot be read (removing an installation: `setup`).
+ */
+export function settingsWithoutConfig(flags: SettingFlags, env: NodeJS.ProcessEnv = process.env): Settings {
+  return settingsOf(flags, env, flags.config ?? nonEmpty(env.NOVA_IPMETA_CONFIG) ?? DEFAULTS.configFile, new Map());
+}
+
+function settingsOf(flags: SettingFlags, env: NodeJS.ProcessEnv, configFile: string, ini: Ini): Settings {
   const conf = (section: string, key: string) => nonEmpty(ini.get(section)?.get(key));
   const stateDir = flags.stateDir ?? nonEmpty(env.NOVA_IPMETA_STATE_DIR) ?? conf('DEFAULT', 'state_dir') ?? DEFAULTS.stateDir;
   return {
@@ -61,7 +72,8 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
 
 function libvirtClient(value: string | undefined, configFile: string): LibvirtClient {
   if (value === undefined || value === 'auto' || value === 'virsh') return value ?? 'auto';
-  throw new InputError(configFile, `[libvirt] client: ${JSON.stringify(value)} is neither auto nor virsh`);
+  // Not quoted: no error about the config file shows a value of it (a line may hold a password).
+  throw new InputError(configFile, '[libvirt] client: expected auto or virsh');
 }
 
 /** Far more than any config file; what is larger is not one. */

@@ -434,6 +434,18 @@ test('hooks/qemu: migrate/restore pass Node\'s output through only when it succe
   }
 });
 
+test('hooks/qemu: a domain name with backslashes reaches the log as it is (dash\'s echo would end the line at \\c)', async () => {
+  const name = 'odd\\cname\\n\\\\x';
+  const failing = stub('cat >/dev/null; exit 1');
+  const h = setup(failing.path);
+  const filtered = runHookScript(h.hook, argvFor('migrate', name), DOMAIN);
+  assert.equal([filtered.code, filtered.stdout, filtered.stderr], [0, '', '']);
+  await until('the filter failure in the log', () => readLog(h).includes(`hook migrate ${name}: ${failing.path} exited 1; libvirt keeps its XML\n`));
+  const started = runHookScript(h.hook, argvFor('started', name), DOMAIN);
+  assert.equal([started.code, started.stdout, started.stderr], [0, '', '']);
+  await until('the reconcile failure in the log', () => readLog(h).includes(`reconcile of ${name} after started exited 1\n`));
+});
+
 test('hooks/qemu: a Node that does not answer at migrate/restore is killed after NOVA_IPMETA_FILTER_TIMEOUT; nothing printed, exit 0, said in the log', async () => {
   const stubs = {
     // printed the XML, then hung: what it printed must not reach libvirt

@@ -3,12 +3,16 @@
  * on real files in a temporary tree (the services and the libvirt restart run for real in the
  * host group, on a booted Debian 12).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HOOK_MARKER } from '../../src/adapters/host/hook-files';
+import { systemdRuns } from '../../src/adapters/host/systemd';
+import { HOOK_SOURCE } from '../support/hook-install';
 import { captureIo } from '../support/cli';
 import { runMain } from '../../src/main';
 
@@ -19,9 +23,9 @@ let state: string;
 let libdir: string;
 const HOOK = `#!/bin/sh\n${HOOK_MARKER}\nNOVA_IPMETA=/usr/sbin/nova-ipmeta\nexit 0\n`;
 
-async function setup(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
+async function setup(args: string[], stdin = '', config = join(root, 'none.conf')): Promise<{ code: number; out: string; err: string }> {
   const io = captureIo(stdin);
-  const code = await runMain(['setup', ...args, '--hooks-dir', hooks, '--state-dir', state, '--libdir', libdir, '--config', join(root, 'none.conf')], io);
+  const code = await runMain(['setup', ...args, '--hooks-dir', hooks, '--state-dir', state, '--libdir', libdir, '--config', config], io);
   return { code, out: io.stdout, err: io.stderr };
 }
 
@@ -162,6 +166,127 @@ t('check-config: a config file holding a Keystone secret that others can read is
   writeFileSync(conf, '[neutron]\n#password = s3cret\nusername = nova\n');
   chmodSync(conf, 0o644);
   assert.equal(await check(), { code: 0, out: '', err: '' }, 'no secret in it');
+});
+
+t("place-hook keeps the operator's values of the hook's tunable lines over an update, and the installer's lines and the rest are the new text", async () => {
+  // The real hook, marked as install.sh marks it.
+  const shipped = readFileSync(HOOK_SOURCE, 'utf8').replace('\n', `\n${HOOK_MARKER}\n`);
+  const source = join(libdir, 'hooks/qemu');
+  writeFileSync(source, shipped);
+  const target = join(hooks, 'qemu.d/nova-ipmeta');
+  assert.is((await setup(['place-hook', '--libvirt-version', '9.0.0'])).code, 0);
+  const edit = (text: string, lines: Record<string, string>) => Object.entries(lines).reduce((t, [name, value]) => t.replace(new RegExp(`^${name}=.*$`, 'm'), `${name}=${value}`), text);
+  // As an operator edits it: two tunable lines (one quoted, as a shell word may be), an installer's line, a line of their own.
+  writeFileSync(target, `${edit(shipped, { NOVA_IPMETA_FILTER_TIMEOUT: '30', NOVA_IPMETA_SYSLOG: "'no'", NOVA_IPMETA: '/opt/elsewhere' })}# mine\n`);
+  const v2 = `${shipped}# v2\n`;
+  writeFileSync(source, v2);
+  const kept = 'kept NOVA_IPMETA_FILTER_TIMEOUT=30, NOVA_IPMETA_SYSLOG=no';
+  const updated = await setup(['place-hook', '--libvirt-version', '9.0.0']);
+  assert.is(updated.code, 0, updated.err);
+  assert.match(updated.out, `hook: ${target} (updated, ${kept})\n`);
+  assert.is(readFileSync(target, 'utf8'), edit(v2, { NOVA_IPMETA_FILTER_TIMEOUT: '30', NOVA_IPMETA_SYSLOG: 'no' }));
+  assert.is(statSync(target).mode & 0o777, 0o755);
+  assert.match((await setup(['place-hook', '--libvirt-version', '9.0.0'])).out, `hook: ${target} (unchanged, ${kept})\n`);
+
+  // Values it cannot use: the default instead, one line each; the hook is then the new text exactly.
+  writeFileSync(target, edit(v2, { NOVA_IPMETA_FILTER_TIMEOUT: '0', NOVA_IPMETA_SYSLOG: 'yes', NOVA_IPMETA_LOG: '/var/log/$(reboot)' }));
+  const v3 = `${shipped}# v3\n`;
+  writeFileSync(source, v3);
+  const reset = await setup(['place-hook', '--libvirt-version', '9.0.0']);
+  assert.is(reset.code, 0, reset.err);
+  assert.equal(reset.out.split('\n').filter((l) => l.startsWith(`hook: ${target}`)), [
+    `hook: ${target} (updated)`,
+    `hook: ${target}: NOVA_IPMETA_FILTER_TIMEOUT="0" is not a whole number of seconds from 1 to 999999999: the default 10 instead`,
+    `hook: ${target}: NOVA_IPMETA_SYSLOG="yes" is not auto or no: the default auto instead`,
+    `hook: ${target}: NOVA_IPMETA_LOG="/var/log/$(reboot)" is not an absolute path of letters, digits and ._+-/: the default /var/lib/nova-ipmeta/hook.log instead`,
+  ]);
+  assert.is(readFileSync(target, 'utf8'), v3);
+
+  // libvirt upgraded past 6.5: the copy moved to qemu.d keeps the values of the one at hooks/qemu.
+  rmSync(target);
+  assert.is((await setup(['place-hook', '--libvirt-version', '6.0.0'])).code, 0);
+  writeFileSync(join(hooks, 'qemu'), edit(v3, { NOVA_IPMETA_LOG: '/srv/log/hook.log' }));
+  const moved = await setup(['place-hook', '--libvirt-version', '9.0.0']);
+  assert.match(moved.out, `hook: ${target} (installed, kept NOVA_IPMETA_LOG=/srv/log/hook.log)\n`);
+  assert.is(readFileSync(target, 'utf8'), edit(v3, { NOVA_IPMETA_LOG: '/srv/log/hook.log' }));
+  assert.not.ok(existsSync(join(hooks, 'qemu')));
+});
+
+t('a config file that cannot be read: remove-hook, state-dir, uninstall and purge go on with the state directory they are given, saying why without a value; place-hook, record and check-config fail on it', async () => {
+  const bad = join(root, 'bad.conf');
+  // What is in the file (none: absent), and the reason said, which is also the case's label.
+  const broken: [string | Buffer | undefined, string][] = [
+    ['[libvirt]\nclient = Virsh-s3cret\n', ': [libvirt] client: expected auto or virsh'],
+    ['state_dir = /s3cret\n', ':1: a key before any [section]'],
+    [Buffer.from('[DEFAULT]\nstate_dir = /s3cret\xff\n', 'latin1'), ': not valid UTF-8 text (byte 29)'],
+    [undefined, ': cannot read the config file: ENOENT'],
+  ];
+  for (const [text, reason] of broken) {
+    const label = reason;
+    rmSync(bad, { force: true });
+    if (text !== undefined) writeFileSync(bad, text);
+    assert.is((await setup(['place-hook', '--libvirt-version', '9.0.0'])).code, 0, label);
+    const said = `config: ${bad}${reason}; using the state directory ${state}\n`;
+    const removed = await setup(['remove-hook'], '', bad);
+    assert.equal([removed.code, removed.err], [0, ''], label);
+    assert.is(removed.out, `${said}hook: removed ${join(hooks, 'qemu.d/nova-ipmeta')}\n`, label);
+    assert.not.ok(existsSync(join(hooks, 'qemu.d/nova-ipmeta')), label);
+    assert.not.ok(existsSync(hooks), `${label}: the directories it made, through the manifest`);
+    for (const failing of [['place-hook', '--libvirt-version', '9.0.0'], ['record'], ['check-config']]) {
+      const r = await setup(failing, 'file /x\n', bad);
+      assert.is(r.code, 2, `${label}: ${failing[0]}`);
+      assert.match(r.err, bad, `${label}: ${failing[0]}`);
+    }
+    assert.not.ok(existsSync(join(hooks, 'qemu.d/nova-ipmeta')), `${label}: place-hook placed nothing`);
+    const made = await setup(['state-dir'], '', bad);
+    assert.equal([made.code, made.out], [0, `${said}state: ${state} (0700, root)\n`], label);
+    const uninstalled = await setup(['uninstall'], '', bad);
+    assert.is(uninstalled.code, 0, `${label}: ${uninstalled.err}`);
+    assert.ok(uninstalled.out.startsWith(said), label);
+    const purged = await setup(['purge'], '', bad);
+    assert.equal([purged.code, purged.out], [0, `${said}state: removed ${state} and the network_info cache\n`], label);
+    assert.not.ok(existsSync(state), label);
+    for (const out of [removed.out, made.out, uninstalled.out, purged.out]) assert.not.match(out, 's3cret', `${label}: a value of the config file said`);
+  }
+});
+
+// Without systemd only: elsewhere enable-services runs systemctl (the host tests cover both).
+const withoutSystemd = (name: string, body: () => Promise<void>) => {
+  if (systemdRuns()) t.skip(name, body);
+  else t(name, body);
+};
+withoutSystemd("enable-services without systemd stops this installation's watcher, and no other process, for cron to start the new code", async () => {
+  const sleeper = 'setInterval(() => {}, 1 << 30);\n';
+  const ours = join(libdir, 'nova-ipmeta.cjs');
+  const another = join(root, 'elsewhere/nova-ipmeta.cjs');
+  mkdirSync(join(root, 'elsewhere'));
+  writeFileSync(ours, sleeper);
+  writeFileSync(another, sleeper);
+  const started: ChildProcess[] = [];
+  const start = async (argv: string[]) => {
+    const child = spawn(process.execPath, argv, { stdio: 'ignore' });
+    started.push(child);
+    // Until it runs as node with these arguments (before its exec, /proc shows the test's own).
+    for (let i = 0; !existsSync(`/proc/${child.pid}/cmdline`) || !readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes(argv.join('\0')); i++) {
+      if (i > 200) throw new Error(`${argv.join(' ')} did not start`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return child;
+  };
+  try {
+    const watcher = await start([ours, 'watch']);
+    const otherCommand = await start([ours, 'reconcile']);
+    const otherInstallation = await start([another, 'watch']);
+    const exited = once(watcher, 'exit');
+    const r = await setup(['enable-services']);
+    assert.is(r.code, 0, r.err);
+    assert.match(r.out, `services: stopped the watcher (pid ${watcher.pid}): cron starts it again, with this code, within a minute\n`);
+    assert.is(r.out.match(/stopped the watcher/g)?.length, 1, r.out);
+    assert.equal(await exited, [null, 'SIGTERM']);
+    assert.equal([otherCommand.exitCode, otherCommand.signalCode, otherInstallation.exitCode, otherInstallation.signalCode], [null, null, null, null], 'the others still run');
+  } finally {
+    for (const child of started) child.kill('SIGKILL');
+  }
 });
 
 t('an unknown action is bad input', async () => {

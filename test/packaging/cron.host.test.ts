@@ -117,10 +117,24 @@ t('after service libvirtd restart, doctor: all ok but the credentials (no Neutro
   assert.is(d.code, 0, d.out);
 });
 
-t('dpkg -r stops the watcher cron started, and cron starts none; dpkg -P removes the cron file', async () => {
+t('dpkg -i again (an upgrade) without systemd: the watcher running the old code is stopped, and cron starts the new code', async () => {
   const h = sys();
+  const [before] = watcherPids(h);
+  assert.ok(before, 'a watcher runs');
+  const r = h.exec(['dpkg', '-i', `/srv/debs/${debs.deb}`]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, `services: stopped the watcher (pid ${before}): cron starts it again, with this code, within a minute`);
+  const after = await h.until('cron to start the watcher again', () => watcherPids(h).find((p) => p !== before));
+  assert.is.not(after, before);
+});
+
+t('dpkg -r stops the watcher cron started, and cron starts none, though the config file cannot be read; dpkg -P removes the cron file', async () => {
+  const h = sys();
+  // A config file the program refuses must not make the package impossible to remove.
+  h.write('/etc/nova-ipmeta/nova-ipmeta.conf', '[libvirt]\nclient = Virsh\n');
   const r = h.exec(['dpkg', '-r', 'nova-ipmeta']);
   assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, 'config: /etc/nova-ipmeta/nova-ipmeta.conf: [libvirt] client: expected auto or virsh; using the default state directory /var/lib/nova-ipmeta\n');
   assert.match(r.stdout, /services: stopped the watcher \(pid \d+\)/);
   await h.until('the watcher to exit', () => (watcherPids(h).length === 0 ? true : undefined), 30_000);
   const n = ticks(h);

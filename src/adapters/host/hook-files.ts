@@ -8,6 +8,7 @@
  */
 import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { quote } from '../../errors';
 import { writeFileAtomic } from '../atomic-file';
 import { errnoCode } from '../os-error';
 import type { HostProcess } from './processes';
@@ -126,17 +127,75 @@ export interface PlaceResult {
   readonly createdDirs: readonly string[];
   /** Our copies at the other place, removed so that the hook never runs twice. */
   readonly removedOthers: readonly string[];
+  /** The operator's settings carried over from the copy replaced, as `NAME=VALUE`. */
+  readonly kept: readonly string[];
+  /** One line for each setting of the copy replaced that could not be kept (the default went in instead). */
+  readonly notes: readonly string[];
+}
+
+/**
+ * The lines of the installed hook that nova-ipmeta(8) tells operators to edit, with what each may
+ * hold: placing the hook over a copy of ours keeps their values, or an upgrade would quietly put
+ * the defaults back. Not NOVA_IPMETA= nor NOVA_IPMETA_CONFIG=: the installer writes those from its
+ * prefix and config path (install.sh's hook_text), so the new text's are the installation's.
+ * Each value is checked, since it lands in a shell script libvirt runs at every guest start: a
+ * bad one would break the hook where the default works.
+ */
+const TUNABLE_LINES: readonly { readonly name: string; readonly valid: RegExp; readonly expected: string }[] = [
+  { name: 'NOVA_IPMETA_FILTER_TIMEOUT', valid: /^[1-9][0-9]{0,8}$/, expected: 'a whole number of seconds from 1 to 999999999' },
+  { name: 'NOVA_IPMETA_SYSLOG', valid: /^(auto|no)$/, expected: 'auto or no' },
+  // Written unquoted: one word to the shell, nothing it would expand.
+  { name: 'NOVA_IPMETA_LOG', valid: /^\/[A-Za-z0-9._+/-]*$/, expected: 'an absolute path of letters, digits and ._+-/' },
+];
+
+/** `text` (the hook to install) with the tunable lines of `previous` (the copy it replaces) where they are valid. */
+function carryOver(text: string, previous: string): { text: string; kept: string[]; notes: string[] } {
+  const lines = text.split('\n');
+  const before = previous.split('\n');
+  const kept: string[] = [];
+  const notes: string[] = [];
+  for (const { name, valid, expected } of TUNABLE_LINES) {
+    const prefix = `${name}=`;
+    const at = lines.flatMap((l, i) => (l.startsWith(prefix) ? [i] : []));
+    // Where the new hook does not set it once, there is no one line for the value to go to.
+    if (at.length !== 1 || at[0] === undefined) continue;
+    // The shell takes the last assignment.
+    const raw = before.filter((l) => l.startsWith(prefix)).pop()?.slice(prefix.length);
+    if (raw === undefined) continue;
+    const fallback = unquoted(lines[at[0]]?.slice(prefix.length) ?? '');
+    const value = unquoted(raw);
+    if (value === fallback) continue;
+    if (valid.test(value)) {
+      lines[at[0]] = `${prefix}${value}`;
+      kept.push(`${prefix}${value}`);
+    } else {
+      notes.push(`${prefix}${quote(raw)} is not ${expected}: the default ${fallback} instead`);
+    }
+  }
+  return { text: lines.join('\n'), kept, notes };
+}
+
+/** A shell word as an operator may have written it: one pair of matching quotes removed. */
+function unquoted(raw: string): string {
+  const v = raw.trim();
+  return v.length >= 2 && (v[0] === '"' || v[0] === "'") && v[v.length - 1] === v[0] ? v.slice(1, -1) : v;
 }
 
 /**
  * Puts `source` at the target (free or ours): written beside in the hooks directory (never inside
  * qemu.d/, every executable of which libvirt runs) under a name nobody can plant in advance, then
- * renamed into place, so libvirt never runs a half-written hook. An update keeps the time the
- * hook first appeared (its mtime): doctor compares it with the daemon's start, since libvirt
- * looks for hooks only when it starts and a hook it found then runs in its new version.
+ * renamed into place, so libvirt never runs a half-written hook. The operator's values of the
+ * tunable lines of the copy it replaces (or of our copy at the other place, which it moves) are
+ * kept. An update keeps the time the hook first appeared (its mtime): doctor compares it with the
+ * daemon's start, since libvirt looks for hooks only when it starts and a hook it found then runs
+ * in its new version.
  */
 export function placeHook(hooksDir: string, source: string, target: Exclude<HookTarget, { kind: 'foreign' }>): PlaceResult {
-  const text = readFileSync(source);
+  const shipped = readFileSync(source);
+  const ours = findHookFiles(hooksDir).filter((f) => f.ours);
+  const previous = ours.find((f) => f.path === target.path) ?? ours[0];
+  const carried = previous ? carryOver(shipped.toString('utf8'), readHead(previous.path)) : undefined;
+  const text = carried && carried.kept.length > 0 ? Buffer.from(carried.text, 'utf8') : shipped;
   const createdDirs = makeDirs(dirname(target.path));
   let outcome: PlaceResult['outcome'] = target.kind === 'ours' ? 'updated' : 'installed';
   if (target.kind === 'ours' && readFileSync(target.path).equals(text) && (statSync(target.path).mode & 0o777) === 0o755) {
@@ -152,7 +211,7 @@ export function placeHook(hooksDir: string, source: string, target: Exclude<Hook
       removedOthers.push(other.path);
     }
   }
-  return { outcome, createdDirs, removedOthers };
+  return { outcome, createdDirs, removedOthers, kept: carried?.kept ?? [], notes: carried?.notes ?? [] };
 }
 
 /** Removes our hook from both places (never someone else's file); returns what was removed. */

@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { InputError, NotFoundError, SystemError, quote } from '../../errors';
+import { InputError, NotFoundError, SystemError, oneLine, quote } from '../../errors';
 import type { Io } from '../../io';
 import { ExitCode } from '../../exit-code';
 import { errnoCode, systemFailure } from '../../adapters/os-error';
-import { exposedSecrets, resolveSettings, type Settings } from '../../adapters/settings';
+import { DEFAULTS, exposedSecrets, resolveSettings, settingsWithoutConfig, type Settings } from '../../adapters/settings';
 import { decodeUtf8 } from '../../adapters/file-read';
 import { daemonsBlindTo, findHookFiles, hookTarget, placeHook, qemuDHeldSince, removeEmptyDir, removeHooks } from '../../adapters/host/hook-files';
 import { InstallManifest, type ManifestEntry, type ManifestKind } from '../../adapters/host/install-manifest';
@@ -24,14 +24,34 @@ const UNITS = ['nova-ipmeta-reconcile.timer', 'nova-ipmeta-watch.service'] as co
 /** systemd keeps a persistent timer's last run here after the unit is gone. */
 const TIMER_STAMP = '/var/lib/systemd/timers/stamp-nova-ipmeta-reconcile.timer';
 
+type Action = (typeof SETUP_ACTIONS)[number];
+/** What of the settings the state directory's actions use. */
+type StatePaths = Pick<Settings, 'configFile' | 'stateDir' | 'cacheDir'>;
+
+/**
+ * The actions that go on without the config file when it cannot be read (the state directory
+ * then comes from --state-dir, NOVA_IPMETA_STATE_DIR or the default). The package's prerm and
+ * install.sh --uninstall run remove-hook, uninstall and purge: failing there would make the
+ * package impossible to remove until the config is fixed. The postinst runs state-dir: failing
+ * there would leave an upgrade half-configured. None of them needs the operator's settings to be
+ * right: the hook is found by its marker, not through the manifest; with another state directory
+ * than the configured one, the manifest is not found (remove-hook leaves the hook's directories,
+ * uninstall says nothing is recorded there), state-dir makes the default one, purge removes it,
+ * and each says which. The other actions that read the config fail on it: place-hook and record
+ * would write the manifest where a fixed config does not look, and check-config is there to say.
+ */
+const WITHOUT_CONFIG: ReadonlySet<Action> = new Set<Action>(['remove-hook', 'state-dir', 'uninstall', 'purge']);
+
 export async function run(args: Args, io: Io): Promise<ExitCode> {
   const action = SETUP_ACTIONS.find((a) => a === args.action);
   if (action === undefined) throw new InputError('action', `${quote(args.action)}: expected one of ${SETUP_ACTIONS.join(', ')}`);
-  const settings = resolveSettings(args);
   const hooksDir = args.hooksDir ?? HOOKS_DIR;
   const say = (line: string) => {
     io.out(`${line}\n`);
   };
+  // Read by the actions that use it, and only then: enable-services has no business failing on the config.
+  const settings = () => resolveSettings(args);
+  const statePaths = () => statePathsFor(action, args, say);
   const libdir = args.libdir ?? dirname(process.argv[1] ?? '.');
   /** The shell hook this installation ships, next to the bundle. */
   const hookScript = join(libdir, 'hooks', 'qemu');
@@ -48,12 +68,14 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
     case 'place-hook': {
       const target = hookTarget(hooksDir, await libvirtVersion(), hookScript);
       if (target.kind === 'foreign') return refuse(target.problem, io);
-      ensureStateDir(settings, say);
-      const manifest = new InstallManifest(settings.stateDir);
+      const placing = settings();
+      ensureStateDir(placing, say);
+      const manifest = new InstallManifest(placing.stateDir);
       const placed = placeHook(hooksDir, hookScript, target);
       for (const dir of placed.createdDirs) manifest.add({ kind: 'hookdir', path: dir });
       manifest.add({ kind: 'hook', path: target.path });
-      say(`hook: ${target.path} (${placed.outcome})`);
+      say(`hook: ${target.path} (${placed.outcome}${placed.kept.length > 0 ? `, kept ${placed.kept.join(', ')}` : ''})`);
+      for (const note of placed.notes) say(`hook: ${target.path}: ${note}`);
       for (const other of placed.removedOthers) {
         manifest.remove('hook', other);
         say(`hook: removed our older ${other}`);
@@ -67,13 +89,13 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
       return ExitCode.ok;
     }
     case 'remove-hook':
-      removeHook(hooksDir, settings, say);
+      removeHook(hooksDir, statePaths(), say);
       return ExitCode.ok;
     case 'state-dir':
-      ensureStateDir(settings, say);
+      ensureStateDir(statePaths(), say);
       return ExitCode.ok;
     case 'enable-services':
-      await enableServices(say);
+      await enableServices(bundle, say);
       return ExitCode.ok;
     case 'disable-services':
       await disableServices(bundle, say);
@@ -92,18 +114,21 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
       restartHint(hooksDir, say);
       return ExitCode.ok;
     case 'record':
-      record(new InstallManifest(settings.stateDir), decodeUtf8(await io.readStdin(1024 * 1024), 'stdin'));
+      record(new InstallManifest(settings().stateDir), decodeUtf8(await io.readStdin(1024 * 1024), 'stdin'));
       return ExitCode.ok;
     case 'uninstall':
-      await uninstall(hooksDir, settings, bundle, args.purge, say);
+      await uninstall(hooksDir, statePaths(), bundle, args.purge, say);
       return ExitCode.ok;
-    case 'purge':
-      rmSync(settings.stateDir, { recursive: true, force: true });
-      say(`state: removed ${settings.stateDir} and the network_info cache`);
+    case 'purge': {
+      const { stateDir } = statePaths();
+      rmSync(stateDir, { recursive: true, force: true });
+      say(`state: removed ${stateDir} and the network_info cache`);
       return ExitCode.ok;
+    }
     case 'check-config': {
-      const exposed = exposedSecrets(settings.configFile, settings.ini, modeOf(settings.configFile));
-      if (exposed !== undefined) say(`config: warning: ${exposed}: chmod 0640 ${settings.configFile}`);
+      const { configFile, ini } = settings();
+      const exposed = exposedSecrets(configFile, ini, modeOf(configFile));
+      if (exposed !== undefined) say(`config: warning: ${exposed}: chmod 0640 ${configFile}`);
       return ExitCode.ok;
     }
     case 'libvirt-version': {
@@ -112,6 +137,22 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
       say(version);
       return ExitCode.ok;
     }
+  }
+}
+
+/**
+ * The settings, or, for an action of WITHOUT_CONFIG when the config file cannot be read, the ones
+ * that need none (flag, environment, default), said in one line (errors about the config file
+ * show none of its values).
+ */
+function statePathsFor(action: Action, args: Args, say: (line: string) => void): StatePaths {
+  try {
+    return resolveSettings(args);
+  } catch (err) {
+    if (!(err instanceof InputError) || !WITHOUT_CONFIG.has(action)) throw err;
+    const fallback = settingsWithoutConfig(args);
+    say(`config: ${oneLine(err.message)}; using the ${fallback.stateDir === DEFAULTS.stateDir ? 'default ' : ''}state directory ${fallback.stateDir}`);
+    return fallback;
   }
 }
 
@@ -130,7 +171,7 @@ function refuse(problem: string, io: Io): ExitCode {
 }
 
 /** The state directory and its cache directory: root's, 0700 (a symlink to a directory is fine: state moved to another disk). */
-function ensureStateDir(settings: Settings, say: (line: string) => void): void {
+function ensureStateDir(settings: StatePaths, say: (line: string) => void): void {
   for (const dir of [settings.stateDir, settings.cacheDir]) {
     try {
       if (!statSync(dir).isDirectory()) throw new SystemError(`${dir} exists and is not a directory`);
@@ -144,7 +185,7 @@ function ensureStateDir(settings: Settings, say: (line: string) => void): void {
   say(`state: ${settings.stateDir} (0700, root)`);
 }
 
-function removeHook(hooksDir: string, settings: Settings, say: (line: string) => void): void {
+function removeHook(hooksDir: string, settings: StatePaths, say: (line: string) => void): void {
   const manifest = new InstallManifest(settings.stateDir);
   for (const path of removeHooks(hooksDir)) {
     manifest.remove('hook', path);
@@ -161,9 +202,13 @@ function removeHook(hooksDir: string, settings: Settings, say: (line: string) =>
   }
 }
 
-async function enableServices(say: (line: string) => void): Promise<void> {
+async function enableServices(bundle: string, say: (line: string) => void): Promise<void> {
   if (!systemdRuns()) {
     say('services: systemd does not run here: /etc/cron.d/nova-ipmeta runs the periodic reconcile and keeps the watcher up');
+    // A watcher runs the code it started with, and cron's `flock -n` starts no other while it
+    // lives: after an upgrade the old code would run for ever. Stopped, it is started again
+    // (cron, or whatever init system runs it) with the code just installed.
+    stopWatchers(bundle, say, ': cron starts it again, with this code, within a minute');
     if (!exists('/usr/sbin/cron') && !exists('/usr/sbin/crond')) {
       say('services: warning: no cron found: install cron (apt-get install cron), or run nova-ipmeta watch and nova-ipmeta reconcile from your init system');
     }
@@ -184,14 +229,20 @@ async function disableServices(bundle: string, say: (line: string) => void): Pro
     say('services: stopped and disabled');
     return;
   }
-  // Without systemd, cron started the watcher (argv: node LIBDIR/nova-ipmeta.cjs watch): stop it,
-  // and no other installation's (a checkout's, a test's).
+  stopWatchers(bundle, say, '');
+}
+
+/**
+ * Without systemd, cron started the watcher (argv: node LIBDIR/nova-ipmeta.cjs watch): SIGTERM to
+ * this installation's, and to no other installation's (a checkout's, a test's).
+ */
+function stopWatchers(bundle: string, say: (line: string) => void, after: string): void {
   const ours = realPath(bundle);
   for (const p of processesOf((comm) => comm === 'node' || comm === 'nodejs')) {
     if (p.pid === process.pid || !p.argv.includes('watch') || !p.argv.some((a) => a.startsWith('/') && realPath(a) === ours)) continue;
     try {
       process.kill(p.pid, 'SIGTERM');
-      say(`services: stopped the watcher (pid ${p.pid})`);
+      say(`services: stopped the watcher (pid ${p.pid})${after}`);
     } catch {
       // gone meanwhile
     }
@@ -219,7 +270,7 @@ function record(manifest: InstallManifest, text: string): void {
 }
 
 /** Removes what the manifest lists, last created first; an edited config file stays unless `purge`. */
-async function uninstall(hooksDir: string, settings: Settings, bundle: string, purge: boolean, say: (line: string) => void): Promise<void> {
+async function uninstall(hooksDir: string, settings: StatePaths, bundle: string, purge: boolean, say: (line: string) => void): Promise<void> {
   await disableServices(bundle, say);
   removeHook(hooksDir, settings, say);
   const manifest = new InstallManifest(settings.stateDir);
