@@ -186,21 +186,28 @@ export function parseYamlSubset(text: string, source: string): YamlMap {
 /** The items of a flow list's inside: split at commas, but not at one inside quotes. */
 function splitFlow(inner: string): string[] {
   const items: string[] = [];
-  let q: string | undefined;
   let from = 0;
-  for (let i = 0; i < inner.length; i++) {
-    const c = inner[i];
+  for (const comma of outsideQuotes(inner, (c) => c === ',')) {
+    items.push(inner.slice(from, comma));
+    from = comma + 1;
+  }
+  items.push(inner.slice(from));
+  return items;
+}
+
+/** Where in `text`, outside quoted scalars ('...', or "..." with its \ escapes), `wanted` holds. */
+function outsideQuotes(text: string, wanted: (c: string, i: number) => boolean): number[] {
+  const found: number[] = [];
+  let q: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] ?? '';
     if (q) {
       if (c === '\\' && q === '"') i++;
       else if (c === q) q = undefined;
     } else if (c === '"' || c === "'") q = c;
-    else if (c === ',') {
-      items.push(inner.slice(from, i));
-      from = i + 1;
-    }
+    else if (wanted(c, i)) found.push(i);
   }
-  items.push(inner.slice(from));
-  return items;
+  return found;
 }
 
 /** YAML 1.2's double-quoted escapes (spec 5.7), which are PyYAML's too; JSON has fewer. */
@@ -276,14 +283,6 @@ function unquote(t: string, where: string, what: string): string {
 
 /** Drops a `#` comment: at the line start or after a space, and not inside quotes. */
 function stripComment(line: string): string {
-  let q: string | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (q) {
-      if (c === '\\' && q === '"') i++;
-      else if (c === q) q = undefined;
-    } else if (c === '"' || c === "'") q = c;
-    else if (c === '#' && (i === 0 || line[i - 1] === ' ' || line[i - 1] === '\t')) return line.slice(0, i);
-  }
-  return line;
+  const at = outsideQuotes(line, (c, i) => c === '#' && (i === 0 || line[i - 1] === ' ' || line[i - 1] === '\t'))[0];
+  return at === undefined ? line : line.slice(0, at);
 }
