@@ -103,6 +103,15 @@ t('remove-hook: ours removed at both places, a replaced one left, the directorie
   assert.ok(existsSync(join(hooks, 'qemu.d/nova-ipmeta')));
 });
 
+t('remove-hook: ours placed under another hooks directory (install.sh --hooks-dir at install only) is found through the manifest and removed', async () => {
+  await setup(['place-hook', '--libvirt-version', '9.0.0']);
+  const io = captureIo('');
+  const code = await runMain(['setup', 'remove-hook', '--hooks-dir', join(root, 'elsewhere'), '--state-dir', state, '--libdir', libdir, '--config', join(root, 'none.conf')], io);
+  assert.is(code, 0, io.stderr);
+  assert.is(io.stdout, `hook: removed ${join(hooks, 'qemu.d/nova-ipmeta')}\n`);
+  assert.not.ok(existsSync(hooks), 'and the directories it made');
+});
+
 t('a planted link where the temporary file goes cannot redirect the write', async () => {
   mkdirSync(join(hooks, 'qemu.d'), { recursive: true });
   const victim = join(root, 'victim');

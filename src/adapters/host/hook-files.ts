@@ -44,6 +44,13 @@ export function hookPaths(hooksDir: string): { readonly place: HookPlace; readon
   ];
 }
 
+/** The hooks directory a path of hookPaths lies in; undefined for any other path. */
+export function hooksDirOf(path: string): string | undefined {
+  const dir = dirname(path);
+  for (const hooksDir of [dir, dirname(dir)]) if (hookPaths(hooksDir).some((p) => p.path === path)) return hooksDir;
+  return undefined;
+}
+
 /** The files present at either place, ours or not. */
 export function findHookFiles(hooksDir: string): HookFile[] {
   const found: HookFile[] = [];

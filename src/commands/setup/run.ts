@@ -12,7 +12,7 @@ import { ExitCode } from '../../exit-code';
 import { errnoCode, systemFailure } from '../../adapters/os-error';
 import { DEFAULTS, exposedSecrets, resolveSettings, settingsWithoutConfig, type Settings } from '../../adapters/settings';
 import { decodeUtf8 } from '../../adapters/file-read';
-import { daemonsBlindTo, findHookFiles, hookTarget, placeHook, qemuDHeldSince, removeEmptyDir, removeHooks } from '../../adapters/host/hook-files';
+import { daemonsBlindTo, findHookFiles, hookTarget, hooksDirOf, placeHook, qemuDHeldSince, removeEmptyDir, removeHooks } from '../../adapters/host/hook-files';
 import { InstallManifest, type ManifestEntry, type ManifestKind } from '../../adapters/host/install-manifest';
 import { containerizedDaemons, installedLibvirtVersion, libvirtDaemons, restartCommandHere, restartLibvirt } from '../../adapters/host/libvirt-daemon';
 import { processesOf, whereRuns } from '../../adapters/host/processes';
@@ -191,8 +191,13 @@ function removeHook(hooksDir: string, settings: StatePaths, say: (line: string) 
     manifest.remove('hook', path);
     say(`hook: removed ${path}`);
   }
-  // A file the manifest says is ours but that no longer carries the marker: someone replaced it.
   for (const e of manifest.entries().filter((e) => e.kind === 'hook')) {
+    // Placed under another hooks directory than this one (install.sh --hooks-dir at install only).
+    const placedIn = hooksDirOf(e.path);
+    if (placedIn !== undefined && placedIn !== hooksDir) {
+      for (const path of removeHooks(placedIn)) say(`hook: removed ${path}`);
+    }
+    // A file the manifest says is ours but that no longer carries the marker: someone replaced it.
     if (exists(e.path)) say(`hook: ${e.path} is no longer ours: left as it is`);
     manifest.remove('hook', e.path);
   }
