@@ -41,9 +41,8 @@ export interface SettingFlags {
 }
 
 export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = process.env): Settings {
-  const explicitConfig = flags.config ?? nonEmpty(env.NOVA_IPMETA_CONFIG);
-  const configFile = explicitConfig ?? DEFAULTS.configFile;
-  return settingsOf(flags, env, configFile, readConfig(configFile, explicitConfig !== undefined));
+  const { configFile, explicit } = configFileOf(flags, env);
+  return settingsOf(flags, env, configFile, readConfig(configFile, explicit));
 }
 
 /**
@@ -51,7 +50,13 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
  * file cannot be read (removing an installation: `setup`).
  */
 export function settingsWithoutConfig(flags: SettingFlags, env: NodeJS.ProcessEnv = process.env): Settings {
-  return settingsOf(flags, env, flags.config ?? nonEmpty(env.NOVA_IPMETA_CONFIG) ?? DEFAULTS.configFile, new Map());
+  return settingsOf(flags, env, configFileOf(flags, env).configFile, new Map());
+}
+
+/** The config file: named by flag or environment (then it must be there), or the default. */
+function configFileOf(flags: SettingFlags, env: NodeJS.ProcessEnv): { configFile: string; explicit: boolean } {
+  const named = flags.config ?? nonEmpty(env.NOVA_IPMETA_CONFIG);
+  return { configFile: named ?? DEFAULTS.configFile, explicit: named !== undefined };
 }
 
 function settingsOf(flags: SettingFlags, env: NodeJS.ProcessEnv, configFile: string, ini: Ini): Settings {

@@ -113,6 +113,7 @@ function substituted(ini: Ini, section: string, key: string, source: string, pat
   const asked = path[0] ?? here;
   const shown = SECRET_KEY.test(key) ? 'a $ reference' : undefined;
   if (path.includes(here)) throw new InputError(source, `${asked}: its $ references loop back to ${here}`);
+  // oslo.config first makes every `\$` a `$$` (the replacement '$$$$' writes `$$`).
   return raw.replaceAll('\\$', '$$$$').replace(TEMPLATE, (_whole, escaped: string | undefined, named: string | undefined, braced: string | undefined) => {
     if (escaped !== undefined) return '$';
     const name = named ?? braced ?? '';
