@@ -213,6 +213,33 @@ f('a reply that is not libvirt RPC: the call fails clearly and the connection is
   }
 });
 
+f('an error reply cut short: the call fails, and with it the connection, rather than never', async () => {
+  // Every call answered with status ERROR and a remote_error holding its code alone.
+  const s = await serve((sock, data) => {
+    const serial = data.readUInt32BE(4 + 4 * 4);
+    const reply = Buffer.alloc(4 + 6 * 4 + 4);
+    const words = [reply.length, 0x20008086, 1, data.readInt32BE(4 + 2 * 4), 1, serial, 1, 1];
+    for (const [i, v] of words.entries()) reply.writeUInt32BE(v >>> 0, i * 4);
+    sock.write(reply);
+  });
+  const rpc = new RemoteLibvirt({ socket: s.path, name: 'qemu:///system', timeoutMs: 60_000 });
+  try {
+    const pending = new Promise<'pending'>((resolve) => {
+      setTimeout(() => {
+        resolve('pending');
+      }, 5_000);
+    });
+    const settled = await Promise.race([failure(rpc.listDomains()), pending]);
+    assert.ok(settled !== 'pending', 'the call never settled');
+    assert.not.ok(settled.timedOut);
+    assert.match(settled.message, /^libvirt /);
+  } finally {
+    // A close that waits on the unsettled call would hang this test rather than fail it.
+    await Promise.race([rpc.close(), new Promise((resolve) => setTimeout(resolve, 1_000))]);
+    await shut(s);
+  }
+});
+
 f('no daemon at the socket: a clear failure naming it', async () => {
   const rpc = new RemoteLibvirt({ socket: join(dir, 'none'), name: 'qemu:///system', timeoutMs: 5_000 });
   const e = await failure(rpc.listDomains());

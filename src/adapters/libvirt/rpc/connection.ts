@@ -37,7 +37,7 @@ const MAX_DETAIL = 400;
 interface RemoteErrorInit {
   /** virErrorNumber: 42 VIR_ERR_NO_DOMAIN, 55 VIR_ERR_OPERATION_INVALID... */
   readonly code: number;
-  readonly message: string;
+  readonly detail: string;
 }
 
 /** A failure of one call or of the connection, shaped like VirshError: what ran, and why it failed. */
@@ -198,13 +198,13 @@ export class RpcConnection {
     if (program !== REMOTE_PROGRAM || type !== TYPE_REPLY) return;
     const p = this.pending.get(serial);
     if (!p) return;
+    // The error read before the call leaves the pending ones: one that does not parse ends the
+    // connection (take), which then fails this call with the others, rather than never.
+    const error = status === STATUS_OK ? undefined : status === STATUS_ERROR ? remoteError(r) : { detail: `a reply with status ${status}` };
     this.pending.delete(serial);
     clearTimeout(p.timer);
-    if (status === STATUS_OK) p.resolve(r);
-    else if (status === STATUS_ERROR) {
-      const e = remoteError(r);
-      p.reject(new LibvirtCallError(p.name, { code: e.code, detail: e.message }));
-    } else p.reject(new LibvirtCallError(p.name, { detail: `a reply with status ${status}` }));
+    if (error === undefined) p.resolve(r);
+    else p.reject(new LibvirtCallError(p.name, error));
   }
 }
 
@@ -213,5 +213,5 @@ function remoteError(r: XdrReader): RemoteErrorInit {
   const code = r.int();
   r.int(); // domain (the part of libvirt that failed)
   const message = r.optionalString(MAX_STRING_BYTES);
-  return { code, message: message ?? `error ${code}` };
+  return { code, detail: message ?? `error ${code}` };
 }
