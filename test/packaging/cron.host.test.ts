@@ -126,6 +126,10 @@ t('dpkg -i again (an upgrade) without systemd: the watcher running the old code 
   assert.match(r.stdout, `services: stopped the watcher (pid ${before}): cron starts it again, with this code, within a minute`);
   const after = await h.until('cron to start the watcher again', () => watcherPids(h).find((p) => p !== before));
   assert.is.not(after, before);
+  // Up, past reading its config (the next test breaks the config file, which a watcher still
+  // starting would read and exit on): still the one watcher three seconds later.
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  assert.equal(watcherPids(h), [after]);
 });
 
 t('dpkg -r stops the watcher cron started, and cron starts none, though the config file cannot be read; dpkg -P removes the cron file', async () => {
