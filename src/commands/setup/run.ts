@@ -24,24 +24,6 @@ const UNITS = ['nova-ipmeta-reconcile.timer', 'nova-ipmeta-watch.service'] as co
 /** systemd keeps a persistent timer's last run here after the unit is gone. */
 const TIMER_STAMP = '/var/lib/systemd/timers/stamp-nova-ipmeta-reconcile.timer';
 
-type Action = (typeof SETUP_ACTIONS)[number];
-/** What of the settings the state directory's actions use. */
-type StatePaths = Pick<Settings, 'configFile' | 'stateDir' | 'cacheDir'>;
-
-/**
- * The actions that go on without the config file when it cannot be read (the state directory
- * then comes from --state-dir, NOVA_IPMETA_STATE_DIR or the default). The package's prerm and
- * install.sh --uninstall run remove-hook, uninstall and purge: failing there would make the
- * package impossible to remove until the config is fixed. The postinst runs state-dir: failing
- * there would leave an upgrade half-configured. None of them needs the operator's settings to be
- * right: the hook is found by its marker, not through the manifest; with another state directory
- * than the configured one, the manifest is not found (remove-hook leaves the hook's directories,
- * uninstall says nothing is recorded there), state-dir makes the default one, purge removes it,
- * and each says which. The other actions that read the config fail on it: place-hook and record
- * would write the manifest where a fixed config does not look, and check-config is there to say.
- */
-const WITHOUT_CONFIG: ReadonlySet<Action> = new Set<Action>(['remove-hook', 'state-dir', 'uninstall', 'purge']);
-
 export async function run(args: Args, io: Io): Promise<ExitCode> {
   const action = SETUP_ACTIONS.find((a) => a === args.action);
   if (action === undefined) throw new InputError('action', `${quote(args.action)}: expected one of ${SETUP_ACTIONS.join(', ')}`);
@@ -51,7 +33,7 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
   };
   // Read by the actions that use it, and only then: enable-services has no business failing on the config.
   const settings = () => resolveSettings(args);
-  const statePaths = () => statePathsFor(action, args, say);
+  const statePaths = () => settingsOrDefaults(args, say);
   const libdir = args.libdir ?? dirname(process.argv[1] ?? '.');
   /** The shell hook this installation ships, next to the bundle. */
   const hookScript = join(libdir, 'hooks', 'qemu');
@@ -141,15 +123,23 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
 }
 
 /**
- * The settings, or, for an action of WITHOUT_CONFIG when the config file cannot be read, the ones
- * that need none (flag, environment, default), said in one line (errors about the config file
- * show none of its values).
+ * The settings, or, when the config file cannot be read, the ones that need none (flag,
+ * environment, default), said in one line (errors about the config file show none of its
+ * values). For the actions that must go on without it: the package's prerm and install.sh
+ * --uninstall run remove-hook, uninstall and purge, and failing there would make the package
+ * impossible to remove until the config is fixed; the postinst runs state-dir, and failing there
+ * would leave an upgrade half-configured. None needs the operator's settings to be right: the
+ * hook is found by its marker; with another state directory than the configured one, the manifest
+ * is not found (remove-hook leaves the hook's directories, uninstall says nothing is recorded
+ * there), state-dir makes the default one, purge removes it, and each says which. The other
+ * actions that read the config fail on it: place-hook and record would write the manifest where
+ * a fixed config does not look, and check-config is there to say.
  */
-function statePathsFor(action: Action, args: Args, say: (line: string) => void): StatePaths {
+function settingsOrDefaults(args: Args, say: (line: string) => void): Settings {
   try {
     return resolveSettings(args);
   } catch (err) {
-    if (!(err instanceof InputError) || !WITHOUT_CONFIG.has(action)) throw err;
+    if (!(err instanceof InputError)) throw err;
     const fallback = settingsWithoutConfig(args);
     say(`config: ${oneLine(err.message)}; using the ${fallback.stateDir === DEFAULTS.stateDir ? 'default ' : ''}state directory ${fallback.stateDir}`);
     return fallback;
@@ -171,7 +161,7 @@ function refuse(problem: string, io: Io): ExitCode {
 }
 
 /** The state directory and its cache directory: root's, 0700 (a symlink to a directory is fine: state moved to another disk). */
-function ensureStateDir(settings: StatePaths, say: (line: string) => void): void {
+function ensureStateDir(settings: Settings, say: (line: string) => void): void {
   for (const dir of [settings.stateDir, settings.cacheDir]) {
     try {
       if (!statSync(dir).isDirectory()) throw new SystemError(`${dir} exists and is not a directory`);
@@ -185,7 +175,7 @@ function ensureStateDir(settings: StatePaths, say: (line: string) => void): void
   say(`state: ${settings.stateDir} (0700, root)`);
 }
 
-function removeHook(hooksDir: string, settings: StatePaths, say: (line: string) => void): void {
+function removeHook(hooksDir: string, settings: Settings, say: (line: string) => void): void {
   const manifest = new InstallManifest(settings.stateDir);
   for (const path of removeHooks(hooksDir)) {
     manifest.remove('hook', path);
@@ -275,7 +265,7 @@ function record(manifest: InstallManifest, text: string): void {
 }
 
 /** Removes what the manifest lists, last created first; an edited config file stays unless `purge`. */
-async function uninstall(hooksDir: string, settings: StatePaths, bundle: string, purge: boolean, say: (line: string) => void): Promise<void> {
+async function uninstall(hooksDir: string, settings: Settings, bundle: string, purge: boolean, say: (line: string) => void): Promise<void> {
   await disableServices(bundle, say);
   removeHook(hooksDir, settings, say);
   const manifest = new InstallManifest(settings.stateDir);
