@@ -409,10 +409,15 @@ test('hooks/qemu: ignored operations exit 0, print nothing, run nothing, and dra
   assert.not.ok(existsSync(join(s.dir, 'argv')), 'nova-ipmeta was not run');
 });
 
-test('hooks/qemu: migrate/restore pass Node\'s output through only when it succeeded and printed something', async () => {
-  const printing = stub('cat >"$d/stdin"; printf "<domain>rewritten</domain>\\n\\n"; echo "a warning" >&2');
-  const silent = stub('exit 0'); // reads nothing: the hook drains
-  const failing = stub('head -c 10 >/dev/null; printf "<domain>half"; echo "it broke" >&2; exit 1');
+test('hooks/qemu: migrate/restore pass Node\'s output through only when it succeeded and printed a whole domain alone', async () => {
+  const printing = stub('cat >"$d/stdin"; printf "<domain>rewritten</domain>\\n\\n"');
+  const logging = stub('cat >/dev/null; echo "a warning" >&2');
+  const silent = stub('cat >/dev/null'); // in sync: read it all, printed nothing
+  // Node's stdout and stderr are one stream to the hook: XML with anything else never reaches libvirt.
+  const mixed = stub('cat >/dev/null; echo "before" >&2; printf "<domain>secret</domain>\\n"');
+  const trailing = stub('cat >/dev/null; printf "<domain>secret</domain>\\n"; echo "after" >&2');
+  const half = stub('head -c 10 >/dev/null; printf "<domain>secret"'); // and does not read the rest: the hook drains
+  const failing = stub('head -c 10 >/dev/null; echo "it broke" >&2; printf "<domain>secret"; exit 1');
   const big = DOMAIN.replace('</metadata>', `<big>${'x'.repeat(1 << 20)}</big></metadata>`);
   for (const op of FILTER_OPS) {
     const p = setup(printing.path);
@@ -420,17 +425,28 @@ test('hooks/qemu: migrate/restore pass Node\'s output through only when it succe
     assert.equal([r.code, r.stdout, r.stderr, r.error], [0, '<domain>rewritten</domain>\n', '', undefined], op);
     assert.is(readFileSync(join(printing.dir, 'stdin'), 'utf8'), DOMAIN, 'the XML reached Node on stdin');
     assert.is(readFileSync(join(printing.dir, 'argv'), 'utf8'), `hook\nodd name 'q' $(touch x) -x\n${op}\nbegin\n-\n`);
-    await until('Node\'s stderr in the log', () => /^\S+ a warning$/m.test(readLog(p)));
+
+    const l = setup(logging.path);
+    const g = runHookScript(l.hook, argvFor(op), DOMAIN);
+    assert.equal([g.code, g.stdout, g.stderr, g.error], [0, '', '', undefined], `${op}: logging`);
+    await until('Node\'s line in the log', () => /^\S+ a warning$/m.test(readLog(l)));
 
     const q = setup(silent.path);
     const s = runHookScript(q.hook, argvFor(op), big);
     assert.equal([s.code, s.stdout, s.stderr, s.error], [0, '', '', undefined], `${op}: silent`);
 
-    const f = setup(failing.path);
-    const e = runHookScript(f.hook, argvFor(op), big);
-    assert.equal([e.code, e.stdout, e.stderr, e.error], [0, '', '', undefined], `${op}: failing`);
-    await until('the failure in the log', () => new RegExp(`hook ${op} ${NAME}: .* exited 1; libvirt keeps its XML`).test(readLog(f)));
-    assert.match(readLog(f), /it broke/);
+    for (const [label, script, said] of [
+      ['a line, then XML', mixed, /^\S+ before$/m],
+      ['XML, then a line', trailing, /printed no whole domain; libvirt keeps its XML/],
+      ['half a domain', half, /printed no whole domain; libvirt keeps its XML/],
+      ['failing', failing, new RegExp(`it broke\\n.*hook ${op} ${NAME}: .* exited 1; libvirt keeps its XML`)],
+    ] as const) {
+      const h = setup(script.path);
+      const e = runHookScript(h.hook, argvFor(op), big);
+      assert.equal([e.code, e.stdout, e.stderr, e.error], [0, '', '', undefined], `${op}: ${label}`);
+      await until(`${op}, ${label}: the log`, () => said.test(readLog(h)));
+      assert.not.match(readLog(h), /secret/, `${op}, ${label}: no XML in the log`);
+    }
   }
 });
 

@@ -5,7 +5,9 @@
  * before the CLI loads (test/commands/hook walks its imports: no CLI, no process), calls no
  * libvirt, and turns nothing into a failure: the XML is printed only when nova-ipmeta changed it;
  * trouble is one line on stderr (hooks/qemu sends it to the log) and exit 0, and libvirt keeps
- * the XML it had.
+ * the XML it had. hooks/qemu reads stdout and stderr as one stream, so at exit 0 the output is
+ * the XML alone, one line that does not start with `<`, or nothing, and the input has then been
+ * read to its end: the hook drains nothing after it (docs/design.md, "The filter's one stream").
  */
 import { CacheStore } from '../../adapters/cache-store';
 import { resolveSettings } from '../../adapters/settings';
