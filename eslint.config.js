@@ -26,20 +26,6 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', NO_PROCESS_EXIT],
     },
   },
-  {
-    // What the bundle carries: each program in a block comment (scripts/build.mjs, checkCommentable).
-    files: ['src/**'],
-    rules: {
-      'no-restricted-syntax': [
-        'error',
-        NO_PROCESS_EXIT,
-        ...["Literal[regex.pattern=/\\*($|\\/)/]", 'Literal[value=/\\*\\//]', 'TemplateElement[value.raw=/\\*\\//]'].map((selector) => ({
-          selector,
-          message: 'no star and slash in a row: the bundle carries the program in a block comment, which they would end (scripts/build.mjs, checkCommentable); in a regular expression write `(?:x*)`',
-        })),
-      ],
-    },
-  },
   // The layers (docs/design.md, "Layout"): dependencies point inward, core <- adapters <-
   // usecases <- cli and commands; no command imports another.
   layer('src/core/**', ['../adapters/*', '../usecases/*', '../cli/*', '../commands/*', 'node:*', '!node:util'], 'the core is pure: no I/O, no outer layer'),

@@ -26,8 +26,9 @@ Installs nova-ipmeta from this checkout (it builds nothing: run `npm ci && npm r
   -h, --help            this text
 
 What goes where (PREFIX=/usr):
-  PREFIX/lib/nova-ipmeta/           nova-ipmeta.cjs (the program), nova-ipmeta.cjs.cache (V8's
-                                    code cache for it, made for that Node; not with DESTDIR),
+  PREFIX/lib/nova-ipmeta/           nova-ipmeta.cjs (the program's head) and nova-ipmeta.programs
+                                    (what it runs), nova-ipmeta.cjs.cache (V8's code cache for
+                                    them, made for that Node; not with DESTDIR),
                                     hooks/qemu (the hook's source), periodic-reconcile (what the
                                     timer or cron runs)
   PREFIX/sbin/nova-ipmeta           the command: runs nova-ipmeta.cjs with the Node found now
@@ -185,8 +186,11 @@ find_node() {
 }
 
 check_bundle() {
-	[[ -s $HERE/dist/nova-ipmeta.cjs ]] ||
-		die 3 "$HERE/dist/nova-ipmeta.cjs is missing: run 'npm ci && npm run build' in $HERE first"
+	local f
+	for f in nova-ipmeta.cjs nova-ipmeta.programs; do
+		[[ -s $HERE/dist/$f ]] ||
+			die 3 "$HERE/dist/$f is missing: run 'npm ci && npm run build' in $HERE first"
+	done
 	local n
 	for n in NOVA_IPMETA NOVA_IPMETA_CONFIG; do
 		[[ $(grep -c "^$n=" "$HERE/hooks/qemu" 2>/dev/null) == 1 ]] ||
@@ -263,6 +267,8 @@ install_files() {
 	WORK=$(mktemp -d)
 	local work=$WORK
 
+	# The programs before the head that reads them (a head of another build refuses them).
+	put "$HERE/dist/nova-ipmeta.programs" "$LIBDIR/nova-ipmeta.programs" 0644
 	put "$HERE/dist/nova-ipmeta.cjs" "$LIBDIR/nova-ipmeta.cjs" 0755
 	hook_text >"$work/qemu"
 	put "$work/qemu" "$LIBDIR/hooks/qemu" 0755

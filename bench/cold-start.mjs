@@ -6,11 +6,11 @@
 // program that reads a file).
 // Usage: node bench/cold-start.mjs [--no-build]   (BENCH_RUNS=n, default 30)
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measure, pageFaultLine, report } from './lib.mjs';
+import { copyBundle, measure, pageFaultLine, report } from './lib.mjs';
 import { systemNode } from '../scripts/system-node.mjs';
 
 const GOAL = 1.3;
@@ -37,7 +37,7 @@ process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 const bundleFor = (name, node) => {
   mkdirSync(join(work, name));
   const copy = join(work, name, 'nova-ipmeta.cjs');
-  copyFileSync(bundle, copy);
+  copyBundle(bundle, copy);
   if (node) {
     const made = spawnSync(node, [copy, '--write-code-cache'], { encoding: 'utf8' });
     if (made.status !== 0) throw new Error(`--write-code-cache: ${made.stderr}`);

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { childUsage, cleanUpWhenGone, measure, measuredEnv, pageFaultLine, report, standInDaemon } from './lib.mjs';
+import { childUsage, cleanUpWhenGone, copyBundle, measure, measuredEnv, pageFaultLine, report, standInDaemon } from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -146,10 +146,10 @@ try {
   const v6 = `FDF8:F53B:82E4:0:0:0:${hex(last, 1).toUpperCase()}:0005`;
   // The bundle as installed, with the code cache made for this Node beside it; and without one.
   const cachedBundle = join(work, 'nova-ipmeta.cjs');
-  copyFileSync(BUNDLE, cachedBundle);
+  copyBundle(BUNDLE, cachedBundle);
   sh([process.execPath, cachedBundle, '--write-code-cache']);
   const uncachedBundle = join(emptyDir, '..', 'nova-ipmeta-no-cache.cjs');
-  copyFileSync(BUNDLE, uncachedBundle);
+  copyBundle(BUNDLE, uncachedBundle);
   const mac = `FA:16:3E:00:${hex((last >> 8) & 255, 2)}:${hex(last & 255, 2)}`.toUpperCase();
   // find's index (src/adapters/find-index.ts) is kept in the state directory, for one pair of
   // directories and one build: a state directory for each find below that has its own pair or

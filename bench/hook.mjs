@@ -13,12 +13,12 @@
 //
 // Usage: npm run build && node bench/hook.mjs [--runs N]
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { measure, pageFaultLine, report } from './lib.mjs';
+import { copyBundle, measure, pageFaultLine, report } from './lib.mjs';
 
 const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '30' } } });
 const RUNS = Number(opts.runs);
@@ -88,12 +88,12 @@ if (put.status !== 0) throw new Error(`cache put: ${put.stderr}`);
 
 // The bundle as installed: a copy with the code cache made for this Node beside it; and one without.
 const cachedBundle = join(work, 'nova-ipmeta.cjs');
-copyFileSync(BUNDLE, cachedBundle);
+copyBundle(BUNDLE, cachedBundle);
 const made = spawnSync(node, [cachedBundle, '--write-code-cache'], { encoding: 'utf8' });
 if (made.status !== 0) throw new Error(`--write-code-cache: ${made.stderr}`);
 mkdirSync(join(work, 'no-cache'));
 const uncachedBundle = join(work, 'no-cache', 'nova-ipmeta.cjs');
-copyFileSync(BUNDLE, uncachedBundle);
+copyBundle(BUNDLE, uncachedBundle);
 const wrapper = script('nova-ipmeta', `exec ${q(node)} ${q(cachedBundle)} "$@"`);
 const uncachedWrapper = script('nova-ipmeta-no-cache', `exec ${q(node)} ${q(uncachedBundle)} "$@"`);
 const stubReconcile = script('stub-nova-ipmeta', 'exit 0');

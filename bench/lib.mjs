@@ -1,7 +1,7 @@
 // Shared by the benchmarks: run commands interleaved (A B C A B C ...) so that the machine's
 // noise (2 shared cores) hits every contender alike, and report medians and their ratios.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 
 /**
  * The environment of every command a bench runs: its own, less the NODE_* variables. Node reads
@@ -117,7 +117,7 @@ export function sh(argv, input) {
  * Returns its stop.
  */
 export async function standInDaemon(workDir, liveDirs) {
-  const { copyFileSync, writeFileSync } = await import('node:fs');
+  const { writeFileSync } = await import('node:fs');
   const { spawn } = await import('node:child_process');
   const { join } = await import('node:path');
   copyFileSync('/bin/sleep', join(workDir, 'libvirtd'));
@@ -137,4 +137,10 @@ export async function cleanUpWhenGone(stop, dir) {
   const { spawn } = await import('node:child_process');
   const script = 'pid=$1 dir=$2; shift 2; while kill -0 "$pid" 2>/dev/null; do sleep 1; done; "$@" >/dev/null 2>&1; rm -rf -- "$dir"';
   spawn('sh', ['-c', script, 'sh', String(process.pid), dir, ...stop], { detached: true, stdio: 'ignore' }).unref();
+}
+
+/** A copy of the built bundle at `target` (a path ending in .cjs): its head and, beside it, its programs file (scripts/build.mjs). */
+export function copyBundle(from, target) {
+  copyFileSync(from, target);
+  copyFileSync(from.replace(/\.cjs$/, '.programs'), target.replace(/\.cjs$/, '.programs'));
 }

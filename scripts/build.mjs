@@ -1,5 +1,5 @@
-// Bundles the program into one executable CommonJS file that needs no node_modules at run time.
-// The shebang comes from src/bin.ts. Start-up time matters (libvirt waits on the hook's filter
+// Bundles the program into an executable CommonJS head and the programs file it reads (writeBundle),
+// which need no node_modules at run time. Start-up time matters (libvirt waits on the hook's filter
 // path at every incoming migration, and on `find` an operator waits), hence the shim below; each
 // command's code is reached through a plain lazy import(), so it runs only when the command does.
 import { build, transform } from 'esbuild';
@@ -62,8 +62,7 @@ export const xmldomGrammarPrecomputed = {
       const grammar = createRequire(import.meta.url)(args.path);
       const value = (name, v) => {
         if (typeof v === 'function') return name;
-        // A literal ending in `*/` would end the block comment the bundle carries the library in (writeBundle).
-        if (v instanceof RegExp) return `/${v.source}/`.includes('*/') ? `new RegExp(${JSON.stringify(v.source)}, ${JSON.stringify(v.flags)})` : `/${v.source}/${v.flags}`;
+        if (v instanceof RegExp) return `/${v.source}/${v.flags}`;
         if (typeof v === 'string' || typeof v === 'boolean') return JSON.stringify(v);
         throw new Error(`${args.path}: export ${name} is a ${typeof v} (xmldom changed: see scripts/build.mjs)`);
       };
@@ -107,22 +106,20 @@ export const promClientCore = {
 export const plugins = [xmlEntitiesOnly, xmldomEndTagOnce, xmldomGrammarPrecomputed, promClientCore];
 
 /**
- * The bundle: scripts/bundle-loader.cjs, then three programs in block comments inside a function
- * the head is handed, which it compiles, with V8's code cache when one was made for them (`node
- * nova-ipmeta.cjs --write-code-cache`: the installer does, for the Node it installs for): the
- * whole program (src/bin.ts); the hook's engine alone (src/hook-bin.ts), which the head runs for
- * `nova-ipmeta hook`; and the XML library, which neither holds: the head hands it to the one
- * running at its first `require('@xmldom/xmldom')`. Node's loader then compiles only the small
- * head, and its scanner skips the comments; the head takes each program's text from the
- * function's source (`Function.prototype.toString`), which V8 gives as a slice of the file's own
- * text, not a copy (docs/design.md, "The programs in comments"). A program that runs is compiled
+ * The bundle, two files: `outfile`, scripts/bundle-loader.cjs minified with the programs' lengths,
+ * which Node runs; and beside it `.programs` in place of `.cjs`, the three programs the head reads
+ * and compiles, with V8's code cache when one was made for them (`node nova-ipmeta.cjs
+ * --write-code-cache`: the installer does, for the Node it installs for): the whole program
+ * (src/bin.ts); the hook's engine alone (src/hook-bin.ts), which the head runs for `nova-ipmeta
+ * hook`; and the XML library, which neither holds: the head hands it to the one running at its
+ * first `require('@xmldom/xmldom')`. Node's loader reads only the small head, and a start reads
+ * only the programs it runs (docs/design.md, "The programs file"). A program that runs is compiled
  * once.
  */
 export async function writeBundle(outfile, options = {}) {
   const program = async (entry) => {
-    // `options` for a build to look into (`{ minify: false }` keeps the names), but with the white
-    // space minified, which drops the comments esbuild keeps otherwise: their text may hold `*` `/`.
-    const out = await build({ ...common, ...entry, write: false, outfile, define, plugins, ...options, minifyWhitespace: true });
+    // `options` for a build to look into (`{ minify: false }` keeps the names).
+    const out = await build({ ...common, ...entry, write: false, outfile, define, plugins, ...options });
     const text = out.outputFiles[0].text.replace(/^#!.*\n/, '');
     return `(function (exports, require, module, __filename, __dirname) {${text}\n})`;
   };
@@ -132,7 +129,7 @@ export async function writeBundle(outfile, options = {}) {
     "the hook's engine (src/hook-bin.ts)": await program({ entryPoints: ['src/hook-bin.ts'], external: [xmldom] }),
     [`the XML library (${xmldom})`]: await program({ stdin: { contents: `module.exports = require(${JSON.stringify(xmldom)});`, resolveDir: '.' } }),
   };
-  for (const [name, text] of Object.entries(programs)) checkCommentable(name, text);
+  for (const [name, text] of Object.entries(programs)) checkAscii(name, text);
   const texts = Object.values(programs);
   const buildId = createHash('sha256').update(JSON.stringify(texts)).digest('hex').slice(0, 16);
   const loader = await transform(readFileSync(new URL('bundle-loader.cjs', import.meta.url), 'utf8'), {
@@ -141,23 +138,24 @@ export async function writeBundle(outfile, options = {}) {
     define: { BUILD_ID: JSON.stringify(buildId), XML_LIBRARY: JSON.stringify(xmldom) },
   });
   mkdirSync(dirname(outfile), { recursive: true });
-  // `start` finds program i after the first `/*`, the ones before it and their `*//*` (bundle-loader.cjs).
-  writeFileSync(outfile, `#!/usr/bin/env node\n${loader.code}start(function () {/*${texts.join('*//*')}*/}, [${texts.map((t) => t.length).join(', ')}]);\n`);
+  // The programs first: a head never names programs that are not there yet.
+  writeFileSync(programsFileOf(outfile), `nova-ipmeta programs ${buildId}\n${texts.join('')}`, 'latin1');
+  writeFileSync(outfile, `#!/usr/bin/env node\n${loader.code}start([${texts.map((t) => t.length).join(', ')}]);\n`);
   chmodSync(outfile, 0o755);
   // A cache made for the previous build is useless now (and refused: another BUILD_ID).
   rmSync(`${outfile}.cache`, { force: true });
 }
 
-// A program travels in a block comment, so its text may not hold the comment's end (a star and a
-// slash), which would end it. In this code that would be a regular expression whose last token is
-// a star (write `(?:x*)`) or which holds the two in a character class, or a literal string holding
-// them (esbuild prints `'*\/'` and folds `'*' + '/'` back into them): eslint.config.js refuses
-// each where it is written. A dependency's would show here first.
-export function checkCommentable(name, text) {
-  const at = text.indexOf('*/');
-  if (at >= 0) {
-    throw new Error(`${name} holds "*/" at character ${at} (${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}): the bundle carries it in a block comment (scripts/build.mjs, checkCommentable)`);
-  }
+/** The programs file beside a bundle's head (bundle-loader.cjs finds it the same way). */
+export function programsFileOf(bundle) {
+  return bundle.replace(/\.cjs$/, '.programs');
+}
+
+// The head reads each program as Latin-1, one byte a character, which is right for ASCII alone;
+// esbuild writes every other character as an escape (its default charset), and this checks it.
+export function checkAscii(name, text) {
+  const at = text.search(/[\u0080-\uffff]/);
+  if (at >= 0) throw new Error(`${name} holds a character outside ASCII at ${at} (${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}): the head reads it as Latin-1 (scripts/build.mjs, checkAscii)`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,40 +1,57 @@
-// The head of the bundle (scripts/build.mjs writes `<this, minified>start(function () {/*<the whole
-// program>*//*<the hook's engine>*//*<the XML library>*/}, [<their lengths>])`, each program being
-// the CommonJS function wrapper around its text). The programs travel in comments: Node's own
-// loader compiles only this head, its scanner passing over them as it would over any comment, and
-// V8 neither copies nor keeps them a second time: the head gets each one's text as a slice of the
-// file's own text, which V8 keeps as the script's source (what `toString` returns). As string
-// literals, they were each scanned into a buffer and made a string of their own at every start, the
-// unused ones too (docs/design.md, "The programs in comments"). Each program that runs is compiled
-// here with V8's code cache for it when one was made for this very build on this very Node (`node
-// nova-ipmeta.cjs --write-code-cache`, run by the installer). The hook's engine (src/hook-bin.ts)
-// runs for `nova-ipmeta hook`: libvirt waits on its start, which then compiles and deserializes a
-// fraction of what the whole program's does. The XML library (@xmldom/xmldom) is no part of either:
-// it is what either of them gets for `require('@xmldom/xmldom')`, compiled at that first require
-// (src/core/xmldom.cjs), so it travels once, and a start that builds no DOM (a migration in sync,
-// `find`) neither compiles nor deserializes it. The cache holds the bytecode of the functions a
-// start needs; without it V8 compiles them as usual.
+// The bundle's head: dist/nova-ipmeta.cjs is this file, minified, then `start([<lengths>])`; the
+// programs it runs are in dist/nova-ipmeta.programs beside it (scripts/build.mjs): a first line
+// `nova-ipmeta programs BUILD_ID`, then three programs one after the other, of those lengths, each
+// the CommonJS function wrapper around its text. Node's loader reads and compiles only this small
+// file; a start reads only the programs it runs (docs/design.md, "The programs file"). Each is
+// compiled here with V8's code cache for it when one was made for this very build on this very
+// Node (`node nova-ipmeta.cjs --write-code-cache`, run by the installer). The hook's engine
+// (src/hook-bin.ts) runs for `nova-ipmeta hook`: libvirt waits on its start, which then reads,
+// compiles and deserializes a fraction of what the whole program's does. The XML library
+// (@xmldom/xmldom) is no part of either: it is what either of them gets for
+// `require('@xmldom/xmldom')`, compiled at that first require (src/core/xmldom.cjs), so it travels
+// once, and a start that builds no DOM (a migration in sync, `find`) neither reads nor compiles
+// it. The cache holds the bytecode of the functions a start needs; without it V8 compiles them as
+// usual.
 //
 // The cache file, beside the bundle: a header line `nova-ipmeta code cache BUILD_ID NODE ARCH
 // LENGTH LENGTH LENGTH`, then V8's data for each program in turn, of those lengths. Another build
 // (BUILD_ID: a hash of the programs' text), another Node (an upgrade: V8 also refuses data made
 // by another V8 or with other flags) or a short file: not used, silently, and the program is
 // compiled as usual. Nothing here ever writes the cache except `--write-code-cache`; a start
-// never fails because of it.
+// never fails because of it. A programs file of another build is another matter: nothing can run,
+// and the start ends with one line that says so.
 'use strict';
 
-function start(carrier, lengths) {
-  // `function () {/*` + each program, the next one after `*//*` + `*/}`.
-  const source = carrier.toString();
-  let at = source.indexOf('/*') + 2;
-  const programs = lengths.map((length) => {
-    const text = source.slice(at, at + length);
-    at += length + 4;
-    return text;
-  });
+function start(lengths) {
   const fs = require('node:fs');
   const vm = require('node:vm');
   const file = __filename;
+  const programsFile = file.replace(/\.cjs$/, '.programs');
+  const programsHeader = `nova-ipmeta programs ${BUILD_ID}\n`;
+  // Program `i`'s text, read from the programs file (ASCII: the build checks it); the process ends
+  // with one line when that file is not this build's, since no program can run then.
+  const texts = [];
+  const program = (i) => {
+    if (texts[i] !== undefined) return texts[i];
+    let fd;
+    try {
+      fd = fs.openSync(programsFile, 'r');
+      const head = Buffer.alloc(programsHeader.length);
+      const size = programsHeader.length + lengths.reduce((a, b) => a + b, 0);
+      if (fs.readSync(fd, head, 0, head.length, 0) !== head.length || head.toString('latin1') !== programsHeader || fs.fstatSync(fd).size !== size) {
+        throw new Error(`not the programs of this build (${BUILD_ID}): install nova-ipmeta again`);
+      }
+      const text = Buffer.allocUnsafe(lengths[i]);
+      const at = programsHeader.length + lengths.slice(0, i).reduce((a, b) => a + b, 0);
+      if (fs.readSync(fd, text, 0, text.length, at) !== text.length) throw new Error('cut short');
+      return (texts[i] = text.toString('latin1'));
+    } catch (err) {
+      process.stderr.write(`nova-ipmeta: ${programsFile}: ${err.code ? `cannot read (${err.code})` : err.message}\n`);
+      process.exit(3);
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  };
   const write = process.argv[2] === '--write-code-cache';
   const cacheFile = (write && process.argv[3]) || `${file}.cache`;
   const header = `nova-ipmeta code cache ${BUILD_ID} ${process.version} ${process.arch} `;
@@ -49,10 +66,10 @@ function start(carrier, lengths) {
       const line = eol > 0 ? got.toString('latin1', 0, eol) : '';
       const fields = line.startsWith(header) ? line.slice(header.length) : '';
       if (!/^\d+( \d+)*$/.test(fields)) return undefined;
-      const lengths = fields.split(' ').map(Number);
-      if (lengths.length !== programs.length || lengths.reduce((a, b) => a + b, 0) !== fs.fstatSync(fd).size - eol - 1) return undefined;
-      const data = Buffer.allocUnsafe(lengths[i]);
-      const at = eol + 1 + lengths.slice(0, i).reduce((a, b) => a + b, 0);
+      const parts = fields.split(' ').map(Number);
+      if (parts.length !== lengths.length || parts.reduce((a, b) => a + b, 0) !== fs.fstatSync(fd).size - eol - 1) return undefined;
+      const data = Buffer.allocUnsafe(parts[i]);
+      const at = eol + 1 + parts.slice(0, i).reduce((a, b) => a + b, 0);
       return fs.readSync(fd, data, 0, data.length, at) === data.length ? data : undefined;
     } catch {
       return undefined; // none, or unreadable: compiled as usual
@@ -61,7 +78,7 @@ function start(carrier, lengths) {
     }
   };
   // Each program is the CommonJS function wrapper around its text (scripts/build.mjs).
-  const compile = (i, data) => new vm.Script(programs[i], { filename: file, ...(data ? { cachedData: data } : {}) });
+  const compile = (i, data) => new vm.Script(program(i), { filename: file, ...(data ? { cachedData: data } : {}) });
   // What a start of program `i` gets from the cache: `used` (V8 takes its part), `refused` (V8
   // does not: data of another V8 or other flags, or garbled), `none` (no cache of this build for
   // this Node). `doctor` reports it (src/adapters/code-cache.ts), through the module object. Once
@@ -81,7 +98,7 @@ function start(carrier, lengths) {
   };
   // `warmingUp`: this start runs the programs for `--write-code-cache`, to run their warm-up and
   // nothing else (src/warm-up/); they read it with `warmingUp()` (src/adapters/code-cache.ts).
-  module.codeCache = { bundle: file, file: cacheFile, states: () => programs.map((_, i) => state(i)), warmingUp: write };
+  module.codeCache = { bundle: file, file: cacheFile, states: () => lengths.map((_, i) => state(i)), warmingUp: write };
   let scripts; // when writing the cache: every program, compiled without it
   const LIBRARY = 2;
   let library; // the XML library's exports, once required
@@ -101,11 +118,11 @@ function start(carrier, lengths) {
     return;
   }
   // Made already for this build and this Node, and V8 takes it: an install run again changes nothing.
-  if (programs.every((_, i) => state(i) === 'used')) return;
+  if (lengths.every((_, i) => state(i) === 'used')) return;
   // Each program's own warm-up runs what a start on libvirt's or an operator's path compiles (the
   // XML library's, what theirs run of it); at exit, what V8 compiled so far is written, by rename so
   // a start never sees half a file.
-  scripts = programs.map((_, i) => compile(i, undefined));
+  scripts = lengths.map((_, i) => compile(i, undefined));
   process.argv.splice(2); // no program is to read `--write-code-cache [FILE]` as its own arguments
   process.on('exit', (code) => {
     if (code !== 0) return;

@@ -1,7 +1,7 @@
 // Builds the Debian package build/nova-ipmeta_VERSION_all.deb with dpkg-deb, from the files
 // install.sh puts in place (DESTDIR=build/deb/root: the very same layout as `sudo ./install.sh`),
 // packaging/deb's control files and maintainer scripts, a copyright file that names every package
-// bundled into nova-ipmeta.cjs, and md5sums. Needs the bundle (`npm run build`; `npm run package`
+// bundled into nova-ipmeta.programs, and md5sums. Needs the bundle (`npm run build`; `npm run package`
 // runs it first), dpkg-deb and gzip. Runs as any user: dpkg-deb --root-owner-group makes every
 // file root's.
 //

@@ -6,13 +6,13 @@
  * 18.20.4, and `doctor` says which. Copies of the built bundle in a scratch directory, never dist/.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BUNDLE, NODES, NODE18, bundlePrograms, fixturePath } from '../support/cli';
+import { BUNDLE, NODES, NODE18, bundlePrograms, copyBundle, fixturePath } from '../support/cli';
 
 const scratch = mkdtempSync(join(tmpdir(), 'nova-ipmeta-code-cache-'));
 const WALLABY = fixturePath('domains/wallaby-nova-ports.xml');
@@ -20,7 +20,7 @@ const TWO_PORTS = fixturePath('network_info/two-ports.json');
 
 function bundleCopy(name: string): string {
   const copy = join(scratch, `${name}.cjs`);
-  copyFileSync(BUNDLE, copy);
+  copyBundle(copy);
   return copy;
 }
 function run(node: string, bundle: string, ...args: string[]) {

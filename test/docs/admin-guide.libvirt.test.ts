@@ -26,13 +26,13 @@
  * DOCS_DUMP=1 prints what each command printed, for writing the guide.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BUNDLE, fixturePath } from '../support/cli';
+import { copyBundle, fixturePath } from '../support/cli';
 import { cleanupOnExit, guestXml, startPrivateLibvirt, type PrivateLibvirt } from '../support/libvirt';
 import { networkInfo, type TestVif } from '../support/nova-guest';
 import { checkStep, fencedBlocks, steps, type Ran } from '../support/guide-blocks';
@@ -92,7 +92,7 @@ t.before(async () => {
   const lib = join(work, 'lib');
   mkdirSync(lib);
   const bundle = join(lib, 'nova-ipmeta.cjs');
-  copyFileSync(BUNDLE, bundle);
+  copyBundle(bundle);
   const cache = spawnSync(process.execPath, [bundle, '--write-code-cache'], { encoding: 'utf8' });
   if (cache.status !== 0) throw new Error(`--write-code-cache: ${cache.stderr}`);
   writeFileSync(join(bin, 'nova-ipmeta'), `#!/bin/sh\nexec ${process.execPath} ${bundle} "$@"\n`);

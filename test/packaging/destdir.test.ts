@@ -61,6 +61,7 @@ t('installs exactly the package files, with their modes, and nothing else', () =
     '755 usr/lib/nova-ipmeta/hooks/',
     '755 usr/lib/nova-ipmeta/hooks/qemu',
     '755 usr/lib/nova-ipmeta/nova-ipmeta.cjs',
+    '644 usr/lib/nova-ipmeta/nova-ipmeta.programs',
     '755 usr/lib/nova-ipmeta/periodic-reconcile',
     '755 usr/lib/systemd/',
     '755 usr/lib/systemd/system/',
@@ -80,6 +81,7 @@ t('installs exactly the package files, with their modes, and nothing else', () =
   // Files only: no hook placed, no state directory, no manifest.
   assert.not.ok(r.stdout.includes('hook:'), r.stdout);
   assert.equal(readFileSync(join(dest, 'usr/lib/nova-ipmeta/nova-ipmeta.cjs')), readFileSync(join(REPO, 'dist/nova-ipmeta.cjs')));
+  assert.equal(readFileSync(join(dest, 'usr/lib/nova-ipmeta/nova-ipmeta.programs')), readFileSync(join(REPO, 'dist/nova-ipmeta.programs')));
   assert.is(read(dest, 'usr/sbin/nova-ipmeta'), `#!/bin/sh\n# nova-ipmeta: the bundled program, run by the Node that install.sh chose.\nexec '/usr/bin/node' '/usr/lib/nova-ipmeta/nova-ipmeta.cjs' "$@"\n`);
   assert.is(read(dest, 'etc/nova-ipmeta/nova-ipmeta.conf'), read(REPO, 'packaging/etc/nova-ipmeta.conf'));
   assert.ok(gunzipSync(readFileSync(join(dest, 'usr/share/man/man8/nova-ipmeta.8.gz'))).toString().startsWith('.TH NOVA-IPMETA 8'));

@@ -151,6 +151,7 @@ t('install.sh installs, is idempotent, and --uninstall --purge restores the tree
     '/usr/lib/nova-ipmeta/hooks/qemu',
     '/usr/lib/nova-ipmeta/nova-ipmeta.cjs',
     '/usr/lib/nova-ipmeta/nova-ipmeta.cjs.cache',
+    '/usr/lib/nova-ipmeta/nova-ipmeta.programs',
     '/usr/lib/nova-ipmeta/periodic-reconcile',
     '/usr/sbin/nova-ipmeta',
     '/usr/share/bash-completion/completions/nova-ipmeta',

@@ -1,6 +1,6 @@
 /** Running the program in tests: in this process through runMain, or the built bundle as operators and libvirt run it. */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Io } from '../../src/io';
 import { runMain } from '../../src/main';
@@ -12,29 +12,35 @@ export const NODES: readonly (readonly [string, string])[] = [
   [`node ${process.version}`, process.execPath],
   ['node v18.20.4', NODE18],
 ];
+/** The programs file beside a bundle's head (scripts/build.mjs): what a copy of the bundle must take along. */
+export const programsFileOf = (bundle: string) => bundle.replace(/\.cjs$/, '.programs');
+
+/** The built bundle copied to `target` (a path ending in .cjs), with its programs file. */
+export function copyBundle(target: string, from = BUNDLE): void {
+  copyFileSync(from, target);
+  copyFileSync(programsFileOf(from), programsFileOf(target));
+}
+
 /**
  * The built bundle's three programs (scripts/build.mjs): the whole one; the hook's engine alone,
  * which the head runs for `hook`; and the XML library, which the head hands either at its first
- * `require('@xmldom/xmldom')`. The last line hands the head a function whose body is the three in
- * block comments, and their lengths; `between` is what separates them there (a comment's end and
- * the next one's start).
+ * `require('@xmldom/xmldom')`. They follow the programs file's first line, of the lengths the
+ * head's last line gives.
  */
-export function bundlePrograms(file = BUNDLE): { whole: string; hook: string; xml: string; between: string[] } {
-  const text = readFileSync(file, 'latin1');
-  const last = /start\(function \(\) \{\/\*([\s\S]*)\*\/\}, \[(\d+), (\d+), (\d+)\]\);\n$/.exec(text);
-  if (!last) throw new Error(`${file}: its last line is not start(function () {/*...*/}, [n, n, n])`);
-  const [, comments = '', ...lengths] = last;
+export function bundlePrograms(file = BUNDLE): { whole: string; hook: string; xml: string; header: string } {
+  const last = /start\(\[(\d+), (\d+), (\d+)\]\);\n$/.exec(readFileSync(file, 'latin1'));
+  if (!last) throw new Error(`${file}: its last line is not start([n, n, n])`);
+  const text = readFileSync(programsFileOf(file), 'latin1');
+  const header = text.slice(0, text.indexOf('\n') + 1);
   const programs: string[] = [];
-  const between: string[] = [];
-  let at = 0;
-  for (const n of lengths.map(Number)) {
-    if (programs.length > 0) between.push(comments.slice(at - 4, at));
-    programs.push(comments.slice(at, at + n));
-    at += n + 4;
+  let at = header.length;
+  for (const n of last.slice(1).map(Number)) {
+    programs.push(text.slice(at, at + n));
+    at += n;
   }
-  if (at - 4 !== comments.length) throw new Error(`${file}: the programs' lengths do not add up to the comments' (${at - 4} against ${comments.length})`);
+  if (at !== text.length) throw new Error(`${file}: the programs' lengths do not add up to the programs file's (${at} against ${text.length})`);
   const [whole = '', hook = '', xml = ''] = programs;
-  return { whole, hook, xml, between };
+  return { whole, hook, xml, header };
 }
 
 export const fixturePath = (p: string) => fileURLToPath(new URL(`../fixtures/${p}`, import.meta.url));

@@ -13,7 +13,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -22,7 +22,7 @@ import fc from 'fast-check';
 import { PROJECT, startNeutron, type RealNeutron } from '../../support/neutron';
 import { startKeystone, type RealKeystone } from '../../support/keystone';
 import { beforeAll } from '../../support/set-up';
-import { BUNDLE, fixturePath, runBundle, type Run } from '../../support/cli';
+import { copyBundle, fixturePath, runBundle, type Run } from '../../support/cli';
 import { NS_1_1 } from '../../support/nova-guest';
 import { standInDaemon, type StandInDaemon } from '../../support/stand-in-daemon';
 import { optionValue, parseIni } from '../../../src/core/ini';
@@ -353,7 +353,7 @@ t("a missing or unreadable nova.conf, a wrong password, a Keystone that is down:
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, NOVA_IPMETA_CONFIG: config, HOME: '/nonexistent' };
   // A copy of the program that user can read (the checkout may be in root's 0700 home).
   const bundle = join(work, 'nova-ipmeta.cjs');
-  copyFileSync(BUNDLE, bundle);
+  copyBundle(bundle);
   chmodSync(bundle, 0o755);
   const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bundle, 'cache', 'sync'], { encoding: 'utf8', env, cwd: '/' });
   oneLine({ code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }, 2, /^nova-ipmeta: .*private\/nova\.conf: cannot read \[cache_sync\] nova_config's config: EACCES \(permission denied\)\n$/);
