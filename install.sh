@@ -31,7 +31,9 @@ What goes where (PREFIX=/usr):
                                     them, made for that Node; not with DESTDIR),
                                     hooks/qemu (the hook's source), periodic-reconcile (what the
                                     timer or cron runs)
-  PREFIX/sbin/nova-ipmeta           the command: runs nova-ipmeta.cjs with the Node found now
+  PREFIX/sbin/nova-ipmeta           the command: a link to nova-ipmeta.cjs, whose first line names
+                                    the Node found now (a sh wrapper where that Node's path has
+                                    a blank or is longer than 124 bytes)
   PREFIX/share/man/man8/nova-ipmeta.8.gz
   /etc/nova-ipmeta/nova-ipmeta.conf every key with its default, commented out; kept if present
   /var/lib/nova-ipmeta/             state (0700): network_info/ cache, install-manifest
@@ -243,6 +245,22 @@ put() {
 	say "installed $DESTDIR$dest"
 }
 
+# put_link TARGET PATH: makes PATH a symbolic link to TARGET (relative to PATH's directory), put in
+# place by rename, and records it as a file (uninstall removes the link).
+put_link() {
+	local target=$1 dest=$2 tmp
+	ensure_dir "$(dirname "$dest")"
+	if [[ -L $DESTDIR$dest && $(readlink "$DESTDIR$dest") == "$target" ]]; then
+		record file "$dest"
+		return 0
+	fi
+	tmp="$DESTDIR$(dirname "$dest")/.nova-ipmeta.$$.link"
+	ln -sfn "$target" "$tmp"
+	mv -fT "$tmp" "$DESTDIR$dest"
+	record file "$dest"
+	say "installed $DESTDIR$dest -> $target"
+}
+
 # The repository's files name the default paths; another PREFIX rewrites them.
 with_prefix() { # FILE: prints it with /usr/lib/nova-ipmeta and /usr/sbin/nova-ipmeta moved
 	sed -e "s|/usr/lib/nova-ipmeta|$LIBDIR|g" -e "s|/usr/sbin/nova-ipmeta|$SBIN|g" "$1"
@@ -269,17 +287,27 @@ install_files() {
 
 	# The programs before the head that reads them (a head of another build refuses them).
 	put "$HERE/dist/nova-ipmeta.programs" "$LIBDIR/nova-ipmeta.programs" 0644
-	put "$HERE/dist/nova-ipmeta.cjs" "$LIBDIR/nova-ipmeta.cjs" 0755
-	hook_text >"$work/qemu"
-	put "$work/qemu" "$LIBDIR/hooks/qemu" 0755
-	with_prefix "$HERE/packaging/lib/periodic-reconcile" >"$work/periodic-reconcile"
-	put "$work/periodic-reconcile" "$LIBDIR/periodic-reconcile" 0755
-	cat >"$work/nova-ipmeta" <<EOF
+	# The command is the head itself, its first line naming the Node found now, so that the kernel
+	# starts that Node on it: no shell in between, on every start the hook and the units make. The
+	# kernel takes that line up to its first blank, and not past 127 bytes on older kernels: a Node
+	# elsewhere gets a sh wrapper that runs it instead.
+	if [[ $node =~ ^/[^[:space:]]{1,124}$ ]]; then
+		{ printf '#!%s\n' "$node" && tail -n +2 "$HERE/dist/nova-ipmeta.cjs"; } >"$work/nova-ipmeta.cjs"
+		put "$work/nova-ipmeta.cjs" "$LIBDIR/nova-ipmeta.cjs" 0755
+		put_link "../lib/nova-ipmeta/nova-ipmeta.cjs" "$SBIN"
+	else
+		put "$HERE/dist/nova-ipmeta.cjs" "$LIBDIR/nova-ipmeta.cjs" 0755
+		cat >"$work/nova-ipmeta" <<EOF
 #!/bin/sh
 # nova-ipmeta: the bundled program, run by the Node that install.sh chose.
 exec $(shell_quote "$node") $(shell_quote "$LIBDIR/nova-ipmeta.cjs") "\$@"
 EOF
-	put "$work/nova-ipmeta" "$SBIN" 0755
+		put "$work/nova-ipmeta" "$SBIN" 0755
+	fi
+	hook_text >"$work/qemu"
+	put "$work/qemu" "$LIBDIR/hooks/qemu" 0755
+	with_prefix "$HERE/packaging/lib/periodic-reconcile" >"$work/periodic-reconcile"
+	put "$work/periodic-reconcile" "$LIBDIR/periodic-reconcile" 0755
 	gzip -9n <"$HERE/packaging/man/nova-ipmeta.8" >"$work/nova-ipmeta.8.gz"
 	put "$work/nova-ipmeta.8.gz" "$PREFIX/share/man/man8/nova-ipmeta.8.gz" 0644
 	# Made by the program from its own command declarations (any Node runs it: the build's too).

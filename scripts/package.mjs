@@ -13,7 +13,7 @@ import { build } from 'esbuild';
 import { common, define, nodeMinimum, plugins } from './build.mjs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -71,7 +71,8 @@ writeFileSync(join(doc, 'changelog.gz'), gzipSync(changelog, { level: 9 }));
 const control = join(stage, 'DEBIAN');
 mkdirSync(control, { mode: 0o755 });
 const files = walk(stage).filter((f) => !f.startsWith('DEBIAN/'));
-const installedKiB = files.reduce((n, f) => n + Math.ceil(statSync(join(stage, f)).size / 1024), 0);
+// lstat: /usr/sbin/nova-ipmeta is a link (install.sh), which counts as itself and has no md5sum.
+const installedKiB = files.reduce((n, f) => n + Math.ceil(lstatSync(join(stage, f)).size / 1024), 0);
 writeFileSync(
   join(control, 'control'),
   fill(readFileSync(join(repo, 'packaging/deb/control.in'), 'utf8'), {
@@ -88,7 +89,7 @@ for (const script of ['postinst', 'prerm', 'postrm']) {
 }
 for (const f of ['conffiles', 'triggers']) copyFileSync(join(repo, 'packaging/deb', f), join(control, f));
 const md5sums = files
-  .filter((f) => statSync(join(stage, f)).isFile())
+  .filter((f) => lstatSync(join(stage, f)).isFile())
   .map((f) => `${createHash('md5').update(readFileSync(join(stage, f))).digest('hex')}  ${f}\n`)
   .join('');
 writeFileSync(join(control, 'md5sums'), md5sums);
@@ -97,6 +98,10 @@ for (const f of ['control', 'conffiles', 'triggers', 'md5sums']) chmodSync(join(
 // 4. Modes a package wants whatever the umask was; timestamps for a reproducible .deb.
 for (const f of ['', ...walk(stage)]) {
   const path = join(stage, f);
+  if (lstatSync(path).isSymbolicLink()) {
+    lutimesSync(path, epoch, epoch);
+    continue;
+  }
   if (statSync(path).isDirectory()) chmodSync(path, 0o755);
   utimesSync(path, epoch, epoch);
 }

@@ -32,7 +32,7 @@ import type { LibvirtRoute } from '../../src/adapters/libvirt/open';
 import { isExecutableFile } from '../../src/commands/doctor/observe';
 import { formatResults } from '../../src/commands/doctor/run';
 import { findHookFiles, runsQemuD, type HookFile } from '../../src/adapters/host/hook-files';
-import { containerOf, processesElsewhere, processesOf, type ContainedProcess, type HostProcess } from '../../src/adapters/host/processes';
+import { containerOf, isWatcher, processesElsewhere, processesOf, type ContainedProcess, type HostProcess } from '../../src/adapters/host/processes';
 import { fixturePath } from '../support/cli';
 
 const tmp = mkdtempSync(join(tmpdir(), 'nova-ipmeta-doctor-'));
@@ -316,6 +316,16 @@ t('services: systemd units when systemd runs, else the cron file', () => {
   assert.equal(statusOf(checkServices(cron)), ['ok', 'warn', 'warn']);
   const running = { ...cron, cronDaemon: proc(1, 'cron', ['/usr/sbin/cron']), watcher: proc(2, 'node', ['/usr/bin/node', '/usr/lib/nova-ipmeta/nova-ipmeta.cjs', 'watch']) };
   assert.equal(statusOf(checkServices(running)), ['ok', 'ok']);
+});
+
+t('a watcher: the bundle run by Node, or the installed command, a link the kernel names the process after', () => {
+  const proc = (comm: string, argv: string[]): HostProcess => ({ pid: 2, comm, argv, startedAt: new Date() });
+  assert.ok(isWatcher(proc('node', ['/usr/bin/node', '/usr/lib/nova-ipmeta/nova-ipmeta.cjs', 'watch'])));
+  assert.ok(isWatcher(proc('nodejs', ['nodejs', 'nova-ipmeta.cjs', 'watch', '--debounce', '20'])));
+  assert.ok(isWatcher(proc('nova-ipmeta', ['/usr/bin/node', '/usr/sbin/nova-ipmeta', 'watch'])));
+  assert.not.ok(isWatcher(proc('nova-ipmeta', ['/usr/bin/node', '/usr/sbin/nova-ipmeta', 'reconcile'])));
+  assert.not.ok(isWatcher(proc('python3', ['/usr/bin/python3', '/usr/sbin/nova-ipmeta', 'watch'])));
+  assert.not.ok(isWatcher(proc('node', ['/usr/bin/node', '/srv/another-nova-ipmeta.js', 'watch'])));
 });
 
 t("node: the build's minimum and newer", () => {

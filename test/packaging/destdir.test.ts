@@ -5,7 +5,7 @@
  * directories (the real installs are in test/packaging/install.libvirt.test.ts, in a sandbox).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,11 @@ function listing(root: string): string[] {
   return readdirSync(root, { recursive: true })
     .map(String)
     .sort()
-    .map((p) => `${(statSync(join(root, p)).mode & 0o7777).toString(8)} ${p}${statSync(join(root, p)).isDirectory() ? '/' : ''}`);
+    .map((p) => {
+      const s = lstatSync(join(root, p));
+      if (s.isSymbolicLink()) return `link ${p} -> ${readlinkSync(join(root, p))}`;
+      return `${(s.mode & 0o7777).toString(8)} ${p}${s.isDirectory() ? '/' : ''}`;
+    });
 }
 
 const read = (root: string, p: string) => readFileSync(join(root, p), 'utf8');
@@ -69,7 +73,7 @@ t('installs exactly the package files, with their modes, and nothing else', () =
     '644 usr/lib/systemd/system/nova-ipmeta-reconcile.timer',
     '644 usr/lib/systemd/system/nova-ipmeta-watch.service',
     '755 usr/sbin/',
-    '755 usr/sbin/nova-ipmeta',
+    'link usr/sbin/nova-ipmeta -> ../lib/nova-ipmeta/nova-ipmeta.cjs',
     '755 usr/share/',
     '755 usr/share/bash-completion/',
     '755 usr/share/bash-completion/completions/',
@@ -80,9 +84,10 @@ t('installs exactly the package files, with their modes, and nothing else', () =
   ]);
   // Files only: no hook placed, no state directory, no manifest.
   assert.not.ok(r.stdout.includes('hook:'), r.stdout);
-  assert.equal(readFileSync(join(dest, 'usr/lib/nova-ipmeta/nova-ipmeta.cjs')), readFileSync(join(REPO, 'dist/nova-ipmeta.cjs')));
+  // The head, its first line naming the Node given: the kernel starts it through the link.
+  const head = read(REPO, 'dist/nova-ipmeta.cjs');
+  assert.is(read(dest, 'usr/lib/nova-ipmeta/nova-ipmeta.cjs'), `#!/usr/bin/node\n${head.slice(head.indexOf('\n') + 1)}`);
   assert.equal(readFileSync(join(dest, 'usr/lib/nova-ipmeta/nova-ipmeta.programs')), readFileSync(join(REPO, 'dist/nova-ipmeta.programs')));
-  assert.is(read(dest, 'usr/sbin/nova-ipmeta'), `#!/bin/sh\n# nova-ipmeta: the bundled program, run by the Node that install.sh chose.\nexec '/usr/bin/node' '/usr/lib/nova-ipmeta/nova-ipmeta.cjs' "$@"\n`);
   assert.is(read(dest, 'etc/nova-ipmeta/nova-ipmeta.conf'), read(REPO, 'packaging/etc/nova-ipmeta.conf'));
   assert.ok(gunzipSync(readFileSync(join(dest, 'usr/share/man/man8/nova-ipmeta.8.gz'))).toString().startsWith('.TH NOVA-IPMETA 8'));
 });
@@ -103,7 +108,8 @@ t('the installed hook: marker after the shebang, the two assignment lines rewrit
 t('another PREFIX reaches the command, the units, the cron lines and the periodic script', () => {
   const dest = join(tmp, `d${n++}`);
   assert.is(install({ DESTDIR: dest, PREFIX: '/opt/nova', NODE: '/opt/node/bin/node' }).code, 0);
-  assert.match(read(dest, 'opt/nova/sbin/nova-ipmeta'), `exec '/opt/node/bin/node' '/opt/nova/lib/nova-ipmeta/nova-ipmeta.cjs' "$@"`);
+  assert.is(readlinkSync(join(dest, 'opt/nova/sbin/nova-ipmeta')), '../lib/nova-ipmeta/nova-ipmeta.cjs');
+  assert.ok(read(dest, 'opt/nova/lib/nova-ipmeta/nova-ipmeta.cjs').startsWith('#!/opt/node/bin/node\n'));
   assert.match(read(dest, 'opt/nova/lib/systemd/system/nova-ipmeta-watch.service'), 'ExecStart=/opt/nova/sbin/nova-ipmeta watch');
   assert.match(read(dest, 'opt/nova/lib/systemd/system/nova-ipmeta-reconcile.service'), 'ExecStart=/opt/nova/lib/nova-ipmeta/periodic-reconcile');
   const cron = read(dest, 'etc/cron.d/nova-ipmeta');
@@ -111,6 +117,29 @@ t('another PREFIX reaches the command, the units, the cron lines and the periodi
   assert.match(cron, '/opt/nova/sbin/nova-ipmeta watch');
   assert.not.match(cron, '/usr/sbin/nova-ipmeta');
   assert.match(read(dest, 'opt/nova/lib/nova-ipmeta/periodic-reconcile'), 'exec /opt/nova/sbin/nova-ipmeta reconcile');
+});
+
+t("a NODE path with a ';' and a quote is the head's first line, and the command, a link to the head, runs it", () => {
+  const dest = join(tmp, `d${n++}`);
+  const odd = join(tmp, `odd;node'x`);
+  mkdirSync(odd);
+  symlinkSync(process.execPath, join(odd, 'node'));
+  assert.is(install({ DESTDIR: dest, PREFIX: '/usr', NODE: join(odd, 'node') }).code, 0);
+  assert.ok(read(dest, 'usr/lib/nova-ipmeta/nova-ipmeta.cjs').startsWith(`#!${odd}/node\n`));
+  // The link is relative: in the DESTDIR it reaches the DESTDIR's head, and the kernel starts the Node its first line names.
+  const r = spawnSync(join(dest, 'usr/sbin/nova-ipmeta'), ['--version'], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
+t("a NODE path with a blank, or too long for a first line, gets a sh wrapper instead, in which it is one word", () => {
+  const long = join(tmp, 'l'.repeat(130), 'node');
+  mkdirSync(join(long, '..'));
+  symlinkSync(process.execPath, long);
+  const dest = join(tmp, `d${n++}`);
+  assert.is(install({ DESTDIR: dest, PREFIX: '/usr', NODE: long }).code, 0);
+  assert.is(read(dest, 'usr/sbin/nova-ipmeta'), `#!/bin/sh\n# nova-ipmeta: the bundled program, run by the Node that install.sh chose.\nexec '${long}' '/usr/lib/nova-ipmeta/nova-ipmeta.cjs' "$@"\n`);
+  assert.equal(readFileSync(join(dest, 'usr/lib/nova-ipmeta/nova-ipmeta.cjs')), readFileSync(join(REPO, 'dist/nova-ipmeta.cjs')));
 });
 
 t("a NODE path with a blank, a ';' or a quote is one word in the command's wrapper, which runs it", () => {

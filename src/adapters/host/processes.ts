@@ -17,6 +17,18 @@ export interface HostProcess {
 }
 
 /**
+ * The short names a process running the bundle has: Node's, or the installed command's. That is a
+ * link to the bundle whose first line names Node (install.sh), and a process the kernel starts
+ * through such a line is named after the file it was given.
+ */
+export const BUNDLE_COMMS: ReadonlySet<string> = new Set(['node', 'nodejs', 'nova-ipmeta']);
+
+/** Whether a process runs `nova-ipmeta watch`: the bundle or the installed command, with `watch` among its words. */
+export function isWatcher(p: HostProcess): boolean {
+  return BUNDLE_COMMS.has(p.comm) && p.argv.includes('watch') && p.argv.some((a) => /(^|\/)nova-ipmeta(\.cjs)?$/.test(a));
+}
+
+/**
  * Clock ticks per second in /proc/PID/stat: USER_HZ, which is part of the kernel's ABI and 100 on
  * every architecture Linux distributions ship (Node cannot ask sysconf).
  */

@@ -13,7 +13,7 @@ import { allDomains } from '../../adapters/domain-inventory';
 import { errnoCode } from '../../adapters/os-error';
 import type { Settings } from '../../adapters/settings';
 import { findHookFiles, qemuDHeldSince, type HookFile } from '../../adapters/host/hook-files';
-import { processesOf, type ContainedProcess, type HostProcess } from '../../adapters/host/processes';
+import { BUNDLE_COMMS, isWatcher, processesOf, type ContainedProcess, type HostProcess } from '../../adapters/host/processes';
 import { DAEMON_NAMES, libvirtDaemonsByHooks } from '../../adapters/host/libvirt-daemon';
 import { systemctl, systemdRuns } from '../../adapters/host/systemd';
 import { VirshSession } from '../../adapters/virsh/session';
@@ -101,13 +101,13 @@ async function systemdServices(): Promise<ServicesObservation> {
 }
 
 function cronServices(paths: DoctorPaths): ServicesObservation {
-  const processes = processesOf((comm) => comm === 'cron' || comm === 'crond' || comm === 'node' || comm === 'nodejs', paths.procDir);
+  const processes = processesOf((comm) => comm === 'cron' || comm === 'crond' || BUNDLE_COMMS.has(comm), paths.procDir);
   return {
     kind: 'cron',
     cronFile: paths.cronFile,
     cronFileExists: existsSync(paths.cronFile),
     cronDaemon: processes.find((p) => p.comm === 'cron' || p.comm === 'crond'),
-    watcher: processes.find((p) => p.argv.some((a) => a.endsWith('nova-ipmeta.cjs')) && p.argv.includes('watch')),
+    watcher: processes.find(isWatcher),
   };
 }
 

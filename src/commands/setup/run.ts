@@ -15,7 +15,7 @@ import { decodeUtf8 } from '../../adapters/file-read';
 import { daemonsBlindTo, findHookFiles, hookTarget, hooksDirOf, placeHook, qemuDHeldSince, removeEmptyDir, removeHooks } from '../../adapters/host/hook-files';
 import { InstallManifest, type ManifestEntry, type ManifestKind } from '../../adapters/host/install-manifest';
 import { containerizedDaemons, installedLibvirtVersion, libvirtDaemons, restartCommandHere, restartLibvirt } from '../../adapters/host/libvirt-daemon';
-import { processesOf, whereRuns } from '../../adapters/host/processes';
+import { BUNDLE_COMMS, isWatcher, processesOf, whereRuns } from '../../adapters/host/processes';
 import { systemctlDo, systemdRuns } from '../../adapters/host/systemd';
 import { SETUP_ACTIONS, type Args } from './command';
 
@@ -34,7 +34,8 @@ export async function run(args: Args, io: Io): Promise<ExitCode> {
   // Read by the actions that use it, and only then: enable-services has no business failing on the config.
   const settings = () => resolveSettings(args);
   const statePaths = () => settingsOrDefaults(args, say);
-  const libdir = args.libdir ?? dirname(process.argv[1] ?? '.');
+  // The installed command is a link to the bundle (install.sh): the bundle's directory is the link's target's.
+  const libdir = args.libdir ?? dirname(realPath(process.argv[1] ?? '.'));
   /** The shell hook this installation ships, next to the bundle. */
   const hookScript = join(libdir, 'hooks', 'qemu');
   /** The installation's bundle: a watcher cron started runs it. */
@@ -228,13 +229,14 @@ async function disableServices(bundle: string, say: (line: string) => void): Pro
 }
 
 /**
- * Without systemd, cron started the watcher (argv: node LIBDIR/nova-ipmeta.cjs watch): SIGTERM to
- * this installation's, and to no other installation's (a checkout's, a test's).
+ * Without systemd, cron started the watcher (argv: node SBIN/nova-ipmeta watch, SBIN/nova-ipmeta a
+ * link to LIBDIR/nova-ipmeta.cjs): SIGTERM to this installation's, and to no other installation's
+ * (a checkout's, a test's).
  */
 function stopWatchers(bundle: string, say: (line: string) => void, after: string): void {
   const ours = realPath(bundle);
-  for (const p of processesOf((comm) => comm === 'node' || comm === 'nodejs')) {
-    if (p.pid === process.pid || !p.argv.includes('watch') || !p.argv.some((a) => a.startsWith('/') && realPath(a) === ours)) continue;
+  for (const p of processesOf((comm) => BUNDLE_COMMS.has(comm))) {
+    if (p.pid === process.pid || !isWatcher(p) || !p.argv.some((a) => a.startsWith('/') && realPath(a) === ours)) continue;
     try {
       process.kill(p.pid, 'SIGTERM');
       say(`services: stopped the watcher (pid ${p.pid})${after}`);

@@ -97,7 +97,7 @@ export async function awaitPorts(h: HostSystem, g: HostGuest, why: string): Prom
   await h.until(`${g.name}'s ports (${why})`, () => (portsWritten(h, g) ? true : undefined), 60_000);
 }
 
-/** The PIDs of running `nova-ipmeta watch` processes (node .../nova-ipmeta.cjs watch ...). */
+/** The PIDs of running `nova-ipmeta watch` processes (node .../nova-ipmeta.cjs watch ..., or node /usr/sbin/nova-ipmeta watch ... through its link). */
 export function watcherPids(h: HostSystem): number[] {
   const r = h.sh('for f in /proc/[0-9]*/cmdline; do p=${f%/cmdline}; printf "%s\\002" "${p#/proc/}"; tr "\\000" "\\001" <"$f" 2>/dev/null; echo; done; true');
   return r.stdout
@@ -105,7 +105,7 @@ export function watcherPids(h: HostSystem): number[] {
     .map((l) => l.split('\x02'))
     .filter(([, cmdline]) => {
       const argv = (cmdline ?? '').split('\x01');
-      return (argv[1] ?? '').endsWith('/nova-ipmeta.cjs') && argv[2] === 'watch';
+      return /\/nova-ipmeta(\.cjs)?$/.test(argv[1] ?? '') && argv[2] === 'watch';
     })
     .map(([pid]) => Number(pid))
     .sort((a, b) => a - b);
