@@ -13,7 +13,7 @@
 //
 // Usage: npm run build && node bench/hook.mjs [--runs N]
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,24 +86,29 @@ writeFileSync(cacheFile, readFileSync(join(repo, 'test/fixtures/network_info/two
 const put = spawnSync(node, [BUNDLE, 'cache', 'put', uuid, cacheFile, '--state-dir', state], { encoding: 'utf8' });
 if (put.status !== 0) throw new Error(`cache put: ${put.stderr}`);
 
-// The bundle as installed: a copy with the code cache made for this Node beside it; and one without.
-const cachedBundle = join(work, 'nova-ipmeta.cjs');
-copyBundle(BUNDLE, cachedBundle);
+// The bundle as installed (install.sh): a copy whose first line names this Node, with the code
+// cache made for it beside it, and the command, a link to it; and the same without the cache.
+function installBundle(dir) {
+  mkdirSync(join(work, dir));
+  const bundle = join(work, dir, 'nova-ipmeta.cjs');
+  copyBundle(BUNDLE, bundle);
+  const text = readFileSync(bundle, 'latin1');
+  writeFileSync(bundle, `#!${node}\n${text.slice(text.indexOf('\n') + 1)}`, 'latin1');
+  symlinkSync(bundle, join(work, dir, 'nova-ipmeta'));
+  return { bundle, command: join(work, dir, 'nova-ipmeta') };
+}
+const { bundle: cachedBundle, command } = installBundle('installed');
 const made = spawnSync(node, [cachedBundle, '--write-code-cache'], { encoding: 'utf8' });
 if (made.status !== 0) throw new Error(`--write-code-cache: ${made.stderr}`);
-mkdirSync(join(work, 'no-cache'));
-const uncachedBundle = join(work, 'no-cache', 'nova-ipmeta.cjs');
-copyBundle(BUNDLE, uncachedBundle);
-const wrapper = script('nova-ipmeta', `exec ${q(node)} ${q(cachedBundle)} "$@"`);
-const uncachedWrapper = script('nova-ipmeta-no-cache', `exec ${q(node)} ${q(uncachedBundle)} "$@"`);
+const { bundle: uncachedBundle, command: uncachedCommand } = installBundle('no-cache');
 const stubReconcile = script('stub-nova-ipmeta', 'exit 0');
 // The bound hooks/qemu itself puts on Node, read from it, so the two cannot drift apart.
 const killAfter = /timeout -k (\d+) "\$NOVA_IPMETA_FILTER_TIMEOUT"/.exec(hookText)?.[1];
 const limit = /^NOVA_IPMETA_FILTER_TIMEOUT=(\d+)$/m.exec(hookText)?.[1];
 if (!killAfter || !limit) throw new Error('hooks/qemu: no `timeout -k N "$NOVA_IPMETA_FILTER_TIMEOUT"` or no NOVA_IPMETA_FILTER_TIMEOUT=N line (update bench/hook.mjs)');
-const boundedFilter = script('bounded-filter', `out=$(timeout -k ${killAfter} ${limit} ${q(wrapper)} hook "$@")\nprintf '%s\\n' "$out"\nexit 0`);
-const hook = installHook('hook', wrapper);
-const uncachedHook = installHook('hook-no-cache', uncachedWrapper);
+const boundedFilter = script('bounded-filter', `out=$(timeout -k ${killAfter} ${limit} ${q(command)} hook "$@")\nprintf '%s\\n' "$out"\nexit 0`);
+const hook = installHook('hook', command);
+const uncachedHook = installHook('hook-no-cache', uncachedCommand);
 const hookWithStub = installHook('hook-stub', stubReconcile);
 const noop = script('noop-hook', 'exit 0');
 const name = 'instance-0000002a';
@@ -139,9 +144,9 @@ const filter = measure(
     'node bundle: hook migrate (rewrites)': { argv: [node, cachedBundle, 'hook', ...args('migrate')], input: xml, env: filterEnv },
     'hooks/qemu migrate (in sync)': { argv: [hook, ...args('migrate')], input: synced },
     'node bundle: hook migrate (in sync)': { argv: [node, cachedBundle, 'hook', ...args('migrate')], input: synced, env: filterEnv },
-    // What hooks/qemu adds, in parts: the installed command (a sh that execs Node), then the least a
-    // shell hook bounding Node's time does (sh, timeout, the output captured and printed).
-    'the installed command: hook migrate': { argv: [wrapper, 'hook', ...args('migrate')], input: xml, env: filterEnv },
+    // What hooks/qemu adds, in parts: the installed command (a link the kernel starts Node on), then
+    // the least a shell hook bounding Node's time does (sh, timeout, the output captured and printed).
+    'the installed command: hook migrate': { argv: [command, 'hook', ...args('migrate')], input: xml, env: filterEnv },
     'sh + timeout + the installed command': { argv: [boundedFilter, ...args('migrate')], input: xml, env: filterEnv },
     'hooks/qemu migrate, no code cache': { argv: [uncachedHook, ...args('migrate')], input: xml },
     'node bundle: hook migrate, no code cache': { argv: [node, uncachedBundle, 'hook', ...args('migrate')], input: xml, env: filterEnv },

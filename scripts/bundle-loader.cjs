@@ -47,7 +47,7 @@ function start(lengths) {
       return (texts[i] = text.toString('latin1'));
     } catch (err) {
       process.stderr.write(`nova-ipmeta: ${programsFile}: ${err.code ? `cannot read (${err.code})` : err.message}\n`);
-      process.exit(3);
+      process.exit(3); // ExitCode.failure (src/exit-code.ts): nothing can run
     } finally {
       if (fd !== undefined) fs.closeSync(fd);
     }
