@@ -204,17 +204,22 @@ function attributeAt(tag: string, at: number, out: string[]): number {
   return close + 1;
 }
 
-/** The first index from `at` whose character meets `stop`, or the text's length. */
-function skipTo(text: string, at: number, stop: (code: number) => boolean): number {
-  let i = at;
-  while (i < text.length && !stop(text.charCodeAt(i))) i++;
-  return i;
+/**
+ * The first index from `at` where `stop` (a global expression for one character) matches, or the
+ * text's length. A builtin's search, not a test per character in JavaScript: a realistic domain
+ * has thousands of characters in names and between attributes, and a function called for each
+ * got hot enough in a start of a few milliseconds for V8 to optimize it, a compilation that such
+ * a start never earns back.
+ */
+function skipTo(text: string, at: number, stop: RegExp): number {
+  stop.lastIndex = at;
+  return stop.test(text) ? stop.lastIndex - 1 : text.length;
 }
 
 /** XML's white space as libvirt writes it (a carriage return never gets here: FORBIDDEN). */
-const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x09;
-const isNotSpace = (c: number): boolean => !isSpace(c);
-const endsAttributeName = (c: number): boolean => isSpace(c) || c === 0x3d || c === 0x2f;
+const isSpace = /[ \n\t]/g;
+const isNotSpace = /[^ \n\t]/g;
+const endsAttributeName = /[ \n\t=/]/g;
 
 /** Text or an attribute value with its references expanded; undefined for another entity or a bare `&`. */
 function decode(text: string): string | undefined {
