@@ -106,15 +106,27 @@ export const promClientCore = {
 export const plugins = [xmlEntitiesOnly, xmldomEndTagOnce, xmldomGrammarPrecomputed, promClientCore];
 
 /**
+ * The programs the head runs, by the command word they serve (argv's first word); the first
+ * serves every other start. Each is bundled from its entry without the XML library, which
+ * follows them as the last program (writeBundle).
+ */
+export const PROGRAMS = [
+  { name: 'the whole program (src/bin.ts)', entry: 'src/bin.ts', words: [] },
+  // libvirt waits on it at every incoming migration and restore.
+  { name: "the hook's engine (src/hook-bin.ts)", entry: 'src/hook-bin.ts', words: ['hook'] },
+  // The commands that read files and print XML: the CLI with those two alone (src/cli/offline-commands.ts).
+  { name: 'the offline commands (src/offline-bin.ts)', entry: 'src/offline-bin.ts', words: ['render', 'inject'] },
+];
+
+/**
  * The bundle, two files: `outfile`, scripts/bundle-loader.cjs minified with the programs' lengths,
- * which Node runs; and beside it `.programs` in place of `.cjs`, the three programs the head reads
- * and compiles, with V8's code cache when one was made for them (`node nova-ipmeta.cjs
- * --write-code-cache`: the installer does, for the Node it installs for): the whole program
- * (src/bin.ts); the hook's engine alone (src/hook-bin.ts), which the head runs for `nova-ipmeta
- * hook`; and the XML library, which neither holds: the head hands it to the one running at its
- * first `require('@xmldom/xmldom')`. Node's loader reads only the small head, and a start reads
- * only the programs it runs (docs/design.md, "The programs file"). A program that runs is compiled
- * once.
+ * which Node runs; and beside it `.programs` in place of `.cjs`, the programs the head reads and
+ * compiles, with V8's code cache when one was made for them (`node nova-ipmeta.cjs
+ * --write-code-cache`: the installer does, for the Node it installs for): PROGRAMS, each run by
+ * the head for its words (the whole program for the rest), then the XML library, which none of
+ * them holds: the head hands it to the one running at its first `require('@xmldom/xmldom')`.
+ * Node's loader reads only the small head, and a start reads only the programs it runs
+ * (docs/design.md, "The programs file"). A program that runs is compiled once.
  */
 export async function writeBundle(outfile, options = {}) {
   const program = async (entry) => {
@@ -124,18 +136,16 @@ export async function writeBundle(outfile, options = {}) {
     return `(function (exports, require, module, __filename, __dirname) {${text}\n})`;
   };
   const xmldom = '@xmldom/xmldom';
-  const programs = {
-    'the whole program (src/bin.ts)': await program({ entryPoints: ['src/bin.ts'], external: [xmldom] }),
-    "the hook's engine (src/hook-bin.ts)": await program({ entryPoints: ['src/hook-bin.ts'], external: [xmldom] }),
-    [`the XML library (${xmldom})`]: await program({ stdin: { contents: `module.exports = require(${JSON.stringify(xmldom)});`, resolveDir: '.' } }),
-  };
+  const programs = {};
+  for (const { name, entry } of PROGRAMS) programs[name] = await program({ entryPoints: [entry], external: [xmldom] });
+  programs[`the XML library (${xmldom})`] = await program({ stdin: { contents: `module.exports = require(${JSON.stringify(xmldom)});`, resolveDir: '.' } });
   for (const [name, text] of Object.entries(programs)) checkAscii(name, text);
   const texts = Object.values(programs);
   const buildId = createHash('sha256').update(JSON.stringify(texts)).digest('hex').slice(0, 16);
   const loader = await transform(readFileSync(new URL('bundle-loader.cjs', import.meta.url), 'utf8'), {
     minify: true,
     legalComments: 'none',
-    define: { BUILD_ID: JSON.stringify(buildId), XML_LIBRARY: JSON.stringify(xmldom) },
+    define: { BUILD_ID: JSON.stringify(buildId), XML_LIBRARY: JSON.stringify(xmldom), PROGRAM_WORDS: JSON.stringify(PROGRAMS.flatMap(({ words }, i) => words.map((w) => [w, i]))) },
   });
   mkdirSync(dirname(outfile), { recursive: true });
   // The programs first: a head never names programs that are not there yet.

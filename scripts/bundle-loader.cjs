@@ -1,17 +1,19 @@
 // The bundle's head: dist/nova-ipmeta.cjs is this file, minified, then `start([<lengths>])`; the
 // programs it runs are in dist/nova-ipmeta.programs beside it (scripts/build.mjs): a first line
-// `nova-ipmeta programs BUILD_ID`, then three programs one after the other, of those lengths, each
+// `nova-ipmeta programs BUILD_ID`, then the programs one after the other, of those lengths, each
 // the CommonJS function wrapper around its text. Node's loader reads and compiles only this small
 // file; a start reads only the programs it runs (docs/design.md, "The programs file"). Each is
 // compiled here with V8's code cache for it when one was made for this very build on this very
-// Node (`node nova-ipmeta.cjs --write-code-cache`, run by the installer). The hook's engine
-// (src/hook-bin.ts) runs for `nova-ipmeta hook`: libvirt waits on its start, which then reads,
-// compiles and deserializes a fraction of what the whole program's does. The XML library
-// (@xmldom/xmldom) is no part of either: it is what either of them gets for
-// `require('@xmldom/xmldom')`, compiled at that first require (src/core/xmldom.cjs), so it travels
-// once, and a start that builds no DOM (a migration in sync, `find`) neither reads nor compiles
-// it. The cache holds the bytecode of the functions a start needs; without it V8 compiles them as
-// usual.
+// Node (`node nova-ipmeta.cjs --write-code-cache`, run by the installer). The first word picks
+// the program (PROGRAM_WORDS, from the build's PROGRAMS): the hook's engine (src/hook-bin.ts) for
+// `nova-ipmeta hook`, on whose start libvirt waits, the offline commands (src/offline-bin.ts) for
+// `render` and `inject`, the whole program (src/bin.ts) for the rest; each smaller one reads,
+// compiles and deserializes a fraction of what the whole program's start does. The XML library
+// (@xmldom/xmldom), the last program, is part of none of them: it is what the one running gets
+// for `require('@xmldom/xmldom')`, compiled at that first require (src/core/xmldom.cjs), so it
+// travels once, and a start that builds no DOM (a migration in sync, `find`) neither reads nor
+// compiles it. The cache holds the bytecode of the functions a start needs; without it V8
+// compiles them as usual.
 //
 // The cache file, beside the bundle: a header line `nova-ipmeta code cache BUILD_ID NODE ARCH
 // LENGTH LENGTH LENGTH`, then V8's data for each program in turn, of those lengths. Another build
@@ -100,7 +102,7 @@ function start(lengths) {
   // nothing else (src/warm-up/); they read it with `warmingUp()` (src/adapters/code-cache.ts).
   module.codeCache = { bundle: file, file: cacheFile, states: () => lengths.map((_, i) => state(i)), warmingUp: write };
   let scripts; // when writing the cache: every program, compiled without it
-  const LIBRARY = 2;
+  const LIBRARY = lengths.length - 1;
   let library; // the XML library's exports, once required
   const run = (script, into = module) => script.runInThisContext()(into.exports, requireFrom, into, file, __dirname);
   // The programs' `require`: Node's, but for the XML library, which is a program here.
@@ -114,7 +116,7 @@ function start(lengths) {
     return library;
   };
   if (!write) {
-    run(compiled(process.argv[2] === 'hook' ? 1 : 0));
+    run(compiled(new Map(PROGRAM_WORDS).get(process.argv[2]) ?? 0));
     return;
   }
   // Made already for this build and this Node, and V8 takes it: an install run again changes nothing.

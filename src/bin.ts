@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { warmingUp } from './adapters/code-cache';
-import { exitWith } from './io';
+import { everyCommand } from './cli/commands';
+import { exitWith, processIo } from './io';
 import { runMain } from './main';
 
 if (warmingUp()) {
@@ -10,5 +11,5 @@ if (warmingUp()) {
     process.exitCode = await warmUp();
   });
 } else {
-  void runMain(process.argv.slice(2)).then(exitWith);
+  void runMain(process.argv.slice(2), processIo, everyCommand).then(exitWith);
 }

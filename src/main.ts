@@ -7,7 +7,8 @@
  */
 import { ExitCode, PluginStatus } from './exit-code';
 import { IpmetaError, UsageError, oneLine, type ErrorKind } from './errors';
-import { processIo, type Io } from './io';
+import type { Io } from './io';
+import type { CommandCatalog } from './cli/spec';
 
 const EXIT_OF_KIND: Readonly<Record<ErrorKind, ExitCode>> = {
   usage: ExitCode.badInput,
@@ -16,14 +17,14 @@ const EXIT_OF_KIND: Readonly<Record<ErrorKind, ExitCode>> = {
   system: ExitCode.failure,
 };
 
-export async function runMain(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
+export async function runMain(argv: readonly string[], io: Io, catalog: CommandCatalog): Promise<ExitCode> {
   try {
     if (argv[0] === 'hook') {
       const { runHook } = await import('./commands/hook/run');
       return await runHook(argv.slice(1), io);
     }
     const { runCli } = await import('./cli/run-cli');
-    return await runCli(argv, io);
+    return await runCli(argv, io, await catalog());
   } catch (err) {
     return isMonitoringCheck(argv) ? reportUnknown(err, io) : report(err, io);
   }

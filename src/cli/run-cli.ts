@@ -1,11 +1,11 @@
 /**
- * The admin CLI: finds the command named by argv's leading words, answers `--help` from its
+ * The admin CLI: finds the command named by argv's leading words among `commands` (every command,
+ * or a bundle program's share of them: src/offline-bin.ts), answers `--help` from its
  * declaration, parses the rest, and runs it. Errors go up to runMain, which alone maps them.
  */
 import { BUILD } from '../build-info';
 import { UsageError, quote } from '../errors';
 import type { Io } from '../io';
-import { commands } from './commands';
 import { ExitCode } from '../exit-code';
 import { commandHelp, groupHelp, programHelp } from './help';
 import { SETTINGS_OPTIONS } from './options';
@@ -15,8 +15,8 @@ import type { Command } from './spec';
 /** Options that may come before the command's name (`nova-ipmeta --connect URI list`), with whether they take a value. */
 const LEADING_VALUE_OPTIONS = new Set(Object.keys(SETTINGS_OPTIONS).map((name) => `--${name}`));
 
-export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode> {
-  const { leading, words, rest } = split(argv);
+export async function runCli(argv: readonly string[], io: Io, commands: readonly Command[]): Promise<ExitCode> {
+  const { leading, words, rest } = split(commands, argv);
   if (words.length === 0) {
     const given = [...leading, ...rest];
     if (given.includes('--version')) {
@@ -37,7 +37,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode>
     io.out(groupHelp(group, commands.map((c) => c.spec)));
     return ExitCode.ok;
   }
-  const command = find(words);
+  const command = find(commands, words);
   if (helpAsked) {
     io.out(commandHelp(command.spec));
     return ExitCode.ok;
@@ -46,7 +46,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode>
 }
 
 /** The command named by `words` (a group and a word, or one word); positionals may follow. */
-function find(words: readonly string[]): Command {
+function find(commands: readonly Command[], words: readonly string[]): Command {
   const [first = '', second] = words;
   const two = second === undefined ? undefined : commands.find((c) => c.spec.name === `${first} ${second}`);
   if (two) return two;
@@ -65,7 +65,7 @@ function find(words: readonly string[]): Command {
  * argv as: options before the command name (only the settings options may come there, so that
  * their values are not taken for the name), the command's words, and everything after them.
  */
-function split(argv: readonly string[]): { leading: string[]; words: string[]; rest: string[] } {
+function split(commands: readonly Command[], argv: readonly string[]): { leading: string[]; words: string[]; rest: string[] } {
   let i = 0;
   const leading: string[] = [];
   while (i < argv.length && argv[i]?.startsWith('-') && argv[i] !== '--') {

@@ -4,7 +4,8 @@
  * comparison with the cache that reconcile also decides by), so that V8's code cache holds the
  * bytecode of both answers and of the way there (the settings, stdin, the cache file). The
  * bundle's hook program (src/hook-bin.ts) runs it alone; the whole program's warm-up runs it too,
- * for the DOM work `inject` and `render` share with it.
+ * for the DOM work and the lean reading reconcile shares with it. (`render` and `inject` have a
+ * program and a warm-up of their own: ./offline.ts.)
  */
 import { runHook } from '../commands/hook/run';
 import { DOMAIN, sampleIo, withSample, type Sample } from './sample';

@@ -1,6 +1,6 @@
 /**
- * The sample the warm-ups run on (src/warm-up/hook.ts, src/warm-up/program.ts): a nova domain, the
- * network_info that changes its ports, and a temporary state directory holding both and a config
+ * The sample the warm-ups run on (src/warm-up/): a nova domain, the network_info that changes its
+ * ports (in a file of its own too), and a temporary state directory holding both and a config
  * file naming it, removed afterwards whatever happened; and an Io that feeds a command its stdin
  * and keeps what it prints.
  */
@@ -56,6 +56,10 @@ export interface Sample {
   readonly config: string;
   /** A directory holding DOMAIN as `instance-0000002a.xml`, as libvirt keeps its files. */
   readonly xmlDir: string;
+  /** That file. */
+  readonly domainFile: string;
+  /** A file holding NETWORK_INFO, as `render` and `inject` take it. */
+  readonly networkInfo: string;
 }
 
 export async function withSample<T>(work: (sample: Sample) => Promise<T>): Promise<T> {
@@ -67,8 +71,11 @@ export async function withSample<T>(work: (sample: Sample) => Promise<T>): Promi
     new CacheStore(resolveSettings({ config }, {}).cacheDir).put(UUID, NETWORK_INFO);
     const xmlDir = join(dir, 'qemu');
     mkdirSync(xmlDir);
-    writeFileSync(join(xmlDir, 'instance-0000002a.xml'), DOMAIN);
-    return await work({ dir, config, xmlDir });
+    const domainFile = join(xmlDir, 'instance-0000002a.xml');
+    writeFileSync(domainFile, DOMAIN);
+    const networkInfo = join(dir, 'network_info.json');
+    writeFileSync(networkInfo, NETWORK_INFO);
+    return await work({ dir, config, xmlDir, domainFile, networkInfo });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

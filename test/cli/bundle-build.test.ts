@@ -6,14 +6,15 @@
  * wrapper the head compiles. The build script is a plain ES module, so a Node process imports it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BUNDLE, bundlePrograms, copyBundle, programsFileOf } from '../support/cli';
+import { offlineCommands } from '../../src/cli/offline-commands';
+import { BUNDLE, bundlePrograms, copyBundle, fixturePath, programsFileOf } from '../support/cli';
 
 const BUILD = fileURLToPath(new URL('../../scripts/build.mjs', import.meta.url));
 const test = suite('scripts/build.mjs: the head and its programs file');
@@ -36,15 +37,53 @@ test('one in ASCII passes', () => {
 });
 
 test('the built bundle: a small head; the programs follow the programs file\'s first line, of the lengths the head gives, each the CommonJS wrapper the head compiles', () => {
-  const { whole, hook, xml, header } = bundlePrograms();
+  const { whole, hook, offline, xml, header } = bundlePrograms();
   assert.match(header, /^nova-ipmeta programs [0-9a-f]{16}\n$/);
   assert.ok(readFileSync(BUNDLE).length < 8 * 1024, 'the head Node reads at every start is small');
-  for (const [name, program] of Object.entries({ whole, hook, xml })) {
+  for (const [name, program] of Object.entries({ whole, hook, offline, xml })) {
     assert.ok(program.startsWith('(function (exports, require, module, __filename, __dirname) {'), name);
     assert.ok(program.endsWith('\n})'), name);
     assert.not.match(program, /[\u0080-\uffff]/, name);
     new Script(program, { filename: name });
   }
+});
+
+test("the offline commands' program serves the words the build gives the head for it, and the hook's `hook`", async () => {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { PROGRAMS } from ${JSON.stringify(BUILD)};\nprocess.stdout.write(JSON.stringify(PROGRAMS));`], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  const programs = JSON.parse(r.stdout) as { entry: string; words: string[] }[];
+  assert.equal(
+    programs.map((p) => [p.entry, p.words]),
+    [
+      ['src/bin.ts', []],
+      ['src/hook-bin.ts', ['hook']],
+      ['src/offline-bin.ts', (await offlineCommands()).map((c) => c.spec.name)],
+    ],
+  );
+});
+
+test('the head runs the program of the first word: the offline commands for render and inject, the whole program for the rest (V8 coverage)', () => {
+  const { whole, hook, offline, xml } = bundlePrograms();
+  const byLength = new Map(Object.entries({ whole, hook, offline, xml }).map(([name, text]) => [text.length, name]));
+  // The programs a start compiled: each script's top level spans its program's text.
+  const ran = (argv: readonly string[]): string[] => {
+    const dir = mkdtempSync(join(tmpdir(), 'bundle-coverage-'));
+    try {
+      const r = spawnSync(process.execPath, [BUNDLE, ...argv], { env: { ...process.env, NODE_V8_COVERAGE: dir }, encoding: 'utf8' });
+      assert.ok(r.status === 0, `${argv.join(' ')}: ${r.stderr}`);
+      const scripts = readdirSync(dir).flatMap((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { result: { url: string; functions: { ranges: { endOffset: number }[] }[] }[] }).result);
+      return scripts.filter((s) => s.url.endsWith('/nova-ipmeta.cjs')).flatMap((s) => byLength.get(s.functions[0]?.ranges[0]?.endOffset ?? -1) ?? []).sort();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const twoPorts = fixturePath('network_info/two-ports.json');
+  assert.equal(ran(['render', twoPorts]), ['offline', 'xml']);
+  assert.equal(ran(['inject', fixturePath('domains/wallaby-nova-ports.xml'), twoPorts]), ['offline', 'xml']);
+  assert.equal(ran(['render', '--help']), ['offline']);
+  assert.equal(ran(['--help']), ['whole']);
+  assert.equal(ran(['list', '--help']), ['whole']);
+  assert.equal(ran(['hook', 'instance-0000002a', 'prepare', 'begin', '-']), ['hook']);
 });
 
 test('a head without its programs file, or with another build\'s, says so in one line and exits 3', () => {

@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Io } from '../../src/io';
+import { everyCommand } from '../../src/cli/commands';
 import { runMain } from '../../src/main';
 
 export const BUNDLE = fileURLToPath(new URL('../../dist/nova-ipmeta.cjs', import.meta.url));
@@ -22,14 +23,15 @@ export function copyBundle(target: string, from = BUNDLE): void {
 }
 
 /**
- * The built bundle's three programs (scripts/build.mjs): the whole one; the hook's engine alone,
- * which the head runs for `hook`; and the XML library, which the head hands either at its first
+ * The built bundle's four programs (scripts/build.mjs, PROGRAMS): the whole one; the hook's engine
+ * alone, which the head runs for `hook`; the offline commands, which it runs for `render` and
+ * `inject`; and the XML library, which the head hands the one running at its first
  * `require('@xmldom/xmldom')`. They follow the programs file's first line, of the lengths the
  * head's last line gives.
  */
-export function bundlePrograms(file = BUNDLE): { whole: string; hook: string; xml: string; header: string } {
-  const last = /start\(\[(\d+), (\d+), (\d+)\]\);\n$/.exec(readFileSync(file, 'latin1'));
-  if (!last) throw new Error(`${file}: its last line is not start([n, n, n])`);
+export function bundlePrograms(file = BUNDLE): { whole: string; hook: string; offline: string; xml: string; header: string } {
+  const last = /start\(\[(\d+), (\d+), (\d+), (\d+)\]\);\n$/.exec(readFileSync(file, 'latin1'));
+  if (!last) throw new Error(`${file}: its last line is not start([n, n, n, n])`);
   const text = readFileSync(programsFileOf(file), 'latin1');
   const header = text.slice(0, text.indexOf('\n') + 1);
   const programs: string[] = [];
@@ -39,8 +41,8 @@ export function bundlePrograms(file = BUNDLE): { whole: string; hook: string; xm
     at += n;
   }
   if (at !== text.length) throw new Error(`${file}: the programs' lengths do not add up to the programs file's (${at} against ${text.length})`);
-  const [whole = '', hook = '', xml = ''] = programs;
-  return { whole, hook, xml, header };
+  const [whole = '', hook = '', offline = '', xml = ''] = programs;
+  return { whole, hook, offline, xml, header };
 }
 
 export const fixturePath = (p: string) => fileURLToPath(new URL(`../fixtures/${p}`, import.meta.url));
@@ -92,7 +94,7 @@ export function captureIo(stdin: string | Buffer = '', options: { interactive?: 
 /** runMain in this process, as the bundle's entry calls it. */
 export async function runInProcess(argv: readonly string[], stdin: string | Buffer = ''): Promise<Run> {
   const io = captureIo(stdin);
-  const code = await runMain(argv, io);
+  const code = await runMain(argv, io, everyCommand);
   return { code, stdout: io.stdout, stderr: io.stderr };
 }
 
