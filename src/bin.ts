@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { warmingUp } from './adapters/code-cache';
-import { everyCommand } from './cli/commands';
+import { commands } from './cli/commands';
 import { exitWith, processIo } from './io';
 import { runMain } from './main';
 
@@ -11,5 +11,5 @@ if (warmingUp()) {
     process.exitCode = await warmUp();
   });
 } else {
-  void runMain(process.argv.slice(2), processIo, everyCommand).then(exitWith);
+  void runMain(process.argv.slice(2), processIo, commands).then(exitWith);
 }

@@ -1,14 +1,15 @@
 /**
- * The whole program as a function: argv in, exit code out, no side effect at import. The hook's
- * filter path is dispatched before anything else loads, since libvirt waits on it at every
- * incoming migration and restore: it loads none of the CLI.
+ * The program as a function: argv and the commands it serves in, exit code out, no side effect
+ * at import. The hook's filter path is dispatched before the CLI loads, since libvirt waits on it
+ * at every incoming migration and restore (in the bundle, the hook's engine is a program of its
+ * own: src/hook-bin.ts).
  *
  * The one place errors become messages and exit codes (src/exit-code.ts says what each means).
  */
 import { ExitCode, PluginStatus } from './exit-code';
 import { IpmetaError, UsageError, oneLine, type ErrorKind } from './errors';
 import type { Io } from './io';
-import type { CommandCatalog } from './cli/spec';
+import type { Command } from './cli/spec';
 
 const EXIT_OF_KIND: Readonly<Record<ErrorKind, ExitCode>> = {
   usage: ExitCode.badInput,
@@ -17,14 +18,15 @@ const EXIT_OF_KIND: Readonly<Record<ErrorKind, ExitCode>> = {
   system: ExitCode.failure,
 };
 
-export async function runMain(argv: readonly string[], io: Io, catalog: CommandCatalog): Promise<ExitCode> {
+/** `commands`: the ones this program serves, every one (src/bin.ts) or a bundle program's share (src/offline-bin.ts). */
+export async function runMain(argv: readonly string[], io: Io, commands: readonly Command[]): Promise<ExitCode> {
   try {
     if (argv[0] === 'hook') {
       const { runHook } = await import('./commands/hook/run');
       return await runHook(argv.slice(1), io);
     }
     const { runCli } = await import('./cli/run-cli');
-    return await runCli(argv, io, await catalog());
+    return await runCli(argv, io, commands);
   } catch (err) {
     return isMonitoringCheck(argv) ? reportUnknown(err, io) : report(err, io);
   }

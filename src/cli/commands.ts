@@ -16,9 +16,6 @@ import { command as render } from '../commands/render/command';
 import { command as setup } from '../commands/setup/command';
 import { command as show } from '../commands/show/command';
 import { command as watch } from '../commands/watch/command';
-import type { Command, CommandCatalog } from './spec';
+import type { Command } from './spec';
 
 export const commands: readonly Command[] = [list, find, history, show, reconcile, render, inject, cachePut, cacheGet, cacheList, cacheRm, cacheSync, watch, doctor, completion, setup, hook];
-
-/** The whole program's catalog (src/bin.ts). */
-export const everyCommand: CommandCatalog = () => Promise.resolve(commands);

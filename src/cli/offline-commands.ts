@@ -6,6 +6,6 @@
  */
 import { command as inject } from '../commands/inject/command';
 import { command as render } from '../commands/render/command';
-import type { CommandCatalog } from './spec';
+import type { Command } from './spec';
 
-export const offlineCommands: CommandCatalog = () => Promise.resolve([render, inject]);
+export const offlineCommands: readonly Command[] = [render, inject];

@@ -98,12 +98,6 @@ export interface Command {
 }
 
 /**
- * The commands a program serves, loaded when the CLI runs: every one (./commands), or a bundle
- * program's share (./offline-commands).
- */
-export type CommandCatalog = () => Promise<readonly Command[]>;
-
-/**
  * Ties a declaration to the module that does the work. `load` is a plain lazy `import()`, so a
  * command's code (and the adapters it needs) is not even compiled until the command runs; the
  * type check makes sure that module's `run` takes exactly `ArgsOf<typeof spec>`.

@@ -7,7 +7,7 @@
  * nothing; leaves nothing behind.
  */
 import { join } from 'node:path';
-import { everyCommand } from '../cli/commands';
+import { commands } from '../cli/commands';
 import { ExitCode } from '../exit-code';
 import { warmUpHook } from './hook';
 import { sampleIo, withSample } from './sample';
@@ -24,7 +24,7 @@ export function warmUp(): Promise<ExitCode> {
     for (const address of ['11.22.33.44', 'FDF8:F53B:82E4:0:0:0:0:53', '192.0.2.1']) {
       // The sample's own (private, temporary) directory as the state directory: find reads through its
       // index there, and writes none (the files are no daemon's); the host's is not touched.
-      await runMain(['find', address, '--live-xml-dir', xmlDir, '--persistent-xml-dir', xmlDir, '--config', config, '--connect', noDaemon, '--state-dir', dir], sampleIo().io, everyCommand);
+      await runMain(['find', address, '--live-xml-dir', xmlDir, '--persistent-xml-dir', xmlDir, '--config', config, '--connect', noDaemon, '--state-dir', dir], sampleIo().io, commands);
     }
     return ExitCode.ok;
   });

@@ -18,7 +18,7 @@ import { parseDomain } from '../../src/core/domain';
 import { readPortsElement } from '../../src/core/ports-xml';
 import { childElements, parseXml, serializeXml } from '../../src/core/xml-document';
 
-import { everyCommand } from '../../src/cli/commands';
+import { commands } from '../../src/cli/commands';
 import { runMain } from '../../src/main';
 import { BUNDLE, NODES, bundlePrograms, captureIo, fixturePath } from '../support/cli';
 import { hookEnv, installHook, runHookScript, shellQuote, writeBundleWrapper, writeScript, type HookPaths } from '../support/hook-install';
@@ -87,7 +87,7 @@ async function inProcess(argv: readonly string[], stdin: string, config: string)
   delete process.env.NOVA_IPMETA_STATE_DIR;
   try {
     const io = captureIo(stdin);
-    const code = await runMain(['hook', ...argv], io, everyCommand);
+    const code = await runMain(['hook', ...argv], io, commands);
     return { code, stdout: io.stdout, stderr: io.stderr, stdinRead: io.stdinRead };
   } finally {
     if (saved.config === undefined) delete process.env.NOVA_IPMETA_CONFIG;

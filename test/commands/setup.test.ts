@@ -14,7 +14,7 @@ import { HOOK_MARKER } from '../../src/adapters/host/hook-files';
 import { systemdRuns } from '../../src/adapters/host/systemd';
 import { HOOK_SOURCE } from '../support/hook-install';
 import { captureIo } from '../support/cli';
-import { everyCommand } from '../../src/cli/commands';
+import { commands } from '../../src/cli/commands';
 import { runMain } from '../../src/main';
 
 const t = suite('setup');
@@ -26,7 +26,7 @@ const HOOK = `#!/bin/sh\n${HOOK_MARKER}\nNOVA_IPMETA=/usr/sbin/nova-ipmeta\nexit
 
 async function setup(args: string[], stdin = '', config = join(root, 'none.conf')): Promise<{ code: number; out: string; err: string }> {
   const io = captureIo(stdin);
-  const code = await runMain(['setup', ...args, '--hooks-dir', hooks, '--state-dir', state, '--libdir', libdir, '--config', config], io, everyCommand);
+  const code = await runMain(['setup', ...args, '--hooks-dir', hooks, '--state-dir', state, '--libdir', libdir, '--config', config], io, commands);
   return { code, out: io.stdout, err: io.stderr };
 }
 
@@ -107,7 +107,7 @@ t('remove-hook: ours removed at both places, a replaced one left, the directorie
 t('remove-hook: ours placed under another hooks directory (install.sh --hooks-dir at install only) is found through the manifest and removed', async () => {
   await setup(['place-hook', '--libvirt-version', '9.0.0']);
   const io = captureIo('');
-  const code = await runMain(['setup', 'remove-hook', '--hooks-dir', join(root, 'elsewhere'), '--state-dir', state, '--libdir', libdir, '--config', join(root, 'none.conf')], io, everyCommand);
+  const code = await runMain(['setup', 'remove-hook', '--hooks-dir', join(root, 'elsewhere'), '--state-dir', state, '--libdir', libdir, '--config', join(root, 'none.conf')], io, commands);
   assert.is(code, 0, io.stderr);
   assert.is(io.stdout, `hook: removed ${join(hooks, 'qemu.d/nova-ipmeta')}\n`);
   assert.not.ok(existsSync(hooks), 'and the directories it made');
@@ -164,7 +164,7 @@ t('check-config: a config file holding a Keystone secret that others can read is
   const conf = join(root, 'secret.conf');
   const check = async () => {
     const io = captureIo();
-    const code = await runMain(['setup', 'check-config', '--config', conf, '--state-dir', state], io, everyCommand);
+    const code = await runMain(['setup', 'check-config', '--config', conf, '--state-dir', state], io, commands);
     return { code, out: io.stdout, err: io.stderr };
   };
   writeFileSync(conf, '[neutron]\nauth_type = password\npassword = s3cret\n');

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Io } from '../../src/io';
-import { everyCommand } from '../../src/cli/commands';
+import { commands } from '../../src/cli/commands';
 import { runMain } from '../../src/main';
 
 export const BUNDLE = fileURLToPath(new URL('../../dist/nova-ipmeta.cjs', import.meta.url));
@@ -94,7 +94,7 @@ export function captureIo(stdin: string | Buffer = '', options: { interactive?: 
 /** runMain in this process, as the bundle's entry calls it. */
 export async function runInProcess(argv: readonly string[], stdin: string | Buffer = ''): Promise<Run> {
   const io = captureIo(stdin);
-  const code = await runMain(argv, io, everyCommand);
+  const code = await runMain(argv, io, commands);
   return { code, stdout: io.stdout, stderr: io.stderr };
 }
 
