@@ -33,25 +33,28 @@ function start(lengths) {
   // Program `i`'s text, read from the programs file (ASCII: the build checks it); the process ends
   // with one line when that file is not this build's, since no program can run then.
   const texts = [];
+  // Opened and checked at the first read, then kept open: a later program comes from the very file
+  // the first did, even if an upgrade has put another in its place since.
+  let programsFd;
   const program = (i) => {
     if (texts[i] !== undefined) return texts[i];
-    let fd;
     try {
-      fd = fs.openSync(programsFile, 'r');
-      const head = Buffer.alloc(programsHeader.length);
-      const size = programsHeader.length + lengths.reduce((a, b) => a + b, 0);
-      if (fs.readSync(fd, head, 0, head.length, 0) !== head.length || head.toString('latin1') !== programsHeader || fs.fstatSync(fd).size !== size) {
-        throw new Error(`not the programs of this build (${BUILD_ID}): install nova-ipmeta again`);
+      if (programsFd === undefined) {
+        const fd = fs.openSync(programsFile, 'r');
+        const head = Buffer.alloc(programsHeader.length);
+        const size = programsHeader.length + lengths.reduce((a, b) => a + b, 0);
+        if (fs.readSync(fd, head, 0, head.length, 0) !== head.length || head.toString('latin1') !== programsHeader || fs.fstatSync(fd).size !== size) {
+          throw new Error(`not the programs of this build (${BUILD_ID}): install nova-ipmeta again`);
+        }
+        programsFd = fd;
       }
       const text = Buffer.allocUnsafe(lengths[i]);
       const at = programsHeader.length + lengths.slice(0, i).reduce((a, b) => a + b, 0);
-      if (fs.readSync(fd, text, 0, text.length, at) !== text.length) throw new Error('cut short');
+      if (fs.readSync(programsFd, text, 0, text.length, at) !== text.length) throw new Error('cut short');
       return (texts[i] = text.toString('latin1'));
     } catch (err) {
       process.stderr.write(`nova-ipmeta: ${programsFile}: ${err.code ? `cannot read (${err.code})` : err.message}\n`);
       process.exit(3); // ExitCode.failure (src/exit-code.ts): nothing can run
-    } finally {
-      if (fd !== undefined) fs.closeSync(fd);
     }
   };
   const write = process.argv[2] === '--write-code-cache';
