@@ -116,6 +116,8 @@ export const PROGRAMS = [
   { name: "the hook's engine (src/hook-bin.ts)", entry: 'src/hook-bin.ts', words: ['hook'] },
   // The commands that read files and print XML: the CLI with those two alone (src/cli/offline-commands.ts).
   { name: 'the offline commands (src/offline-bin.ts)', entry: 'src/offline-bin.ts', words: ['render', 'inject'] },
+  // The operator's read commands (src/cli/read-commands.ts).
+  { name: 'the read commands (src/read-bin.ts)', entry: 'src/read-bin.ts', words: ['list', 'find', 'history', 'show'] },
 ];
 
 /**

@@ -7,7 +7,8 @@
 // Node (`node nova-ipmeta.cjs --write-code-cache`, run by the installer). The first word picks
 // the program (PROGRAM_WORDS, from the build's PROGRAMS): the hook's engine (src/hook-bin.ts) for
 // `nova-ipmeta hook`, on whose start libvirt waits, the offline commands (src/offline-bin.ts) for
-// `render` and `inject`, the whole program (src/bin.ts) for the rest; each smaller one reads,
+// `render` and `inject`, the read commands (src/read-bin.ts) for `list`, `find`, `history` and
+// `show`, the whole program (src/bin.ts) for the rest; each smaller one reads,
 // compiles and deserializes a fraction of what the whole program's start does. The XML library
 // (@xmldom/xmldom), the last program, is part of none of them: it is what the one running gets
 // for `require('@xmldom/xmldom')`, compiled at that first require (src/core/xmldom.cjs), so it

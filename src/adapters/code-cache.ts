@@ -12,11 +12,11 @@ export interface CodeCacheReport {
   readonly bundle: string;
   readonly file: string;
   readonly fileExists: boolean;
-  /** In the bundle's order (scripts/build.mjs): the whole program, the hook's engine, the offline commands, the XML library they share. */
+  /** In the bundle's order (scripts/build.mjs): the whole program, the hook's engine, the offline commands, the read commands, the XML library they share. */
   readonly programs: readonly { readonly program: BundleProgram; readonly state: CodeCacheState }[];
 }
 
-const PROGRAMS = ['whole program', 'hook engine', 'offline commands', 'XML library'] as const;
+const PROGRAMS = ['whole program', 'hook engine', 'offline commands', 'read commands', 'XML library'] as const;
 type BundleProgram = (typeof PROGRAMS)[number];
 
 /** What the head puts there; it is built with this program, from the same checkout. */

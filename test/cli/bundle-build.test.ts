@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { offlineCommands } from '../../src/cli/offline-commands';
-import { BUNDLE, bundlePrograms, copyBundle, fixturePath, programsFileOf } from '../support/cli';
+import { readCommands } from '../../src/cli/read-commands';
+import { BUNDLE, bundlePrograms, copyBundle, fixturePath, programFor, programsFileOf } from '../support/cli';
 
 const BUILD = fileURLToPath(new URL('../../scripts/build.mjs', import.meta.url));
 const test = suite('scripts/build.mjs: the head and its programs file');
@@ -37,10 +38,10 @@ test('one in ASCII passes', () => {
 });
 
 test('the built bundle: a small head; the programs follow the programs file\'s first line, of the lengths the head gives, each the CommonJS wrapper the head compiles', () => {
-  const { whole, hook, offline, xml, header } = bundlePrograms();
+  const { header, ...programs } = bundlePrograms();
   assert.match(header, /^nova-ipmeta programs [0-9a-f]{16}\n$/);
   assert.ok(readFileSync(BUNDLE).length < 8 * 1024, 'the head Node reads at every start is small');
-  for (const [name, program] of Object.entries({ whole, hook, offline, xml })) {
+  for (const [name, program] of Object.entries(programs)) {
     assert.ok(program.startsWith('(function (exports, require, module, __filename, __dirname) {'), name);
     assert.ok(program.endsWith('\n})'), name);
     assert.not.match(program, /[\u0080-\uffff]/, name);
@@ -48,7 +49,7 @@ test('the built bundle: a small head; the programs follow the programs file\'s f
   }
 });
 
-test("the offline commands' program serves the words the build gives the head for it, and the hook's `hook`", () => {
+test("the offline and the read commands' programs serve the words the build gives the head for them, and the hook's `hook`", () => {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { PROGRAMS } from ${JSON.stringify(BUILD)};\nprocess.stdout.write(JSON.stringify(PROGRAMS));`], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
   const programs = JSON.parse(r.stdout) as { entry: string; words: string[] }[];
@@ -58,13 +59,15 @@ test("the offline commands' program serves the words the build gives the head fo
       ['src/bin.ts', []],
       ['src/hook-bin.ts', ['hook']],
       ['src/offline-bin.ts', offlineCommands.map((c) => c.spec.name)],
+      ['src/read-bin.ts', readCommands.map((c) => c.spec.name)],
     ],
   );
 });
 
-test('the head runs the program of the first word: the offline commands for render and inject, the whole program for the rest (V8 coverage)', () => {
-  const { whole, hook, offline, xml } = bundlePrograms();
-  const byLength = new Map(Object.entries({ whole, hook, offline, xml }).map(([name, text]) => [text.length, name]));
+test('the head runs the program of the first word: the offline commands for render and inject, the read commands for list, find, history and show, the whole program for the rest (V8 coverage)', () => {
+  const { whole, hook, offline, read, xml } = bundlePrograms();
+  const byLength = new Map(Object.entries({ whole, hook, offline, read, xml }).map(([name, text]) => [text.length, name]));
+  assert.is(byLength.size, 5, 'the programs told apart by their lengths');
   // The programs a start compiled: each script's top level spans its program's text.
   const ran = (argv: readonly string[]): string[] => {
     const dir = mkdtempSync(join(tmpdir(), 'bundle-coverage-'));
@@ -81,9 +84,15 @@ test('the head runs the program of the first word: the offline commands for rend
   assert.equal(ran(['render', twoPorts]), ['offline', 'xml']);
   assert.equal(ran(['inject', fixturePath('domains/wallaby-nova-ports.xml'), twoPorts]), ['offline', 'xml']);
   assert.equal(ran(['render', '--help']), ['offline']);
+  for (const word of ['list', 'find', 'history', 'show']) assert.equal(ran([word, '--help']), ['read'], word);
   assert.equal(ran(['--help']), ['whole']);
-  assert.equal(ran(['list', '--help']), ['whole']);
+  assert.equal(ran(['reconcile', '--help']), ['whole']);
+  // An option before the command: the whole program, which serves every command.
+  assert.equal(ran(['--state-dir', '/nonexistent', 'list', '--help']), ['whole']);
   assert.equal(ran(['hook', 'instance-0000002a', 'prepare', 'begin', '-']), ['hook']);
+  // What the tests take the head to do (test/support/cli.ts), checked against what it does.
+  for (const argv of [['render'], ['find'], ['hook'], ['reconcile'], ['--help']]) assert.ok(['whole', 'hook', 'offline', 'read'].includes(programFor(argv)), argv.join(' '));
+  assert.equal([programFor(['render']), programFor(['find']), programFor(['hook']), programFor(['reconcile'])], ['offline', 'read', 'hook', 'whole']);
 });
 
 test('a head without its programs file, or with another build\'s, says so in one line and exits 3', () => {

@@ -69,15 +69,15 @@ for (const [i, [label, node]] of NODES.entries()) {
     const made = run(node, bundle, '--write-code-cache');
     assert.equal(made, { code: 0, stdout: '', stderr: '' });
     // Each program's part is the one V8 takes for it.
-    assert.equal(doctorSays(node, bundle), { status: 'ok', detail: `${cache}, used by the whole program, the hook engine, the offline commands and the XML library` });
+    assert.equal(doctorSays(node, bundle), { status: 'ok', detail: `${cache}, used by the whole program, the hook engine, the offline commands, the read commands and the XML library` });
     const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
-    // One length per program: the whole one, the hook's, the offline commands', the XML library's (scripts/bundle-loader.cjs).
-    assert.match(header(cache), new RegExp(`^nova-ipmeta code cache [0-9a-f]{16} ${version.replace(/\./g, '\\.')} ${process.arch} \\d+ \\d+ \\d+ \\d+$`));
+    // One length per program: the whole one, the hook's, the offline and the read commands', the XML library's (scripts/bundle-loader.cjs).
+    assert.match(header(cache), new RegExp(`^nova-ipmeta code cache [0-9a-f]{16} ${version.replace(/\./g, '\\.')} ${process.arch} \\d+ \\d+ \\d+ \\d+ \\d+$`));
     // Each part holds what its program's warm-up compiled (src/warm-up/), well beyond what compiling
     // the program alone gives: a program that skipped its warm-up would still have its part taken.
-    const parts = header(cache).split(' ').slice(-4).map(Number);
-    const { whole, hook, offline, xml } = bundlePrograms(bundle);
-    for (const [k, [name, program]] of Object.entries({ whole, hook, offline, xml }).entries()) {
+    const parts = header(cache).split(' ').slice(-5).map(Number);
+    const { whole, hook, offline, read, xml } = bundlePrograms(bundle);
+    for (const [k, [name, program]] of Object.entries({ whole, hook, offline, read, xml }).entries()) {
       const compiledAlone = new Script(program).createCachedData().length;
       assert.ok((parts[k] ?? 0) > 2 * compiledAlone, `${name}: ${parts[k]} bytes, ${compiledAlone} compiled alone`);
     }
@@ -106,9 +106,9 @@ test('a cache of another Node, another build, a short, a garbled or a swapped on
   const eol = good.indexOf(10);
   const head = good.subarray(0, eol).toString('latin1');
   const body = good.subarray(eol + 1);
-  const [whole = 0, hook = 0, offline = 0, xml = 0] = (/ (\d+) (\d+) (\d+) (\d+)$/.exec(head) ?? []).slice(1).map(Number);
-  assert.is(whole + hook + offline + xml, body.length);
-  const everyProgram = /V8 refuses its data for the whole program, the hook engine, the offline commands and the XML library /;
+  const [whole = 0, hook = 0, offline = 0, read = 0, xml = 0] = (/ (\d+) (\d+) (\d+) (\d+) (\d+)$/.exec(head) ?? []).slice(1).map(Number);
+  assert.is(whole + hook + offline + read + xml, body.length);
+  const everyProgram = /V8 refuses its data for the whole program, the hook engine, the offline commands, the read commands and the XML library /;
   const otherNodeOrBuild = /is for another Node or another build, or cut short: /;
   // Another Node than this one, which may be Debian 12's 18.20.4.
   const otherNode = process.version === 'v18.20.4' ? 'v20.19.0' : 'v18.20.4';
@@ -119,15 +119,13 @@ test('a cache of another Node, another build, a short, a garbled or a swapped on
     short: [good.subarray(0, good.length - 100), otherNodeOrBuild],
     'garbled, of the right length': [Buffer.concat([good.subarray(0, eol + 1), Buffer.alloc(body.length, 0x5a)]), everyProgram],
     'no header': [body, otherNodeOrBuild],
-    'one length for four programs': [Buffer.concat([Buffer.from(`${head.replace(/ \d+ \d+ \d+ \d+$/, ` ${body.length}`)}\n`), body]), otherNodeOrBuild],
-    // Each program handed another's part: the whole program the hook's, the hook the offline
-    // commands', those the XML library's, the library the whole program's.
+    'one length for five programs': [Buffer.concat([Buffer.from(`${head.replace(/ \d+ \d+ \d+ \d+ \d+$/, ` ${body.length}`)}\n`), body]), otherNodeOrBuild],
+    // Each program handed the next one's part: the whole program the hook's, the hook the offline
+    // commands', those the read commands', those the XML library's, the library the whole program's.
     'its parts swapped': [
       Buffer.concat([
-        Buffer.from(`${head.replace(/ \d+ \d+ \d+ \d+$/, ` ${hook} ${offline} ${xml} ${whole}`)}\n`),
-        body.subarray(whole, whole + hook),
-        body.subarray(whole + hook, whole + hook + offline),
-        body.subarray(whole + hook + offline),
+        Buffer.from(`${head.replace(/ \d+ \d+ \d+ \d+ \d+$/, ` ${hook} ${offline} ${read} ${xml} ${whole}`)}\n`),
+        body.subarray(whole),
         body.subarray(0, whole),
       ]),
       everyProgram,

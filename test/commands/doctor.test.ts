@@ -337,7 +337,7 @@ t("node: the build's minimum and newer", () => {
 });
 
 t('code cache: used by every program, missing, of another Node or build, refused by V8; none from source', () => {
-  const report = (whole: CodeCacheState, hook: CodeCacheState, offline: CodeCacheState, xml: CodeCacheState, fileExists = true): CodeCacheReport => ({
+  const report = (whole: CodeCacheState, hook: CodeCacheState, offline: CodeCacheState, read: CodeCacheState, xml: CodeCacheState, fileExists = true): CodeCacheReport => ({
     bundle: '/usr/lib/nova-ipmeta/nova-ipmeta.cjs',
     file: '/usr/lib/nova-ipmeta/nova-ipmeta.cjs.cache',
     fileExists,
@@ -345,27 +345,29 @@ t('code cache: used by every program, missing, of another Node or build, refused
       { program: 'whole program', state: whole },
       { program: 'hook engine', state: hook },
       { program: 'offline commands', state: offline },
+      { program: 'read commands', state: read },
       { program: 'XML library', state: xml },
     ],
   });
   const node = '/usr/bin/node';
-  assert.equal(checkCodeCache(report('used', 'used', 'used', 'used'), node), {
+  assert.equal(checkCodeCache(report('used', 'used', 'used', 'used', 'used'), node), {
     check: 'code cache',
     status: 'ok',
-    detail: '/usr/lib/nova-ipmeta/nova-ipmeta.cjs.cache, used by the whole program, the hook engine, the offline commands and the XML library',
+    detail: '/usr/lib/nova-ipmeta/nova-ipmeta.cjs.cache, used by the whole program, the hook engine, the offline commands, the read commands and the XML library',
   });
   const remake = '/usr/bin/node /usr/lib/nova-ipmeta/nova-ipmeta.cjs --write-code-cache (the package does it when nodejs changes)';
-  for (const [whole, hook, offline, xml, fileExists, detail] of [
-    ['none', 'none', 'none', 'none', false, /nova-ipmeta\.cjs\.cache is missing: every start compiles the program$/],
-    ['none', 'none', 'none', 'none', true, /is for another Node or another build, or cut short: /],
-    ['used', 'refused', 'used', 'used', true, /: V8 refuses its data for the hook engine \(made by another V8/],
-    ['used', 'used', 'refused', 'used', true, /: V8 refuses its data for the offline commands \(made by another V8/],
-    ['used', 'used', 'used', 'refused', true, /: V8 refuses its data for the XML library \(made by another V8/],
-    ['refused', 'refused', 'used', 'used', true, /: V8 refuses its data for the whole program and the hook engine \(/],
-    ['refused', 'refused', 'refused', 'refused', true, /: V8 refuses its data for the whole program, the hook engine, the offline commands and the XML library \(/],
+  for (const [whole, hook, offline, read, xml, fileExists, detail] of [
+    ['none', 'none', 'none', 'none', 'none', false, /nova-ipmeta\.cjs\.cache is missing: every start compiles the program$/],
+    ['none', 'none', 'none', 'none', 'none', true, /is for another Node or another build, or cut short: /],
+    ['used', 'refused', 'used', 'used', 'used', true, /: V8 refuses its data for the hook engine \(made by another V8/],
+    ['used', 'used', 'refused', 'used', 'used', true, /: V8 refuses its data for the offline commands \(made by another V8/],
+    ['used', 'used', 'used', 'refused', 'used', true, /: V8 refuses its data for the read commands \(made by another V8/],
+    ['used', 'used', 'used', 'used', 'refused', true, /: V8 refuses its data for the XML library \(made by another V8/],
+    ['refused', 'refused', 'used', 'used', 'used', true, /: V8 refuses its data for the whole program and the hook engine \(/],
+    ['refused', 'refused', 'refused', 'refused', 'refused', true, /: V8 refuses its data for the whole program, the hook engine, the offline commands, the read commands and the XML library \(/],
   ] as const) {
-    const r = checkCodeCache(report(whole, hook, offline, xml, fileExists), node);
-    assert.is(r.status, 'warn', `${whole} ${hook} ${offline} ${xml}`);
+    const r = checkCodeCache(report(whole, hook, offline, read, xml, fileExists), node);
+    assert.is(r.status, 'warn', `${whole} ${hook} ${offline} ${read} ${xml}`);
     assert.match(r.detail, detail);
     assert.is(r.fix, remake);
   }

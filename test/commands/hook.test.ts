@@ -20,7 +20,7 @@ import { childElements, parseXml, serializeXml } from '../../src/core/xml-docume
 
 import { commands } from '../../src/cli/commands';
 import { runMain } from '../../src/main';
-import { BUNDLE, NODES, bundlePrograms, captureIo, fixturePath } from '../support/cli';
+import { BUNDLE, NODES, bundlePrograms, captureIo, fixturePath, programFor } from '../support/cli';
 import { hookEnv, installHook, runHookScript, shellQuote, writeBundleWrapper, writeScript, type HookPaths } from '../support/hook-install';
 
 const fixture = (p: string) => readFileSync(fixturePath(p), 'utf8');
@@ -300,7 +300,7 @@ function coverageOf(argv: readonly string[], input: string, env: NodeJS.ProcessE
 function packageCodeRan(argv: readonly string[], input: string, env: NodeJS.ProcessEnv, anchor: string): boolean {
   const covered = coverageOf(argv, input, env);
   const programs = bundlePrograms();
-  const running = argv[0] === 'hook' ? programs.hook : programs.whole;
+  const running = programs[programFor(argv)];
   const text = programs.xml.includes(anchor) ? programs.xml : running;
   const functions = covered(text);
   if (text === running) assert.ok(functions, 'coverage of the program');

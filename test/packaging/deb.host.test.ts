@@ -113,7 +113,7 @@ t('doctor right after dpkg -i: exit 0, the pending libvirtd restart a warning wi
   figures.doctor_before_restart_exit = d.code;
   assert.match(d.out, /^warn {2}hook seen: .*systemctl restart libvirtd/m, d.out);
   // The postinst made V8's code cache, and V8 takes each program's part.
-  assert.match(d.out, /^ok {4}code cache: \/usr\/lib\/nova-ipmeta\/nova-ipmeta\.cjs\.cache, used by the whole program, the hook engine, the offline commands and the XML library$/m, d.out);
+  assert.match(d.out, /^ok {4}code cache: \/usr\/lib\/nova-ipmeta\/nova-ipmeta\.cjs\.cache, used by the whole program, the hook engine, the offline commands, the read commands and the XML library$/m, d.out);
   assert.is(d.code, 0, d.out);
 });
 

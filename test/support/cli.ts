@@ -23,15 +23,15 @@ export function copyBundle(target: string, from = BUNDLE): void {
 }
 
 /**
- * The built bundle's four programs (scripts/build.mjs, PROGRAMS): the whole one; the hook's engine
+ * The built bundle's programs (scripts/build.mjs, PROGRAMS): the whole one; the hook's engine
  * alone, which the head runs for `hook`; the offline commands, which it runs for `render` and
- * `inject`; and the XML library, which the head hands the one running at its first
- * `require('@xmldom/xmldom')`. They follow the programs file's first line, of the lengths the
- * head's last line gives.
+ * `inject`; the read commands (`list`, `find`, `history`, `show`); and the XML library, which the
+ * head hands the one running at its first `require('@xmldom/xmldom')`. They follow the programs
+ * file's first line, of the lengths the head's last line gives.
  */
-export function bundlePrograms(file = BUNDLE): { whole: string; hook: string; offline: string; xml: string; header: string } {
-  const last = /start\(\[(\d+), (\d+), (\d+), (\d+)\]\);\n$/.exec(readFileSync(file, 'latin1'));
-  if (!last) throw new Error(`${file}: its last line is not start([n, n, n, n])`);
+export function bundlePrograms(file = BUNDLE): Record<BundleProgram, string> & { header: string } {
+  const last = /start\(\[(\d+), (\d+), (\d+), (\d+), (\d+)\]\);\n$/.exec(readFileSync(file, 'latin1'));
+  if (!last) throw new Error(`${file}: its last line is not start([n, n, n, n, n])`);
   const text = readFileSync(programsFileOf(file), 'latin1');
   const header = text.slice(0, text.indexOf('\n') + 1);
   const programs: string[] = [];
@@ -41,8 +41,25 @@ export function bundlePrograms(file = BUNDLE): { whole: string; hook: string; of
     at += n;
   }
   if (at !== text.length) throw new Error(`${file}: the programs' lengths do not add up to the programs file's (${at} against ${text.length})`);
-  const [whole = '', hook = '', offline = '', xml = ''] = programs;
-  return { whole, hook, offline, xml, header };
+  const [whole = '', hook = '', offline = '', read = '', xml = ''] = programs;
+  return { whole, hook, offline, read, xml, header };
+}
+
+export type BundleProgram = 'whole' | 'hook' | 'offline' | 'read' | 'xml';
+const PROGRAM_ORDER: readonly BundleProgram[] = ['whole', 'hook', 'offline', 'read'];
+let programWords: Map<string, BundleProgram> | undefined;
+
+/** The program the bundle's head runs for `argv`: by its first word, as the build's PROGRAMS say. */
+export function programFor(argv: readonly string[]): BundleProgram {
+  if (programWords === undefined) {
+    const build = fileURLToPath(new URL('../../scripts/build.mjs', import.meta.url));
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { PROGRAMS } from ${JSON.stringify(build)};\nprocess.stdout.write(JSON.stringify(PROGRAMS.map((p) => p.words)));`], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`scripts/build.mjs: ${r.stderr}`);
+    const words = JSON.parse(r.stdout) as string[][];
+    if (words.length !== PROGRAM_ORDER.length) throw new Error(`scripts/build.mjs: ${words.length} programs, test/support/cli.ts knows ${PROGRAM_ORDER.length}`);
+    programWords = new Map(words.flatMap((ws, i) => ws.map((w) => [w, PROGRAM_ORDER[i] ?? 'whole'] as const)));
+  }
+  return programWords.get(argv[0] ?? '') ?? 'whole';
 }
 
 export const fixturePath = (p: string) => fileURLToPath(new URL(`../fixtures/${p}`, import.meta.url));
