@@ -1,8 +1,8 @@
 /**
  * The bundle's fourth program: `nova-ipmeta list`, `find`, `history` and `show`, the CLI with
  * those commands alone (src/cli/read-commands.ts). The bundle's head (scripts/bundle-loader.cjs)
- * runs it instead of the whole program (src/bin.ts) when the first word is one of theirs: about a
- * third of the code to read and of the code cache to deserialize (docs/design.md, "Cost").
+ * runs it instead of the whole program (src/bin.ts) when the first word is one of theirs: about
+ * two fifths of the code to read and of the code cache to deserialize (docs/design.md, "Cost").
  * Unbundled, src/main.ts runs them with every other command.
  */
 import { warmingUp } from './adapters/code-cache';
