@@ -47,19 +47,24 @@ export function bundlePrograms(file = BUNDLE): Record<BundleProgram, string> & {
 
 export type BundleProgram = 'whole' | 'hook' | 'offline' | 'read' | 'xml';
 const PROGRAM_ORDER: readonly BundleProgram[] = ['whole', 'hook', 'offline', 'read'];
-let programWords: Map<string, BundleProgram> | undefined;
+let programs: readonly { readonly entry: string; readonly words: readonly string[] }[] | undefined;
+
+/** The build's PROGRAMS (scripts/build.mjs), read by a Node of its own: importing it here would load esbuild. */
+export function buildPrograms(): readonly { readonly entry: string; readonly words: readonly string[] }[] {
+  if (programs === undefined) {
+    const build = fileURLToPath(new URL('../../scripts/build.mjs', import.meta.url));
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { PROGRAMS } from ${JSON.stringify(build)};\nprocess.stdout.write(JSON.stringify(PROGRAMS));`], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`scripts/build.mjs: ${r.stderr}`);
+    programs = JSON.parse(r.stdout) as { entry: string; words: string[] }[];
+    if (programs.length !== PROGRAM_ORDER.length) throw new Error(`scripts/build.mjs: ${programs.length} programs, test/support/cli.ts knows ${PROGRAM_ORDER.length}`);
+  }
+  return programs;
+}
 
 /** The program the bundle's head runs for `argv`: by its first word, as the build's PROGRAMS say. */
 export function programFor(argv: readonly string[]): BundleProgram {
-  if (programWords === undefined) {
-    const build = fileURLToPath(new URL('../../scripts/build.mjs', import.meta.url));
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { PROGRAMS } from ${JSON.stringify(build)};\nprocess.stdout.write(JSON.stringify(PROGRAMS.map((p) => p.words)));`], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`scripts/build.mjs: ${r.stderr}`);
-    const words = JSON.parse(r.stdout) as string[][];
-    if (words.length !== PROGRAM_ORDER.length) throw new Error(`scripts/build.mjs: ${words.length} programs, test/support/cli.ts knows ${PROGRAM_ORDER.length}`);
-    programWords = new Map(words.flatMap((ws, i) => ws.map((w) => [w, PROGRAM_ORDER[i] ?? 'whole'] as const)));
-  }
-  return programWords.get(argv[0] ?? '') ?? 'whole';
+  const i = buildPrograms().findIndex((p) => p.words.includes(argv[0] ?? ''));
+  return PROGRAM_ORDER[i] ?? 'whole';
 }
 
 export const fixturePath = (p: string) => fileURLToPath(new URL(`../fixtures/${p}`, import.meta.url));
