@@ -4,12 +4,11 @@
 // the CommonJS function wrapper around its text. Node's loader reads and compiles only this small
 // file; a start reads only the programs it runs (docs/design.md, "The programs file"). Each is
 // compiled here with V8's code cache for it when one was made for this very build on this very
-// Node (`node nova-ipmeta.cjs --write-code-cache`, run by the installer). The first word picks
-// the program (PROGRAM_WORDS, from the build's PROGRAMS): the hook's engine (src/hook-bin.ts) for
-// `nova-ipmeta hook`, on whose start libvirt waits, the offline commands (src/offline-bin.ts) for
-// `render` and `inject`, the read commands (src/read-bin.ts) for `list`, `find`, `history` and
-// `show`, the whole program (src/bin.ts) for the rest; each smaller one reads,
-// compiles and deserializes a fraction of what the whole program's start does. The XML library
+// Node (`node nova-ipmeta.cjs --write-code-cache`, run by the installer). argv's first word picks
+// the program (PROGRAM_WORDS, from the build's PROGRAMS, which says which serves what: the hook's
+// engine for `nova-ipmeta hook`, on whose start libvirt waits, among them); the whole program
+// (src/bin.ts) runs the rest. Each smaller one reads, compiles and deserializes a fraction of
+// what the whole program's start does. The XML library
 // (@xmldom/xmldom), the last program, is part of none of them: it is what the one running gets
 // for `require('@xmldom/xmldom')`, compiled at that first require (src/core/xmldom.cjs), so it
 // travels once, and a start that builds no DOM (a migration in sync, `find`) neither reads nor

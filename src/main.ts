@@ -18,7 +18,7 @@ const EXIT_OF_KIND: Readonly<Record<ErrorKind, ExitCode>> = {
   system: ExitCode.failure,
 };
 
-/** `commands`: the ones this program serves, every one (src/bin.ts) or a bundle program's share (src/offline-bin.ts). */
+/** `commands`: the ones this program serves, every one (src/bin.ts) or a bundle program's share (src/offline-bin.ts, src/read-bin.ts). */
 export async function runMain(argv: readonly string[], io: Io, commands: readonly Command[]): Promise<ExitCode> {
   try {
     if (argv[0] === 'hook') {

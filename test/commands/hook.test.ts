@@ -5,7 +5,7 @@
  * What must hold whatever happens: exit 0, and stdout empty unless the XML really changed.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ import { childElements, parseXml, serializeXml } from '../../src/core/xml-docume
 
 import { commands } from '../../src/cli/commands';
 import { runMain } from '../../src/main';
-import { BUNDLE, NODES, bundlePrograms, captureIo, fixturePath, programFor } from '../support/cli';
+import { BUNDLE, NODES, bundleCoverage, bundlePrograms, captureIo, fixturePath, programFor, type CoveredFunction } from '../support/cli';
 import { hookEnv, installHook, runHookScript, shellQuote, writeBundleWrapper, writeScript, type HookPaths } from '../support/hook-install';
 
 const fixture = (p: string) => readFileSync(fixturePath(p), 'utf8');
@@ -276,18 +276,9 @@ test('the hook path reaches neither the CLI nor any process (source import graph
   assert.ok(hookProgram.files.has(join(SRC, 'commands/hook/run.ts')) && hookProgram.files.has(join(SRC, 'warm-up/hook.ts')), 'the walk follows the hook program');
 });
 
-interface CoveredFunction {
-  ranges: { startOffset: number; endOffset: number; count: number }[];
-}
-
-/** V8's precise coverage of one run of the bundle: the functions of each program it compiled, by the program's text. */
+/** V8's precise coverage of one run of the bundle, as libvirt runs it: the functions of each program it compiled, by the program's text. */
 function coverageOf(argv: readonly string[], input: string, env: NodeJS.ProcessEnv): (program: string) => CoveredFunction[] | undefined {
-  const dir = freshDir('coverage');
-  const r = spawnSync(process.execPath, [BUNDLE, ...argv], { input, env: { ...hookEnv(), ...env, NODE_V8_COVERAGE: dir }, encoding: 'utf8' });
-  assert.ok(r.status !== null, r.stderr);
-  const scripts = readdirSync(dir).flatMap((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { result: { url: string; functions: CoveredFunction[] }[] }).result);
-  // A program's script is the one whose top level spans its text (coverage offsets are offsets into it).
-  return (program) => scripts.find((s) => s.url.endsWith('/nova-ipmeta.cjs') && s.functions[0]?.ranges[0]?.endOffset === program.length)?.functions;
+  return bundleCoverage(argv, freshDir('coverage'), { input, env: { ...hookEnv(), ...env } });
 }
 
 /**

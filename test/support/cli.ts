@@ -1,6 +1,7 @@
 /** Running the program in tests: in this process through runMain, or the built bundle as operators and libvirt run it. */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Io } from '../../src/io';
 import { commands } from '../../src/cli/commands';
@@ -30,23 +31,41 @@ export function copyBundle(target: string, from = BUNDLE): void {
  * file's first line, of the lengths the head's last line gives.
  */
 export function bundlePrograms(file = BUNDLE): Record<BundleProgram, string> & { header: string } {
-  const last = /start\(\[(\d+), (\d+), (\d+), (\d+), (\d+)\]\);\n$/.exec(readFileSync(file, 'latin1'));
-  if (!last) throw new Error(`${file}: its last line is not start([n, n, n, n, n])`);
+  const last = /start\(\[(\d+(?:, \d+)*)\]\);\n$/.exec(readFileSync(file, 'latin1'));
+  const lengths = (last?.[1] ?? '').split(', ').map(Number);
+  if (lengths.length !== BUNDLE_ORDER.length) throw new Error(`${file}: its last line is not start([${BUNDLE_ORDER.map(() => 'n').join(', ')}])`);
   const text = readFileSync(programsFileOf(file), 'latin1');
   const header = text.slice(0, text.indexOf('\n') + 1);
-  const programs: string[] = [];
+  const programs = { header } as Record<BundleProgram, string> & { header: string };
   let at = header.length;
-  for (const n of last.slice(1).map(Number)) {
-    programs.push(text.slice(at, at + n));
+  lengths.forEach((n, i) => {
+    programs[BUNDLE_ORDER[i] ?? 'xml'] = text.slice(at, at + n);
     at += n;
-  }
+  });
   if (at !== text.length) throw new Error(`${file}: the programs' lengths do not add up to the programs file's (${at} against ${text.length})`);
-  const [whole = '', hook = '', offline = '', read = '', xml = ''] = programs;
-  return { whole, hook, offline, read, xml, header };
+  return programs;
 }
 
 export type BundleProgram = 'whole' | 'hook' | 'offline' | 'read' | 'xml';
+/** The build's PROGRAMS in order, then the XML library, last. */
 const PROGRAM_ORDER: readonly BundleProgram[] = ['whole', 'hook', 'offline', 'read'];
+const BUNDLE_ORDER: readonly BundleProgram[] = [...PROGRAM_ORDER, 'xml'];
+
+export interface CoveredFunction {
+  readonly ranges: readonly { readonly startOffset: number; readonly endOffset: number; readonly count: number }[];
+}
+
+/**
+ * V8's precise coverage of one run of the bundle (`argv` after it), written into `dir`: the
+ * functions of each program it compiled, by the program's text (undefined: not compiled).
+ */
+export function bundleCoverage(argv: readonly string[], dir: string, options: { input?: string; env: NodeJS.ProcessEnv }): (program: string) => CoveredFunction[] | undefined {
+  const r = spawnSync(process.execPath, [BUNDLE, ...argv], { input: options.input, env: { ...options.env, NODE_V8_COVERAGE: dir }, encoding: 'utf8' });
+  if (r.status === null) throw new Error(`${argv.join(' ')}: killed: ${r.stderr}`);
+  const scripts = readdirSync(dir).flatMap((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { result: { url: string; functions: CoveredFunction[] }[] }).result);
+  // A program's script is the one whose top level spans its text (coverage offsets are offsets into it).
+  return (program) => scripts.find((s) => s.url.endsWith('/nova-ipmeta.cjs') && s.functions[0]?.ranges[0]?.endOffset === program.length)?.functions;
+}
 let programs: readonly { readonly entry: string; readonly words: readonly string[] }[] | undefined;
 
 /** The build's PROGRAMS (scripts/build.mjs), read by a Node of its own: importing it here would load esbuild. */
