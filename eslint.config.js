@@ -64,7 +64,7 @@ export default tseslint.config(
     files: ['scripts/bundle-loader.cjs'],
     languageOptions: {
       sourceType: 'commonjs',
-      globals: { process: 'readonly', Buffer: 'readonly', require: 'readonly', module: 'readonly', __filename: 'readonly', __dirname: 'readonly', BUILD_ID: 'readonly', XML_LIBRARY: 'readonly', PROGRAM_WORDS: 'readonly' },
+      globals: { process: 'readonly', Buffer: 'readonly', require: 'readonly', module: 'readonly', __filename: 'readonly', __dirname: 'readonly', BUILD_ID: 'readonly', XML_LIBRARY: 'readonly', PROGRAM_WORDS: 'readonly', PROGRAM_NAMES: 'readonly' },
     },
     rules: { 'no-unused-vars': ['error', { varsIgnorePattern: '^start$' }] },
   },

@@ -108,17 +108,20 @@ export const plugins = [xmlEntitiesOnly, xmldomEndTagOnce, xmldomGrammarPrecompu
 /**
  * The programs the head runs, by the command word they serve (argv's first word); the first
  * serves every other start. Each is bundled from its entry without the XML library, which
- * follows them as the last program (writeBundle).
+ * follows them as the last program (writeBundle). `name` is what `doctor` calls each (the head
+ * hands the names on: scripts/bundle-loader.cjs).
  */
 export const PROGRAMS = [
-  { name: 'the whole program (src/bin.ts)', entry: 'src/bin.ts', words: [] },
+  { name: 'whole program', entry: 'src/bin.ts', words: [] },
   // libvirt waits on it at every incoming migration and restore.
-  { name: "the hook's engine (src/hook-bin.ts)", entry: 'src/hook-bin.ts', words: ['hook'] },
+  { name: 'hook engine', entry: 'src/hook-bin.ts', words: ['hook'] },
   // The commands that read files and print XML: the CLI with those two alone (src/cli/offline-commands.ts).
-  { name: 'the offline commands (src/offline-bin.ts)', entry: 'src/offline-bin.ts', words: ['render', 'inject'] },
+  { name: 'offline commands', entry: 'src/offline-bin.ts', words: ['render', 'inject'] },
   // The operator's read commands (src/cli/read-commands.ts).
-  { name: 'the read commands (src/read-bin.ts)', entry: 'src/read-bin.ts', words: ['list', 'find', 'history', 'show'] },
+  { name: 'read commands', entry: 'src/read-bin.ts', words: ['list', 'find', 'history', 'show'] },
 ];
+/** The last program: the XML library, which none of PROGRAMS holds. */
+const XML_LIBRARY = { name: 'XML library', module: '@xmldom/xmldom' };
 
 /**
  * The bundle, two files: `outfile`, scripts/bundle-loader.cjs minified with the programs' lengths,
@@ -137,17 +140,22 @@ export async function writeBundle(outfile, options = {}) {
     const text = out.outputFiles[0].text.replace(/^#!.*\n/, '');
     return `(function (exports, require, module, __filename, __dirname) {${text}\n})`;
   };
-  const xmldom = '@xmldom/xmldom';
+  const xmldom = XML_LIBRARY.module;
   const programs = {};
   for (const { name, entry } of PROGRAMS) programs[name] = await program({ entryPoints: [entry], external: [xmldom] });
-  programs[`the XML library (${xmldom})`] = await program({ stdin: { contents: `module.exports = require(${JSON.stringify(xmldom)});`, resolveDir: '.' } });
-  for (const [name, text] of Object.entries(programs)) checkAscii(name, text);
+  programs[XML_LIBRARY.name] = await program({ stdin: { contents: `module.exports = require(${JSON.stringify(xmldom)});`, resolveDir: '.' } });
+  for (const [name, text] of Object.entries(programs)) checkAscii(`the ${name}`, text);
   const texts = Object.values(programs);
   const buildId = createHash('sha256').update(JSON.stringify(texts)).digest('hex').slice(0, 16);
   const loader = await transform(readFileSync(new URL('bundle-loader.cjs', import.meta.url), 'utf8'), {
     minify: true,
     legalComments: 'none',
-    define: { BUILD_ID: JSON.stringify(buildId), XML_LIBRARY: JSON.stringify(xmldom), PROGRAM_WORDS: JSON.stringify(PROGRAMS.flatMap(({ words }, i) => words.map((w) => [w, i]))) },
+    define: {
+      BUILD_ID: JSON.stringify(buildId),
+      XML_LIBRARY: JSON.stringify(xmldom),
+      PROGRAM_WORDS: JSON.stringify(PROGRAMS.flatMap(({ words }, i) => words.map((w) => [w, i]))),
+      PROGRAM_NAMES: JSON.stringify(Object.keys(programs)),
+    },
   });
   mkdirSync(dirname(outfile), { recursive: true });
   // The programs first: a head never names programs that are not there yet.

@@ -86,7 +86,8 @@ function start(lengths) {
   const compile = (i, data) => new vm.Script(program(i), { filename: file, ...(data ? { cachedData: data } : {}) });
   // What a start of program `i` gets from the cache: `used` (V8 takes its part), `refused` (V8
   // does not: data of another V8 or other flags, or garbled), `none` (no cache of this build for
-  // this Node). `doctor` reports it (src/adapters/code-cache.ts), through the module object. Once
+  // this Node). `doctor` reports it for each program by its name (PROGRAM_NAMES, the build's),
+  // through the module object (src/adapters/code-cache.ts). Once
   // per program and process: V8 compiles a source it has compiled already from its own memory,
   // without looking at the data, so a program that ran has what its start met.
   const states = [];
@@ -103,7 +104,7 @@ function start(lengths) {
   };
   // `warmingUp`: this start runs the programs for `--write-code-cache`, to run their warm-up and
   // nothing else (src/warm-up/); they read it with `warmingUp()` (src/adapters/code-cache.ts).
-  module.codeCache = { bundle: file, file: cacheFile, states: () => lengths.map((_, i) => state(i)), warmingUp: write };
+  module.codeCache = { bundle: file, file: cacheFile, programs: () => PROGRAM_NAMES.map((program, i) => ({ program, state: state(i) })), warmingUp: write };
   let scripts; // when writing the cache: every program, compiled without it
   const LIBRARY = lengths.length - 1;
   let library; // the XML library's exports, once required

@@ -12,18 +12,20 @@ export interface CodeCacheReport {
   readonly bundle: string;
   readonly file: string;
   readonly fileExists: boolean;
-  /** In the bundle's order (scripts/build.mjs): the whole program, the hook's engine, the offline commands, the read commands, the XML library they share. */
-  readonly programs: readonly { readonly program: BundleProgram; readonly state: CodeCacheState }[];
+  /** Each of the bundle's programs, by the name the build gives it (scripts/build.mjs, PROGRAMS), in its order. */
+  readonly programs: readonly ProgramCacheState[];
 }
 
-const PROGRAMS = ['whole program', 'hook engine', 'offline commands', 'read commands', 'XML library'] as const;
-type BundleProgram = (typeof PROGRAMS)[number];
+export interface ProgramCacheState {
+  readonly program: string;
+  readonly state: CodeCacheState;
+}
 
 /** What the head puts there; it is built with this program, from the same checkout. */
 interface Head {
   readonly bundle: string;
   readonly file: string;
-  readonly states: () => readonly CodeCacheState[];
+  readonly programs: () => readonly ProgramCacheState[];
   /** This start is `--write-code-cache`'s: the programs run their warm-up (src/warm-up/), nothing else. */
   readonly warmingUp: boolean;
 }
@@ -42,11 +44,5 @@ export function warmingUp(): boolean {
 export function codeCacheReport(): CodeCacheReport | undefined {
   const seen = head();
   if (seen === undefined) return undefined;
-  const states = seen.states();
-  return {
-    bundle: seen.bundle,
-    file: seen.file,
-    fileExists: existsSync(seen.file),
-    programs: PROGRAMS.map((program, i) => ({ program, state: states[i] as CodeCacheState })),
-  };
+  return { bundle: seen.bundle, file: seen.file, fileExists: existsSync(seen.file), programs: seen.programs() };
 }

@@ -33,23 +33,24 @@ export function copyBundle(target: string, from = BUNDLE): void {
 export function bundlePrograms(file = BUNDLE): Record<BundleProgram, string> & { header: string } {
   const last = /start\(\[(\d+(?:, \d+)*)\]\);\n$/.exec(readFileSync(file, 'latin1'));
   const lengths = (last?.[1] ?? '').split(', ').map(Number);
-  if (lengths.length !== BUNDLE_ORDER.length) throw new Error(`${file}: its last line is not start([${BUNDLE_ORDER.map(() => 'n').join(', ')}])`);
+  const order = [...programOrder(), 'xml'] as const;
+  if (lengths.length !== order.length) throw new Error(`${file}: its last line is not start([${order.map(() => 'n').join(', ')}])`);
   const text = readFileSync(programsFileOf(file), 'latin1');
   const header = text.slice(0, text.indexOf('\n') + 1);
   const programs = { header } as Record<BundleProgram, string> & { header: string };
   let at = header.length;
   lengths.forEach((n, i) => {
-    programs[BUNDLE_ORDER[i] ?? 'xml'] = text.slice(at, at + n);
+    programs[order[i] ?? 'xml'] = text.slice(at, at + n);
     at += n;
   });
   if (at !== text.length) throw new Error(`${file}: the programs' lengths do not add up to the programs file's (${at} against ${text.length})`);
   return programs;
 }
 
+/** The tests' short names for the bundle's programs; `xml` is the XML library, the last. */
 export type BundleProgram = 'whole' | 'hook' | 'offline' | 'read' | 'xml';
-/** The build's PROGRAMS in order, then the XML library, last. */
-const PROGRAM_ORDER: readonly BundleProgram[] = ['whole', 'hook', 'offline', 'read'];
-const BUNDLE_ORDER: readonly BundleProgram[] = [...PROGRAM_ORDER, 'xml'];
+/** Each of the build's PROGRAMS by the name the build gives it (which `doctor` prints). */
+const SHORT_NAMES: Readonly<Record<string, Exclude<BundleProgram, 'xml'>>> = { 'whole program': 'whole', 'hook engine': 'hook', 'offline commands': 'offline', 'read commands': 'read' };
 
 export interface CoveredFunction {
   readonly ranges: readonly { readonly startOffset: number; readonly endOffset: number; readonly count: number }[];
@@ -66,24 +67,35 @@ export function bundleCoverage(argv: readonly string[], dir: string, options: { 
   // A program's script is the one whose top level spans its text (coverage offsets are offsets into it).
   return (program) => scripts.find((s) => s.url.endsWith('/nova-ipmeta.cjs') && s.functions[0]?.ranges[0]?.endOffset === program.length)?.functions;
 }
-let programs: readonly { readonly entry: string; readonly words: readonly string[] }[] | undefined;
+interface BuildProgram {
+  readonly name: string;
+  readonly entry: string;
+  readonly words: readonly string[];
+}
+let programs: readonly BuildProgram[] | undefined;
 
 /** The build's PROGRAMS (scripts/build.mjs), read by a Node of its own: importing it here would load esbuild. */
-export function buildPrograms(): readonly { readonly entry: string; readonly words: readonly string[] }[] {
+export function buildPrograms(): readonly BuildProgram[] {
   if (programs === undefined) {
     const build = fileURLToPath(new URL('../../scripts/build.mjs', import.meta.url));
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { PROGRAMS } from ${JSON.stringify(build)};\nprocess.stdout.write(JSON.stringify(PROGRAMS));`], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`scripts/build.mjs: ${r.stderr}`);
-    programs = JSON.parse(r.stdout) as { entry: string; words: string[] }[];
-    if (programs.length !== PROGRAM_ORDER.length) throw new Error(`scripts/build.mjs: ${programs.length} programs, test/support/cli.ts knows ${PROGRAM_ORDER.length}`);
+    programs = JSON.parse(r.stdout) as BuildProgram[];
+    const unknown = programs.filter((p) => SHORT_NAMES[p.name] === undefined).map((p) => p.name);
+    if (unknown.length > 0) throw new Error(`scripts/build.mjs: programs test/support/cli.ts has no short name for: ${unknown.join(', ')}`);
   }
   return programs;
+}
+
+/** The short names of the build's PROGRAMS, in the build's order (the XML library not among them). */
+function programOrder(): readonly BundleProgram[] {
+  return buildPrograms().map((p) => SHORT_NAMES[p.name] ?? 'whole');
 }
 
 /** The program the bundle's head runs for `argv`: by its first word, as the build's PROGRAMS say. */
 export function programFor(argv: readonly string[]): BundleProgram {
   const i = buildPrograms().findIndex((p) => p.words.includes(argv[0] ?? ''));
-  return PROGRAM_ORDER[i] ?? 'whole';
+  return programOrder()[i] ?? 'whole';
 }
 
 export const fixturePath = (p: string) => fileURLToPath(new URL(`../fixtures/${p}`, import.meta.url));
