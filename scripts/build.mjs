@@ -120,8 +120,8 @@ export const PROGRAMS = [
   // The operator's read commands (src/cli/read-commands.ts).
   { name: 'read commands', entry: 'src/read-bin.ts', words: ['list', 'find', 'history', 'show'] },
 ];
-/** The last program: the XML library, which none of PROGRAMS holds. */
-const XML_LIBRARY = { name: 'XML library', module: '@xmldom/xmldom' };
+/** The last program: the XML library, which none of PROGRAMS holds (the head knows its module as XML_LIBRARY). */
+const LIBRARY_PROGRAM = { name: 'XML library', module: '@xmldom/xmldom' };
 
 /**
  * The bundle, two files: `outfile`, scripts/bundle-loader.cjs minified with the programs' lengths,
@@ -140,10 +140,10 @@ export async function writeBundle(outfile, options = {}) {
     const text = out.outputFiles[0].text.replace(/^#!.*\n/, '');
     return `(function (exports, require, module, __filename, __dirname) {${text}\n})`;
   };
-  const xmldom = XML_LIBRARY.module;
+  const xmldom = LIBRARY_PROGRAM.module;
   const programs = {};
   for (const { name, entry } of PROGRAMS) programs[name] = await program({ entryPoints: [entry], external: [xmldom] });
-  programs[XML_LIBRARY.name] = await program({ stdin: { contents: `module.exports = require(${JSON.stringify(xmldom)});`, resolveDir: '.' } });
+  programs[LIBRARY_PROGRAM.name] = await program({ stdin: { contents: `module.exports = require(${JSON.stringify(xmldom)});`, resolveDir: '.' } });
   for (const [name, text] of Object.entries(programs)) checkAscii(`the ${name}`, text);
   const texts = Object.values(programs);
   const buildId = createHash('sha256').update(JSON.stringify(texts)).digest('hex').slice(0, 16);

@@ -33,7 +33,7 @@ export function copyBundle(target: string, from = BUNDLE): void {
 export function bundlePrograms(file = BUNDLE): Record<BundleProgram, string> & { header: string } {
   const last = /start\(\[(\d+(?:, \d+)*)\]\);\n$/.exec(readFileSync(file, 'latin1'));
   const lengths = (last?.[1] ?? '').split(', ').map(Number);
-  const order = [...programOrder(), 'xml'] as const;
+  const order: readonly BundleProgram[] = [...buildPrograms().map((p) => p.short), 'xml'];
   if (lengths.length !== order.length) throw new Error(`${file}: its last line is not start([${order.map(() => 'n').join(', ')}])`);
   const text = readFileSync(programsFileOf(file), 'latin1');
   const header = text.slice(0, text.indexOf('\n') + 1);
@@ -71,6 +71,8 @@ interface BuildProgram {
   readonly name: string;
   readonly entry: string;
   readonly words: readonly string[];
+  /** The tests' name for it (SHORT_NAMES). */
+  readonly short: Exclude<BundleProgram, 'xml'>;
 }
 let programs: readonly BuildProgram[] | undefined;
 
@@ -80,22 +82,18 @@ export function buildPrograms(): readonly BuildProgram[] {
     const build = fileURLToPath(new URL('../../scripts/build.mjs', import.meta.url));
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { PROGRAMS } from ${JSON.stringify(build)};\nprocess.stdout.write(JSON.stringify(PROGRAMS));`], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`scripts/build.mjs: ${r.stderr}`);
-    programs = JSON.parse(r.stdout) as BuildProgram[];
-    const unknown = programs.filter((p) => SHORT_NAMES[p.name] === undefined).map((p) => p.name);
-    if (unknown.length > 0) throw new Error(`scripts/build.mjs: programs test/support/cli.ts has no short name for: ${unknown.join(', ')}`);
+    programs = (JSON.parse(r.stdout) as Omit<BuildProgram, 'short'>[]).map((p) => {
+      const short = SHORT_NAMES[p.name];
+      if (short === undefined) throw new Error(`scripts/build.mjs: test/support/cli.ts has no short name for the program ${JSON.stringify(p.name)}`);
+      return { ...p, short };
+    });
   }
   return programs;
 }
 
-/** The short names of the build's PROGRAMS, in the build's order (the XML library not among them). */
-function programOrder(): readonly BundleProgram[] {
-  return buildPrograms().map((p) => SHORT_NAMES[p.name] ?? 'whole');
-}
-
 /** The program the bundle's head runs for `argv`: by its first word, as the build's PROGRAMS say. */
 export function programFor(argv: readonly string[]): BundleProgram {
-  const i = buildPrograms().findIndex((p) => p.words.includes(argv[0] ?? ''));
-  return programOrder()[i] ?? 'whole';
+  return buildPrograms().find((p) => p.words.includes(argv[0] ?? ''))?.short ?? 'whole';
 }
 
 export const fixturePath = (p: string) => fileURLToPath(new URL(`../fixtures/${p}`, import.meta.url));
