@@ -2,6 +2,7 @@
 // noise (2 shared cores) hits every contender alike, and report medians and their ratios.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
+import { programsFileOf } from '../scripts/bundle-layout.mjs';
 
 /**
  * The environment of every command a bench runs: its own, less the NODE_* variables. Node reads
@@ -139,8 +140,8 @@ export async function cleanUpWhenGone(stop, dir) {
   spawn('sh', ['-c', script, 'sh', String(process.pid), dir, ...stop], { detached: true, stdio: 'ignore' }).unref();
 }
 
-/** A copy of the built bundle at `target` (a path ending in .cjs): its head and, beside it, its programs file (scripts/build.mjs). */
+/** A copy of the built bundle at `target` (a path ending in .cjs): its head and, beside it, its programs file (scripts/bundle-layout.mjs). */
 export function copyBundle(from, target) {
   copyFileSync(from, target);
-  copyFileSync(from.replace(/\.cjs$/, '.programs'), target.replace(/\.cjs$/, '.programs'));
+  copyFileSync(programsFileOf(from), programsFileOf(target));
 }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { LIBRARY_PROGRAM, PROGRAMS, programsFileOf } from './bundle-layout.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 /** package.json's engines.node (`>=18.19`) is the one place the Node minimum is declared. */
@@ -105,23 +106,6 @@ export const promClientCore = {
 /** Every build of the bundle (here, the package's licence list) uses these. */
 export const plugins = [xmlEntitiesOnly, xmldomEndTagOnce, xmldomGrammarPrecomputed, promClientCore];
 
-/**
- * The programs the head runs, by the command word they serve (argv's first word); the first
- * serves every other start. Each is bundled from its entry without the XML library, which
- * follows them as the last program (writeBundle). `name` is what `doctor` calls each (the head
- * hands the names on: scripts/bundle-loader.cjs).
- */
-export const PROGRAMS = [
-  { name: 'whole program', entry: 'src/bin.ts', words: [] },
-  // libvirt waits on it at every incoming migration and restore.
-  { name: 'hook engine', entry: 'src/hook-bin.ts', words: ['hook'] },
-  // The commands that read files and print XML: the CLI with those two alone (src/cli/offline-commands.ts).
-  { name: 'offline commands', entry: 'src/offline-bin.ts', words: ['render', 'inject'] },
-  // The operator's read commands (src/cli/read-commands.ts).
-  { name: 'read commands', entry: 'src/read-bin.ts', words: ['list', 'find', 'history', 'show'] },
-];
-/** The last program: the XML library, which none of PROGRAMS holds (the head knows its module as XML_LIBRARY). */
-const LIBRARY_PROGRAM = { name: 'XML library', module: '@xmldom/xmldom' };
 
 /**
  * The bundle, two files: `outfile`, scripts/bundle-loader.cjs minified with the programs' lengths,
@@ -164,11 +148,6 @@ export async function writeBundle(outfile, options = {}) {
   chmodSync(outfile, 0o755);
   // A cache made for the previous build is useless now (and refused: another BUILD_ID).
   rmSync(`${outfile}.cache`, { force: true });
-}
-
-/** The programs file beside a bundle's head (bundle-loader.cjs finds it the same way). */
-export function programsFileOf(bundle) {
-  return bundle.replace(/\.cjs$/, '.programs');
 }
 
 // The head reads each program as Latin-1, one byte a character, which is right for ASCII alone;

@@ -5,7 +5,7 @@
 // file; a start reads only the programs it runs (docs/design.md, "The programs file"). Each is
 // compiled here with V8's code cache for it when one was made for this very build on this very
 // Node (`node nova-ipmeta.cjs --write-code-cache`, run by the installer). argv's first word picks
-// the program (PROGRAM_WORDS, from the build's PROGRAMS, which says which serves what: the hook's
+// the program (PROGRAM_WORDS, from PROGRAMS in scripts/bundle-layout.mjs, which says which serves what: the hook's
 // engine for `nova-ipmeta hook`, on whose start libvirt waits, among them); the whole program
 // (src/bin.ts) runs the rest. Each smaller one reads, compiles and deserializes a fraction of
 // what the whole program's start does. The XML library

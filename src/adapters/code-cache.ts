@@ -12,7 +12,7 @@ export interface CodeCacheReport {
   readonly bundle: string;
   readonly file: string;
   readonly fileExists: boolean;
-  /** Each of the bundle's programs, by the name the build gives it (scripts/build.mjs, PROGRAMS), in its order. */
+  /** Each of the bundle's programs, by the name the build gives it (scripts/bundle-layout.mjs, PROGRAMS), in its order. */
   readonly programs: readonly ProgramCacheState[];
 }
 

@@ -1,6 +1,6 @@
 /**
  * The admin CLI: finds the command named by argv's leading words among `commands` (every command,
- * or a bundle program's share of them: scripts/build.mjs, PROGRAMS), answers `--help` from its
+ * or a bundle program's share of them: scripts/bundle-layout.mjs, PROGRAMS), answers `--help` from its
  * declaration, parses the rest, and runs it. Errors go up to runMain, which alone maps them.
  */
 import { BUILD } from '../build-info';

