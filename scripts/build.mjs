@@ -106,7 +106,6 @@ export const promClientCore = {
 /** Every build of the bundle (here, the package's licence list) uses these. */
 export const plugins = [xmlEntitiesOnly, xmldomEndTagOnce, xmldomGrammarPrecomputed, promClientCore];
 
-
 /**
  * The bundle, two files: `outfile`, scripts/bundle-loader.cjs minified with the programs' lengths,
  * which Node runs; and beside it `.programs` in place of `.cjs`, the programs the head reads and

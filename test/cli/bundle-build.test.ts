@@ -15,7 +15,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { offlineCommands } from '../../src/cli/offline-commands';
 import { readCommands } from '../../src/cli/read-commands';
-import { BUNDLE, buildPrograms, bundleCoverage, bundlePrograms, copyBundle, fixturePath, programFor, programsFileOf } from '../support/cli';
+import { programsFileOf } from '../../scripts/bundle-layout.mjs';
+import { BUNDLE, buildPrograms, bundleCoverage, bundlePrograms, copyBundle, fixturePath, programFor } from '../support/cli';
 
 const BUILD = fileURLToPath(new URL('../../scripts/build.mjs', import.meta.url));
 const test = suite('scripts/build.mjs: the head and its programs file');

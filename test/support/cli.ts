@@ -15,7 +15,6 @@ export const NODES: readonly (readonly [string, string])[] = [
   [`node ${process.version}`, process.execPath],
   ['node v18.20.4', node18],
 ];
-export { programsFileOf };
 
 /** The built bundle copied to `target` (a path ending in .cjs), with its programs file. */
 export function copyBundle(target: string, from = BUNDLE): void {
