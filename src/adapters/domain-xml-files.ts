@@ -388,10 +388,10 @@ export function parseDomainFile(bytes: Buffer, path: string, reading: 'dom' | 'l
  * decides, and says what is wrong. For reading only: nothing is ever written from it.
  */
 export function readLeanDomain(text: string, path: string): Domain | undefined {
-  const doc = parseLeanXml(domainOfStatus(text) ?? text);
-  if (!doc) return undefined;
+  const lean = parseLeanXml(domainOfStatus(text) ?? text);
+  if (!lean) return undefined;
   try {
-    return readDomain(doc, path);
+    return readDomain(lean.document, path);
   } catch (err) {
     if (err instanceof InputError) return undefined;
     throw err;

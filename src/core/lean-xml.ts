@@ -1,14 +1,16 @@
 /**
- * A read-only reading of the plain XML libvirt writes into its own files, for reconcile's in-sync
+ * A reading of the plain XML libvirt writes, without an XML library: for reconcile's in-sync
  * decision over hundreds of domains (docs/design.md, "Reconcile from libvirt's files"), where a
- * DOM parse per file costs most of the run. It builds only what `readDomain` and the nova element
- * readers look at: elements (name, namespace, attributes) and text, read exactly as xmldom reads
- * them, and gives up (undefined: the caller parses the DOM) on anything outside that plain
- * subset: a declaration, processing instruction, DOCTYPE, CDATA, a comment inside the root
- * element, a carriage return or other control character, a name that is not plain ASCII, an
- * entity other than the five predefined and character references, a tab or line break in an
- * attribute value, an unbound prefix, a repeated attribute, a mismatched end tag. What it returns
- * is never written back: a domain it reads is only ever found in sync, or read again as a DOM.
+ * DOM parse per file costs most of the run, and for the hook's filter and `inject`, which change
+ * `<nova:ports>` in it and print it (core/domain-change.ts) without loading the XML library. It
+ * builds only what `readDomain`, the nova element readers and core/nova-ports.ts use: elements
+ * (name, namespace, attributes) and text, read exactly as xmldom reads them, and gives up
+ * (undefined: the caller parses the DOM) on anything outside that plain subset: a declaration,
+ * processing instruction, DOCTYPE, CDATA, a comment inside the root element, a carriage return or
+ * other control character, a name that is not plain ASCII, an entity other than the five
+ * predefined and character references, a tab or line break in an attribute value, an unbound
+ * prefix, a repeated attribute, a mismatched end tag. Each node keeps where it was read, so what
+ * is printed is the text as it came but for the elements changed (`LeanXml.serialize`).
  */
 import type { Document } from '@xmldom/xmldom';
 
@@ -28,56 +30,215 @@ interface LeanAttr {
   readonly value: string;
 }
 
-class LeanText {
-  readonly nodeType = 3;
+type Namespaces = Map<string, string | null>;
+
+/** Where a node sits in the text it was read from; -1 for one made since (nothing to keep). */
+abstract class LeanNodeBase {
+  parentNode: LeanElement | null = null;
   nextSibling: LeanNode | null = null;
-  constructor(readonly nodeValue: string) {}
+  constructor(
+    readonly start: number,
+    /** Just after its last character: its end tag's `>`, or its text's end. */
+    public end: number,
+  ) {}
+  get previousSibling(): LeanNode | null {
+    let prev: LeanNode | null = null;
+    for (let n = this.parentNode?.firstChild ?? null; n && n !== (this as LeanNodeBase); n = n.nextSibling) prev = n;
+    return prev;
+  }
+}
+
+class LeanText extends LeanNodeBase {
+  readonly nodeType = 3;
+  constructor(
+    readonly nodeValue: string,
+    start = -1,
+    end = -1,
+  ) {
+    super(start, end);
+  }
   get textContent(): string {
     return this.nodeValue;
   }
 }
 
-class LeanElement {
+class LeanElement extends LeanNodeBase {
   readonly nodeType = 1;
   firstChild: LeanNode | null = null;
   lastChild: LeanNode | null = null;
-  nextSibling: LeanNode | null = null;
+  /** It or an element inside it changed since it was read: written anew, not copied. */
+  edited = false;
+  /** An attribute set since it was read: its start tag is written anew. */
+  tagRewritten = false;
+  /** Just after its start tag, and where its end tag starts (-1: it was read as `<a/>`). */
+  openEnd = -1;
+  closeStart = -1;
+  /** Set on the root and on elements made since; the others find theirs through their parents. */
+  owner: LeanDocument | null = null;
   constructor(
     /** The name as written: `prefix:localName`, or `localName`. */
     readonly tagName: string,
     readonly localName: string,
     readonly prefix: string | null,
     readonly namespaceURI: string | null,
-    readonly attributes: readonly LeanAttr[],
-  ) {}
+    readonly attributes: LeanAttr[],
+    /** The namespaces in scope, as read; null for an element made since (its parent's apply). */
+    readonly ns: Namespaces | null,
+    start = -1,
+  ) {
+    super(start, -1);
+  }
+  get ownerDocument(): LeanDocument | null {
+    return this.owner ?? this.parentNode?.ownerDocument ?? null;
+  }
   getAttribute(name: string): string | null {
     return this.attributes.find((a) => a.name === name)?.value ?? null;
   }
   hasAttribute(name: string): boolean {
     return this.attributes.some((a) => a.name === name);
   }
+  /** Without a namespace, as the DOM's setAttribute: a prefixed or xmlns name is refused. */
+  setAttribute(name: string, value: string): void {
+    if (!PLAIN_NAME.test(name) || name === 'xmlns') throw new Error(`lean XML: setAttribute(${JSON.stringify(name)}): not a plain attribute name`);
+    const attr: LeanAttr = { name, prefix: null, localName: name, namespaceURI: null, value };
+    const at = this.attributes.findIndex((a) => a.name === name);
+    if (at >= 0) this.attributes[at] = attr;
+    else this.attributes.push(attr);
+    this.tagRewritten = true;
+    this.markEdited();
+  }
   get textContent(): string {
     let out = '';
     for (let n = this.firstChild; n; n = n.nextSibling) out += n.textContent;
     return out;
   }
-  append(node: LeanNode): void {
+  /** A child as read: nothing changed. */
+  adopt(node: LeanNode): void {
+    node.parentNode = this;
     if (this.lastChild) this.lastChild.nextSibling = node;
     else this.firstChild = node;
     this.lastChild = node;
+  }
+  appendChild(node: LeanNode): LeanNode {
+    return this.insertBefore(node, null);
+  }
+  insertBefore(node: LeanNode, ref: LeanNode | null): LeanNode {
+    if (ref && ref.parentNode !== this) throw new Error('lean XML: insertBefore: not a child');
+    if (node === this || (node instanceof LeanElement && node.contains(this))) throw new Error('lean XML: insertBefore: an ancestor');
+    node.parentNode?.removeChild(node);
+    if (!ref) this.adopt(node);
+    else {
+      const prev = ref.previousSibling;
+      if (prev) prev.nextSibling = node;
+      else this.firstChild = node;
+      node.nextSibling = ref;
+      node.parentNode = this;
+    }
+    this.markEdited();
+    return node;
+  }
+  removeChild(child: LeanNode): LeanNode {
+    if (child.parentNode !== this) throw new Error('lean XML: removeChild: not a child');
+    const prev = child.previousSibling;
+    if (prev) prev.nextSibling = child.nextSibling;
+    else this.firstChild = child.nextSibling;
+    if (this.lastChild === child) this.lastChild = prev;
+    child.parentNode = null;
+    child.nextSibling = null;
+    this.markEdited();
+    return child;
+  }
+  contains(node: LeanNode): boolean {
+    for (let el = node.parentNode; el; el = el.parentNode) if (el === this) return true;
+    return false;
+  }
+  /** On it and every ancestor: an element not edited has none edited inside. */
+  private markEdited(): void {
+    if (this.edited) return;
+    this.edited = true;
+    this.parentNode?.markEdited();
   }
 }
 
 type LeanNode = LeanText | LeanElement;
 
 /**
- * The document, with the DOM interface's reading side the core uses (`documentElement`,
- * `firstChild`, `nextSibling`, `nodeType`, `localName`, `namespaceURI`, `getAttribute`,
- * `attributes`, `textContent`); undefined when the text is outside the plain subset.
+ * What `parseLeanXml` gives: the document, through the DOM interface the core uses (reading:
+ * `documentElement`, `firstChild`, `nextSibling`, `previousSibling`, `nodeType`, `localName`,
+ * `namespaceURI`, `prefix`, `getAttribute`, `attributes`, `textContent`; changing:
+ * `createElementNS`, `createTextNode`, `setAttribute`, `appendChild`, `insertBefore`,
+ * `removeChild`, what core/nova-ports.ts calls), and the text it makes.
  */
-export function parseLeanXml(text: string): Document | undefined {
+export interface LeanXml {
+  readonly document: Document;
+  /**
+   * The text it was read from, but for the elements changed since, which are written anew, their
+   * children that were not changed copied as they were read (entities, quotes and line breaks
+   * alike). A made element gets no namespace declaration: one whose prefix is not bound to its
+   * namespace where it stands is refused (an error), never written in another namespace.
+   */
+  serialize(): string;
+}
+
+class LeanDocument implements LeanXml {
+  constructor(
+    readonly text: string,
+    readonly documentElement: LeanElement,
+  ) {
+    documentElement.owner = this;
+  }
+  get document(): Document {
+    return this as unknown as Document;
+  }
+  createElementNS(namespaceURI: string | null, qualifiedName: string): LeanElement {
+    if (!NAME.test(qualifiedName)) throw new Error(`lean XML: createElementNS(${JSON.stringify(qualifiedName)}): not a name`);
+    const colon = qualifiedName.indexOf(':');
+    const prefix = colon < 0 ? null : qualifiedName.slice(0, colon);
+    const el = new LeanElement(qualifiedName, qualifiedName.slice(colon + 1), prefix, namespaceURI || null, [], null);
+    el.owner = this;
+    return el;
+  }
+  createTextNode(data: string): LeanText {
+    return new LeanText(data);
+  }
+  serialize(): string {
+    const root = this.documentElement;
+    if (!root.edited) return this.text;
+    return this.text.slice(0, root.start) + writeNode(root, this.text, root.ns ?? new Map<string, string | null>()) + this.text.slice(root.end);
+  }
+}
+
+/** `node` as text: copied from `text` where it was read and not changed since, written otherwise. */
+function writeNode(node: LeanNode, text: string, scope: Namespaces): string {
+  if (node.start >= 0 && !(node instanceof LeanElement && node.edited)) return text.slice(node.start, node.end);
+  if (node instanceof LeanText) return escape(node.nodeValue, TEXT_ESCAPES);
+  const inScope = node.ns ?? scope;
+  if (!node.ns && (inScope.get(node.prefix ?? '') ?? null) !== node.namespaceURI) {
+    throw new Error(`lean XML: <${node.tagName}> made in ${node.namespaceURI ?? 'no namespace'}, which its prefix does not name there`);
+  }
+  let children = '';
+  for (let c = node.firstChild; c; c = c.nextSibling) children += writeNode(c, text, inScope);
+  // Read with both tags and its attributes as read: its own tags kept as they were written.
+  if (node.start >= 0 && node.closeStart >= 0 && !node.tagRewritten) {
+    return text.slice(node.start, node.openEnd) + children + text.slice(node.closeStart, node.end);
+  }
+  const open = `<${node.tagName}${node.attributes.map((a) => ` ${a.name}="${escape(a.value, ATTRIBUTE_ESCAPES)}"`).join('')}`;
+  return children === '' ? `${open}/>` : `${open}>${children}</${node.tagName}>`;
+}
+
+const TEXT_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+/** Tabs and line breaks too: a parser would read them in a value as spaces. */
+const ATTRIBUTE_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9._-]*$/;
+
+function escape(value: string, escapes: Readonly<Record<string, string>>): string {
+  return value.replace(/[&<>"\t\n\r]/g, (c) => escapes[c] ?? c);
+}
+
+/** The document read from `text`; undefined when the text is outside the plain subset. */
+export function parseLeanXml(text: string): LeanXml | undefined {
   if (FORBIDDEN.test(text)) return undefined;
-  const stack: { el: LeanElement; ns: Map<string, string | null> }[] = [];
+  const stack: LeanElement[] = [];
   let root: LeanElement | undefined;
   let at = 0;
   for (;;) {
@@ -89,7 +250,7 @@ export function parseLeanXml(text: string): Document | undefined {
       if (chunk !== '') {
         const decoded = decode(chunk);
         if (decoded === undefined || chunk.includes(']]>') || chunk.includes('>')) return undefined;
-        top.el.append(new LeanText(decoded));
+        top.adopt(new LeanText(decoded, at, lt));
       }
     } else if (!XML_SPACE.test(chunk)) return undefined; // not String.trim's: it also drops U+00A0, U+FEFF, ...
     if (lt < 0) break;
@@ -106,31 +267,34 @@ export function parseLeanXml(text: string): Document | undefined {
     const tag = text.slice(lt + 1, gt);
     at = gt + 1;
     if (tag.startsWith('/')) {
-      if (!top || tag.slice(1).trimEnd() !== top.el.tagName) return undefined;
+      if (!top || tag.slice(1).trimEnd() !== top.tagName) return undefined;
+      top.closeStart = lt;
+      top.end = at;
       stack.pop();
       continue;
     }
     if (root && !top) return undefined;
     const selfClosing = tag.endsWith('/');
-    const opened = openTag(selfClosing ? tag.slice(0, -1) : tag, top?.ns);
-    if (!opened) return undefined;
-    if (top) top.el.append(opened.el);
-    else root = opened.el;
-    if (!selfClosing) stack.push(opened);
+    const el = openTag(selfClosing ? tag.slice(0, -1) : tag, top?.ns ?? undefined, lt);
+    if (!el) return undefined;
+    el.openEnd = at;
+    if (top) top.adopt(el);
+    else root = el;
+    if (selfClosing) el.end = at;
+    else stack.push(el);
   }
   if (!root || stack.length > 0) return undefined;
-  return { documentElement: root } as unknown as Document;
+  return new LeanDocument(text, root);
 }
 
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
-type Namespaces = Map<string, string | null>;
 
 /**
  * `name attr="value" ...` of a start tag: the element, or undefined. Read by hand rather than by
  * regular expressions, which made a match array and a string per name and value: over a few
  * hundred files that garbage cost more than the reading (docs/design.md, "Cost").
  */
-function openTag(tag: string, parentNs: Namespaces | undefined): { el: LeanElement; ns: Namespaces } | undefined {
+function openTag(tag: string, parentNs: Namespaces | undefined, start: number): LeanElement | undefined {
   const name = tag.slice(0, skipTo(tag, 0, isSpace));
   if (!NAME.test(name)) return undefined;
   // Each attribute as written, name then value (still to decode), one after the other.
@@ -175,10 +339,10 @@ function openTag(tag: string, parentNs: Namespaces | undefined): { el: LeanEleme
     attributes.push({ name: attrName, prefix: attrName.slice(0, colon), localName: attrName.slice(colon + 1), namespaceURI: uri, value });
   }
   const colon = name.indexOf(':');
-  if (colon < 0) return { el: new LeanElement(name, name, null, ns.get('') ?? null, attributes), ns };
+  if (colon < 0) return new LeanElement(name, name, null, ns.get('') ?? null, attributes, ns, start);
   const uri = ns.get(name.slice(0, colon));
   if (uri === undefined || uri === null) return undefined;
-  return { el: new LeanElement(name, name.slice(colon + 1), name.slice(0, colon), uri, attributes), ns };
+  return new LeanElement(name, name.slice(colon + 1), name.slice(0, colon), uri, attributes, ns, start);
 }
 
 /**

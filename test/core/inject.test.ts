@@ -1,13 +1,17 @@
 /**
  * injectPorts on whole domain documents: the right `<nova:ports>` in nova's shape, and everything
- * else intact (the DOM outside `<nova:ports>`, compared node by node, before and after).
+ * else intact (the DOM outside `<nova:ports>`, compared node by node, before and after). Each
+ * case is changed as `inject` and the hook change it (core/domain-change.ts: without a DOM where
+ * the text is plain) and through xmldom's DOM, and the two must be the same document.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { describeChange } from '../../src/core/compare';
 import { desiredPorts } from '../../src/core/desired';
 import { parseDomain } from '../../src/core/domain';
+import { readDomainToChange } from '../../src/core/domain-change';
 import { injectPorts, type InjectResult } from '../../src/core/inject';
+import { parseLeanXml } from '../../src/core/lean-xml';
 import { parseNetworkInfo } from '../../src/core/network-info';
 import { NOVA_NS } from '../../src/core/nova-namespace';
 import { parseXml, serializeXml } from '../../src/core/xml-document';
@@ -28,12 +32,24 @@ interface Injected {
   readonly out: string;
 }
 
+/** What `inject` prints, checked against the same change made to xmldom's DOM. */
 function inject(xml: string, networkInfo: string | unknown[]): Injected {
-  const domain = parseDomain(xml, 'd.xml');
   const vifs = parseNetworkInfo(typeof networkInfo === 'string' ? networkInfo : JSON.stringify(networkInfo), 'n.json');
+  const { domain, text } = readDomainToChange(xml, 'd.xml');
   const result = injectPorts(domain, vifs);
-  return { result, out: result.kind === 'changed' ? serializeXml(domain.doc) : xml };
+  const dom = parseDomain(xml, 'd.xml');
+  assert.equal(injectPorts(dom, vifs), result);
+  if (result.kind !== 'changed') return { result, out: xml };
+  const out = text();
+  if (parseLeanXml(xml)) changedWithoutDom++;
+  assert.is(reserialized(out), reserialized(serializeXml(dom.doc)), 'the same document as the DOM makes');
+  return { result, out };
 }
+
+let changedWithoutDom = 0;
+
+/** A document as xmldom writes it after reading it: quotes, entities and empty tags alike. */
+const reserialized = (xml: string): string => serializeXml(parseXml(xml, 'reserialized'));
 
 /** The ports as read back from XML, one array per port: id then "type address version". */
 function portsOf(xml: string): string[][] | null {
@@ -278,6 +294,10 @@ test('the written ports are exactly desiredPorts', () => {
   const expected = desiredPorts(vifs, domain.interfaces, domain.nova?.ports ?? null);
   const result = injectPorts(domain, vifs);
   assert.equal(result.kind === 'changed' && result.ports, expected);
+});
+
+test('the cases above were changed without a DOM where their text is plain', () => {
+  assert.ok(changedWithoutDom >= 10, `${changedWithoutDom} changed without a DOM`);
 });
 
 test.run();

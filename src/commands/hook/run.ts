@@ -11,10 +11,9 @@
  */
 import { CacheStore } from '../../adapters/cache-store';
 import { resolveSettings } from '../../adapters/settings';
-import { parseDomain, readDomain } from '../../core/domain';
-import { comparePorts, injectPorts } from '../../core/inject';
-import { parseLeanXml } from '../../core/lean-xml';
-import { MAX_XML_BYTES, serializeXml } from '../../core/xml-document';
+import { readDomainToChange } from '../../core/domain-change';
+import { injectPorts } from '../../core/inject';
+import { MAX_XML_BYTES } from '../../core/xml-document';
 import { decodeUtf8 } from '../../adapters/file-read';
 import { messageOf, oneLine, quote } from '../../errors';
 import { ExitCode } from '../../exit-code';
@@ -53,21 +52,17 @@ export async function run(args: Args, io: Io, env: NodeJS.ProcessEnv = process.e
 }
 
 /**
- * The domain XML with the cached ports in place, when that changes anything. An incoming domain is
- * mostly in sync already (nova-ipmeta on the source host kept it so), and a lean reading decides
- * that without loading or building a DOM; only a rewrite (which then reads the XML twice), or XML
- * outside the lean reader's plain subset, is parsed as a DOM, and only the DOM is ever serialized.
+ * The domain XML with the cached ports in place, when that changes anything. libvirt's plain XML
+ * is read, changed and printed without loading the XML library (core/domain-change.ts): an
+ * incoming domain is mostly in sync already (nova-ipmeta on the source host kept it so), and a
+ * rewrite prints the text libvirt gave with `<nova:ports>` alone written anew.
  */
 export function rewriteDomainXml(xml: string, cache: CacheStore): HookRewrite {
-  const lean = parseLeanXml(xml);
-  const read = lean ? readDomain(lean, 'stdin') : parseDomain(xml, 'stdin');
-  if (!read.nova) return { kind: 'unchanged', why: 'not-nova' };
-  const cached = cache.read(read.uuid);
-  if (cached.kind === 'missing') return { kind: 'no-cache', uuid: read.uuid };
+  const { domain, text } = readDomainToChange(xml, 'stdin');
+  if (!domain.nova) return { kind: 'unchanged', why: 'not-nova' };
+  const cached = cache.read(domain.uuid);
+  if (cached.kind === 'missing') return { kind: 'no-cache', uuid: domain.uuid };
   if (cached.kind === 'invalid') throw cached.error;
-  // The lean reading answers "in sync" or hands over to the DOM; a DOM read already goes straight on.
-  if (lean && comparePorts(read, cached.vifs).kind !== 'changed') return { kind: 'unchanged', why: 'in-sync' };
-  const domain = lean ? parseDomain(xml, 'stdin') : read;
   if (injectPorts(domain, cached.vifs).kind !== 'changed') return { kind: 'unchanged', why: 'in-sync' };
-  return { kind: 'changed', xml: `${serializeXml(domain.doc)}\n` };
+  return { kind: 'changed', xml: text() };
 }

@@ -117,8 +117,8 @@ export function decide(ctx: Pick<ReconcileContext, 'cache' | 'dryRun'>, ref: Dom
 
 /**
  * The decision when it needs no write (in sync, no cache, not nova, a cache file in error), made
- * without changing the definitions (they may be read-only: src/core/lean-xml.ts); undefined when
- * one of them needs a write.
+ * without changing the definitions (they may be read-only: read from libvirt's files, with no guard
+ * to write by: planOf); undefined when one of them needs a write.
  */
 export function decideWithoutWrite(ctx: Pick<ReconcileContext, 'cache' | 'dryRun'>, ref: DomainRef, plans: readonly Plan[]): Outcome | undefined {
   const decision = decideOr(ctx, ref, plans, true);
