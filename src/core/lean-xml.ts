@@ -4,13 +4,13 @@
  * DOM parse per file costs most of the run, and for the hook's filter and `inject`, which change
  * `<nova:ports>` in it and print it (core/domain-change.ts) without loading the XML library. It
  * builds only what `readDomain`, the nova element readers and core/nova-ports.ts use: elements
- * (name, namespace, attributes) and text, read exactly as xmldom reads them, and gives up
- * (undefined: the caller parses the DOM) on anything outside that plain subset: a declaration,
- * processing instruction, DOCTYPE, CDATA, a comment inside the root element, a carriage return or
- * other control character, a name that is not plain ASCII, an entity other than the five
- * predefined and character references, a tab or line break in an attribute value, an unbound
- * prefix, a repeated attribute, a mismatched end tag. Each node keeps where it was read, so what
- * is printed is the text as it came but for the elements changed (`LeanXml.serialize`).
+ * (name, namespace, attributes), text and comments, read exactly as xmldom reads them, and gives
+ * up (undefined: the caller parses the DOM) on anything outside that plain subset: a
+ * declaration, processing instruction, DOCTYPE, CDATA, a carriage return or other control
+ * character, a name that is not plain ASCII, an entity other than the five predefined and
+ * character references, a tab or line break in an attribute value, an unbound prefix, a repeated
+ * attribute, a mismatched end tag. Each node keeps where it was read, so what is printed is the
+ * text as it came but for the elements changed (`LeanXml.serialize`).
  */
 import type { Document } from '@xmldom/xmldom';
 
@@ -45,6 +45,21 @@ abstract class LeanNodeBase {
     let prev: LeanNode | null = null;
     for (let n = this.parentNode?.firstChild ?? null; n && n !== (this as LeanNodeBase); n = n.nextSibling) prev = n;
     return prev;
+  }
+}
+
+/** Read and copied as it came; a document is never given a new one. */
+class LeanComment extends LeanNodeBase {
+  readonly nodeType = 8;
+  constructor(
+    readonly nodeValue: string,
+    start: number,
+    end: number,
+  ) {
+    super(start, end);
+  }
+  get textContent(): string {
+    return this.nodeValue;
   }
 }
 
@@ -109,7 +124,8 @@ class LeanElement extends LeanNodeBase {
   }
   get textContent(): string {
     let out = '';
-    for (let n = this.firstChild; n; n = n.nextSibling) out += n.textContent;
+    // An element's text, as the DOM's: its comments' not included.
+    for (let n = this.firstChild; n; n = n.nextSibling) if (n.nodeType !== 8) out += n.textContent;
     return out;
   }
   /** A child as read: nothing changed. */
@@ -160,7 +176,7 @@ class LeanElement extends LeanNodeBase {
   }
 }
 
-type LeanNode = LeanText | LeanElement;
+type LeanNode = LeanText | LeanComment | LeanElement;
 
 /**
  * What `parseLeanXml` gives: the document, through the DOM interface the core uses (reading:
@@ -212,6 +228,7 @@ class LeanDocument implements LeanXml {
 function writeNode(node: LeanNode, text: string, scope: Namespaces): string {
   if (node.start >= 0 && !(node instanceof LeanElement && node.edited)) return text.slice(node.start, node.end);
   if (node instanceof LeanText) return escape(node.nodeValue, TEXT_ESCAPES);
+  if (node instanceof LeanComment) throw new Error('lean XML: a comment made since it was read');
   const inScope = node.ns ?? scope;
   if (!node.ns && (inScope.get(node.prefix ?? '') ?? null) !== node.namespaceURI) {
     throw new Error(`lean XML: <${node.tagName}> made in ${node.namespaceURI ?? 'no namespace'}, which its prefix does not name there`);
@@ -255,11 +272,12 @@ export function parseLeanXml(text: string): LeanXml | undefined {
     } else if (!XML_SPACE.test(chunk)) return undefined; // not String.trim's: it also drops U+00A0, U+FEFF, ...
     if (lt < 0) break;
     if (text.startsWith('<!--', lt)) {
-      // Before or after the root element only (libvirt's warning); inside it, the DOM decides.
-      if (top) return undefined;
+      // libvirt's warning before the root element of its files; an operator's note inside it.
       const end = text.indexOf('-->', lt + 4);
-      if (end < 0 || text.slice(lt + 4, end).includes('--')) return undefined;
+      const data = end < 0 ? '' : text.slice(lt + 4, end);
+      if (end < 0 || data.includes('--') || data.endsWith('-')) return undefined;
       at = end + 3;
+      if (top) top.adopt(new LeanComment(data, lt, at));
       continue;
     }
     const gt = text.indexOf('>', lt);

@@ -335,14 +335,14 @@ test('the built bundle loads no XML library for libvirt\'s plain XML, in sync or
     assert.not.ok(coverageOf(['hook', ...argvFor(op)], synced, env)(xml), `the XML library was loaded for ${op} of a domain in sync`);
     assert.not.ok(coverageOf(['hook', ...argvFor(op)], DOMAIN, env)(xml), `the XML library was loaded for ${op} of a domain to rewrite`);
   }
-  // Outside the lean reader's plain subset (a declaration, a comment inside), the DOM reads it.
+  // Outside the lean reader's plain subset (a declaration, CDATA), the DOM reads it.
   const declared = `<?xml version="1.0" encoding="UTF-8"?>\n${synced}`;
   assert.ok(packageCodeRan(['hook', ...argvFor('migrate')], declared, env, xmldom), 'xmldom reads what the lean reader leaves');
   const again = bundleHook(process.execPath, 'migrate', declared, config);
   assert.equal([again.status, again.stdout, again.stderr], [0, '', '']);
-  const commented = DOMAIN.replace('<devices>', '<!-- a comment -->\n  <devices>');
-  assert.ok(commented !== DOMAIN && packageCodeRan(['hook', ...argvFor('migrate')], commented, env, xmldom), 'xmldom rewrites what the lean reader leaves');
-  assert.equal(portsIn(bundleHook(process.execPath, 'migrate', commented, config).stdout), EXPECTED_PORTS);
+  const cdata = DOMAIN.replace('<devices>', '<description><![CDATA[web & db]]></description>\n  <devices>');
+  assert.ok(cdata !== DOMAIN && packageCodeRan(['hook', ...argvFor('migrate')], cdata, env, xmldom), 'xmldom rewrites what the lean reader leaves');
+  assert.equal(portsIn(bundleHook(process.execPath, 'migrate', cdata, config).stdout), EXPECTED_PORTS);
 });
 
 // ---------------------------------------------------------------------------------------------

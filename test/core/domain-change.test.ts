@@ -41,6 +41,8 @@ const child = (p: string) =>
     `<${p}ports><${p}port uuid='${B}'><${p}ip type='fixed' address='10.0.0.1' ipVersion='4'/></${p}port></${p}ports>`,
     `<${p}ports>\n  <${p}port uuid="${A}"/>\n</${p}ports>`,
     `<other xmlns='urn:x' a="&quot;'">t &gt; u</other>`,
+    '<!-- a note -->',
+    '<!---->',
   );
 
 const layout = fc
