@@ -32,7 +32,12 @@ interface LeanAttr {
 
 type Namespaces = Map<string, string | null>;
 
-/** Where a node sits in the text it was read from; -1 for one made since (nothing to keep). */
+/**
+ * Where a node sits in the text it was read from (-1 for one made since: nothing to copy). Each
+ * field here is paid for by every node reconcile and `find` read, hundreds of files at a time, so
+ * what only a change needs is found when needed: a start tag's end and an end tag's start from
+ * the text, a namespace by walking up.
+ */
 abstract class LeanNodeBase {
   parentNode: LeanElement | null = null;
   nextSibling: LeanNode | null = null;
@@ -77,19 +82,15 @@ class LeanText extends LeanNodeBase {
   }
 }
 
+/** `LeanElement.changed`: what changed in it since it was read. */
+const CHILDREN = 1;
+const ATTRIBUTES = 2;
 class LeanElement extends LeanNodeBase {
   readonly nodeType = 1;
   firstChild: LeanNode | null = null;
   lastChild: LeanNode | null = null;
-  /** It or an element inside it changed since it was read: written anew, not copied. */
-  edited = false;
-  /** An attribute set since it was read: its start tag is written anew. */
-  tagRewritten = false;
-  /** Just after its start tag, and where its end tag starts (-1: it was read as `<a/>`). */
-  openEnd = -1;
-  closeStart = -1;
-  /** Set on the root and on elements made since; the others find theirs through their parents. */
-  owner: LeanDocument | null = null;
+  /** CHILDREN and ATTRIBUTES, as they changed: 0 for an element as it was read. */
+  changed = 0;
   constructor(
     /** The name as written: `prefix:localName`, or `localName`. */
     readonly tagName: string,
@@ -97,14 +98,11 @@ class LeanElement extends LeanNodeBase {
     readonly prefix: string | null,
     readonly namespaceURI: string | null,
     readonly attributes: LeanAttr[],
-    /** The namespaces in scope, as read; null for an element made since (its parent's apply). */
-    readonly ns: Namespaces | null,
+    /** On each element, as the DOM has it: a WeakMap for the few that need it cost more in the collector. */
+    readonly ownerDocument: LeanDocument,
     start = -1,
   ) {
     super(start, -1);
-  }
-  get ownerDocument(): LeanDocument | null {
-    return this.owner ?? this.parentNode?.ownerDocument ?? null;
   }
   getAttribute(name: string): string | null {
     return this.attributes.find((a) => a.name === name)?.value ?? null;
@@ -119,14 +117,20 @@ class LeanElement extends LeanNodeBase {
     const at = this.attributes.findIndex((a) => a.name === name);
     if (at >= 0) this.attributes[at] = attr;
     else this.attributes.push(attr);
-    this.tagRewritten = true;
-    this.markEdited();
+    this.changed |= ATTRIBUTES;
   }
   get textContent(): string {
     let out = '';
     // An element's text, as the DOM's: its comments' not included.
     for (let n = this.firstChild; n; n = n.nextSibling) if (n.nodeType !== 8) out += n.textContent;
     return out;
+  }
+  /** The namespace `prefix` (null: the default one) names here, as read or declared above. */
+  lookupNamespaceURI(prefix: string | null): string | null {
+    if (prefix === 'xml') return XML_NS;
+    const declared = this.getAttribute(prefix === null ? 'xmlns' : `xmlns:${prefix}`);
+    if (declared !== null) return declared === '' ? null : declared;
+    return this.parentNode ? this.parentNode.lookupNamespaceURI(prefix) : null;
   }
   /** A child as read: nothing changed. */
   adopt(node: LeanNode): void {
@@ -150,7 +154,7 @@ class LeanElement extends LeanNodeBase {
       node.nextSibling = ref;
       node.parentNode = this;
     }
-    this.markEdited();
+    this.changed |= CHILDREN;
     return node;
   }
   removeChild(child: LeanNode): LeanNode {
@@ -161,18 +165,12 @@ class LeanElement extends LeanNodeBase {
     if (this.lastChild === child) this.lastChild = prev;
     child.parentNode = null;
     child.nextSibling = null;
-    this.markEdited();
+    this.changed |= CHILDREN;
     return child;
   }
   contains(node: LeanNode): boolean {
     for (let el = node.parentNode; el; el = el.parentNode) if (el === this) return true;
     return false;
-  }
-  /** On it and every ancestor: an element not edited has none edited inside. */
-  private markEdited(): void {
-    if (this.edited) return;
-    this.edited = true;
-    this.parentNode?.markEdited();
   }
 }
 
@@ -189,20 +187,17 @@ export interface LeanXml {
   readonly document: Document;
   /**
    * The text it was read from, but for the elements changed since, which are written anew, their
-   * children that were not changed copied as they were read (entities, quotes and line breaks
-   * alike). A made element gets no namespace declaration: one whose prefix is not bound to its
-   * namespace where it stands is refused (an error), never written in another namespace.
+   * children that were not changed copied as they were read (entities, quotes, line breaks and
+   * comments alike). A made element gets no namespace declaration: one whose prefix is not bound
+   * to its namespace where it stands is refused (an error), never written in another namespace.
    */
   serialize(): string;
 }
 
 class LeanDocument implements LeanXml {
-  constructor(
-    readonly text: string,
-    readonly documentElement: LeanElement,
-  ) {
-    documentElement.owner = this;
-  }
+  /** Set once the text is read. */
+  documentElement!: LeanElement;
+  constructor(readonly text: string) {}
   get document(): Document {
     return this as unknown as Document;
   }
@@ -210,34 +205,41 @@ class LeanDocument implements LeanXml {
     if (!NAME.test(qualifiedName)) throw new Error(`lean XML: createElementNS(${JSON.stringify(qualifiedName)}): not a name`);
     const colon = qualifiedName.indexOf(':');
     const prefix = colon < 0 ? null : qualifiedName.slice(0, colon);
-    const el = new LeanElement(qualifiedName, qualifiedName.slice(colon + 1), prefix, namespaceURI || null, [], null);
-    el.owner = this;
-    return el;
+    return new LeanElement(qualifiedName, qualifiedName.slice(colon + 1), prefix, namespaceURI || null, [], this);
   }
   createTextNode(data: string): LeanText {
     return new LeanText(data);
   }
   serialize(): string {
     const root = this.documentElement;
-    if (!root.edited) return this.text;
-    return this.text.slice(0, root.start) + writeNode(root, this.text, root.ns ?? new Map<string, string | null>()) + this.text.slice(root.end);
+    const written = writeNode(root, this.text);
+    return written === undefined ? this.text : this.text.slice(0, root.start) + written + this.text.slice(root.end);
   }
 }
 
-/** `node` as text: copied from `text` where it was read and not changed since, written otherwise. */
-function writeNode(node: LeanNode, text: string, scope: Namespaces): string {
-  if (node.start >= 0 && !(node instanceof LeanElement && node.edited)) return text.slice(node.start, node.end);
-  if (node instanceof LeanText) return escape(node.nodeValue, TEXT_ESCAPES);
-  if (node instanceof LeanComment) throw new Error('lean XML: a comment made since it was read');
-  const inScope = node.ns ?? scope;
-  if (!node.ns && (inScope.get(node.prefix ?? '') ?? null) !== node.namespaceURI) {
+/**
+ * `node` as text, written anew; undefined when it was read and nothing in it changed since, and
+ * its text is the one read (`text.slice(node.start, node.end)`).
+ */
+function writeNode(node: LeanNode, text: string): string | undefined {
+  if (node instanceof LeanText) return node.start >= 0 ? undefined : escape(node.nodeValue, TEXT_ESCAPES);
+  if (node instanceof LeanComment) return undefined;
+  if (node.start < 0 && (node.parentNode?.lookupNamespaceURI(node.prefix) ?? null) !== node.namespaceURI) {
     throw new Error(`lean XML: <${node.tagName}> made in ${node.namespaceURI ?? 'no namespace'}, which its prefix does not name there`);
   }
   let children = '';
-  for (let c = node.firstChild; c; c = c.nextSibling) children += writeNode(c, text, inScope);
-  // Read with both tags and its attributes as read: its own tags kept as they were written.
-  if (node.start >= 0 && node.closeStart >= 0 && !node.tagRewritten) {
-    return text.slice(node.start, node.openEnd) + children + text.slice(node.closeStart, node.end);
+  let childChanged = false;
+  for (let c = node.firstChild; c; c = c.nextSibling) {
+    const written = writeNode(c, text);
+    childChanged ||= written !== undefined;
+    children += written ?? text.slice(c.start, c.end);
+  }
+  if (node.start >= 0 && node.changed === 0 && !childChanged) return undefined;
+  // A start tag as read ends at its first `>` (the reader refuses one in a value); an element
+  // read with an end tag does not end in `/>`, and its end tag is its last `</`.
+  const selfClosing = node.start >= 0 && text.charCodeAt(node.end - 2) === 0x2f;
+  if (node.start >= 0 && !selfClosing && (node.changed & ATTRIBUTES) === 0) {
+    return text.slice(node.start, text.indexOf('>', node.start) + 1) + children + text.slice(text.lastIndexOf('</', node.end - 1), node.end);
   }
   const open = `<${node.tagName}${node.attributes.map((a) => ` ${a.name}="${escape(a.value, ATTRIBUTE_ESCAPES)}"`).join('')}`;
   return children === '' ? `${open}/>` : `${open}>${children}</${node.tagName}>`;
@@ -255,7 +257,8 @@ function escape(value: string, escapes: Readonly<Record<string, string>>): strin
 /** The document read from `text`; undefined when the text is outside the plain subset. */
 export function parseLeanXml(text: string): LeanXml | undefined {
   if (FORBIDDEN.test(text)) return undefined;
-  const stack: LeanElement[] = [];
+  const doc = new LeanDocument(text);
+  const stack: Opened[] = [];
   let root: LeanElement | undefined;
   let at = 0;
   for (;;) {
@@ -267,7 +270,7 @@ export function parseLeanXml(text: string): LeanXml | undefined {
       if (chunk !== '') {
         const decoded = decode(chunk);
         if (decoded === undefined || chunk.includes(']]>') || chunk.includes('>')) return undefined;
-        top.adopt(new LeanText(decoded, at, lt));
+        top.el.adopt(new LeanText(decoded, at, lt));
       }
     } else if (!XML_SPACE.test(chunk)) return undefined; // not String.trim's: it also drops U+00A0, U+FEFF, ...
     if (lt < 0) break;
@@ -277,7 +280,7 @@ export function parseLeanXml(text: string): LeanXml | undefined {
       const data = end < 0 ? '' : text.slice(lt + 4, end);
       if (end < 0 || data.includes('--') || data.endsWith('-')) return undefined;
       at = end + 3;
-      if (top) top.adopt(new LeanComment(data, lt, at));
+      if (top) top.el.adopt(new LeanComment(data, lt, at));
       continue;
     }
     const gt = text.indexOf('>', lt);
@@ -285,24 +288,23 @@ export function parseLeanXml(text: string): LeanXml | undefined {
     const tag = text.slice(lt + 1, gt);
     at = gt + 1;
     if (tag.startsWith('/')) {
-      if (!top || tag.slice(1).trimEnd() !== top.tagName) return undefined;
-      top.closeStart = lt;
-      top.end = at;
+      if (!top || tag.slice(1).trimEnd() !== top.el.tagName) return undefined;
+      top.el.end = at;
       stack.pop();
       continue;
     }
     if (root && !top) return undefined;
     const selfClosing = tag.endsWith('/');
-    const el = openTag(selfClosing ? tag.slice(0, -1) : tag, top?.ns ?? undefined, lt);
-    if (!el) return undefined;
-    el.openEnd = at;
-    if (top) top.adopt(el);
-    else root = el;
-    if (selfClosing) el.end = at;
-    else stack.push(el);
+    const opened = openTag(selfClosing ? tag.slice(0, -1) : tag, top?.ns, doc, lt);
+    if (!opened) return undefined;
+    if (top) top.el.adopt(opened.el);
+    else root = opened.el;
+    if (selfClosing) opened.el.end = at;
+    else stack.push(opened);
   }
   if (!root || stack.length > 0) return undefined;
-  return new LeanDocument(text, root);
+  doc.documentElement = root;
+  return doc;
 }
 
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
@@ -312,7 +314,13 @@ const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
  * regular expressions, which made a match array and a string per name and value: over a few
  * hundred files that garbage cost more than the reading (docs/design.md, "Cost").
  */
-function openTag(tag: string, parentNs: Namespaces | undefined, start: number): LeanElement | undefined {
+/** An element open while its content is read, with the namespaces in scope inside it. */
+interface Opened {
+  readonly el: LeanElement;
+  readonly ns: Namespaces;
+}
+
+function openTag(tag: string, parentNs: Namespaces | undefined, doc: LeanDocument, start: number): Opened | undefined {
   const name = tag.slice(0, skipTo(tag, 0, isSpace));
   if (!NAME.test(name)) return undefined;
   // Each attribute as written, name then value (still to decode), one after the other.
@@ -357,10 +365,10 @@ function openTag(tag: string, parentNs: Namespaces | undefined, start: number): 
     attributes.push({ name: attrName, prefix: attrName.slice(0, colon), localName: attrName.slice(colon + 1), namespaceURI: uri, value });
   }
   const colon = name.indexOf(':');
-  if (colon < 0) return new LeanElement(name, name, null, ns.get('') ?? null, attributes, ns, start);
+  if (colon < 0) return { el: new LeanElement(name, name, null, ns.get('') ?? null, attributes, doc, start), ns };
   const uri = ns.get(name.slice(0, colon));
   if (uri === undefined || uri === null) return undefined;
-  return new LeanElement(name, name.slice(colon + 1), name.slice(0, colon), uri, attributes, ns, start);
+  return { el: new LeanElement(name, name.slice(colon + 1), name.slice(0, colon), uri, attributes, doc, start), ns };
 }
 
 /**
