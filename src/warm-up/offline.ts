@@ -1,7 +1,7 @@
 /**
  * The offline commands' warm-up (src/offline-bin.ts): `render` and `inject` as an operator runs
  * them, on the sample, so that V8's code cache holds the bytecode of the CLI's way to them and of
- * their DOM work.
+ * their work (the lean reader's document: the sample is libvirt's plain XML).
  */
 import { offlineCommands } from '../cli/offline-commands';
 import { ExitCode } from '../exit-code';
