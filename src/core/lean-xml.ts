@@ -145,6 +145,7 @@ class LeanElement extends LeanNodeBase {
   insertBefore(node: LeanNode, ref: LeanNode | null): LeanNode {
     if (ref && ref.parentNode !== this) throw new Error('lean XML: insertBefore: not a child');
     if (node === this || (node instanceof LeanElement && node.contains(this))) throw new Error('lean XML: insertBefore: an ancestor');
+    if (ref === node) return node; // before itself: where it is already
     node.parentNode?.removeChild(node);
     if (!ref) this.adopt(node);
     else {
@@ -222,7 +223,7 @@ class LeanDocument implements LeanXml {
  * its text is the one read (`text.slice(node.start, node.end)`).
  */
 function writeNode(node: LeanNode, text: string): string | undefined {
-  if (node instanceof LeanText) return node.start >= 0 ? undefined : escape(node.nodeValue, TEXT_ESCAPES);
+  if (node instanceof LeanText) return node.start >= 0 ? undefined : escapeMarkup(node.nodeValue, TEXT_ESCAPES);
   if (node instanceof LeanComment) return undefined;
   if (node.start < 0 && (node.parentNode?.lookupNamespaceURI(node.prefix) ?? null) !== node.namespaceURI) {
     throw new Error(`lean XML: <${node.tagName}> made in ${node.namespaceURI ?? 'no namespace'}, which its prefix does not name there`);
@@ -241,7 +242,7 @@ function writeNode(node: LeanNode, text: string): string | undefined {
   if (node.start >= 0 && !selfClosing && (node.changed & ATTRIBUTES) === 0) {
     return text.slice(node.start, text.indexOf('>', node.start) + 1) + children + text.slice(text.lastIndexOf('</', node.end - 1), node.end);
   }
-  const open = `<${node.tagName}${node.attributes.map((a) => ` ${a.name}="${escape(a.value, ATTRIBUTE_ESCAPES)}"`).join('')}`;
+  const open = `<${node.tagName}${node.attributes.map((a) => ` ${a.name}="${escapeMarkup(a.value, ATTRIBUTE_ESCAPES)}"`).join('')}`;
   return children === '' ? `${open}/>` : `${open}>${children}</${node.tagName}>`;
 }
 
@@ -250,7 +251,7 @@ const TEXT_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt
 const ATTRIBUTE_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9._-]*$/;
 
-function escape(value: string, escapes: Readonly<Record<string, string>>): string {
+function escapeMarkup(value: string, escapes: Readonly<Record<string, string>>): string {
   return value.replace(/[&<>"\t\n\r]/g, (c) => escapes[c] ?? c);
 }
 

@@ -148,6 +148,11 @@ test('what the DOM methods change: only that is written anew', () => {
   assert.is(first.nextSibling, b);
   assert.is(b.previousSibling, first);
   assert.match(lean.serialize(), /^<a xmlns:n='urn:n'>\n {2}<f\/><b x="1" y="2">/);
+  // Moved within its parent, and before itself (where it is already), as the DOM does.
+  a.insertBefore(b, first);
+  a.insertBefore(b, b);
+  assert.equal([b.nextSibling, first.previousSibling], [first, b]);
+  assert.match(lean.serialize(), /^<a xmlns:n='urn:n'>\n {2}<b x="1" y="2">t &amp; u<\/b><f\/>\n {2}<n:c>/);
 });
 
 test('a made element its prefix does not name where it stands is refused, never written in another namespace', () => {
