@@ -85,11 +85,13 @@ class LeanText extends LeanNodeBase {
 /** `LeanElement.changed`: what changed in it since it was read. */
 const CHILDREN = 1;
 const ATTRIBUTES = 2;
+/** An element somewhere inside it changed: set up to the root, so `serialize` goes down only there. */
+const INSIDE = 4;
 class LeanElement extends LeanNodeBase {
   readonly nodeType = 1;
   firstChild: LeanNode | null = null;
   lastChild: LeanNode | null = null;
-  /** CHILDREN and ATTRIBUTES, as they changed: 0 for an element as it was read. */
+  /** CHILDREN, ATTRIBUTES and INSIDE, as they changed: 0 for an element as it was read. */
   changed = 0;
   constructor(
     /** The name as written: `prefix:localName`, or `localName`. */
@@ -117,20 +119,30 @@ class LeanElement extends LeanNodeBase {
     const at = this.attributes.findIndex((a) => a.name === name);
     if (at >= 0) this.attributes[at] = attr;
     else this.attributes.push(attr);
-    this.changed |= ATTRIBUTES;
+    this.change(ATTRIBUTES);
   }
+  /**
+   * Its text, as the DOM's: every text node inside it in document order, its comments' not
+   * included. A loop, not a recursion: hostile XML nests elements thousands deep.
+   */
   get textContent(): string {
     let out = '';
-    // An element's text, as the DOM's: its comments' not included.
-    for (let n = this.firstChild; n; n = n.nextSibling) if (n.nodeType !== 8) out += n.textContent;
+    let n = this.firstChild;
+    while (n) {
+      if (n.nodeType === 3) out += n.nodeValue;
+      else if (n instanceof LeanElement && n.firstChild) {
+        n = n.firstChild;
+        continue;
+      }
+      let next = n.nextSibling;
+      for (let up = n.parentNode; !next && up && up !== (this as LeanElement); up = up.parentNode) next = up.nextSibling;
+      n = next;
+    }
     return out;
   }
   /** The namespace `prefix` (null: the default one) names here, as read or declared above. */
   lookupNamespaceURI(prefix: string | null): string | null {
-    if (prefix === 'xml') return XML_NS;
-    const declared = this.getAttribute(prefix === null ? 'xmlns' : `xmlns:${prefix}`);
-    if (declared !== null) return declared === '' ? null : declared;
-    return this.parentNode ? this.parentNode.lookupNamespaceURI(prefix) : null;
+    return namespaceAt(this, prefix);
   }
   /** A child as read: nothing changed. */
   adopt(node: LeanNode): void {
@@ -155,7 +167,7 @@ class LeanElement extends LeanNodeBase {
       node.nextSibling = ref;
       node.parentNode = this;
     }
-    this.changed |= CHILDREN;
+    this.change(CHILDREN);
     return node;
   }
   removeChild(child: LeanNode): LeanNode {
@@ -166,16 +178,32 @@ class LeanElement extends LeanNodeBase {
     if (this.lastChild === child) this.lastChild = prev;
     child.parentNode = null;
     child.nextSibling = null;
-    this.changed |= CHILDREN;
+    this.change(CHILDREN);
     return child;
   }
   contains(node: LeanNode): boolean {
     for (let el = node.parentNode; el; el = el.parentNode) if (el === this) return true;
     return false;
   }
+  private change(what: number): void {
+    this.changed |= what;
+    // Up to the first that knows already: its ancestors do too.
+    for (let el = this.parentNode; el && (el.changed & INSIDE) === 0; el = el.parentNode) el.changed |= INSIDE;
+  }
 }
 
 type LeanNode = LeanText | LeanComment | LeanElement;
+
+/** The namespace `prefix` names at `from`: declared there or above it; a loop, as textContent. */
+function namespaceAt(from: LeanElement, prefix: string | null): string | null {
+  if (prefix === 'xml') return XML_NS;
+  const declaration = prefix === null ? 'xmlns' : `xmlns:${prefix}`;
+  for (let el: LeanElement | null = from; el; el = el.parentNode) {
+    const declared = el.getAttribute(declaration);
+    if (declared !== null) return declared === '' ? null : declared;
+  }
+  return null;
+}
 
 /**
  * What `parseLeanXml` gives: the document, through the DOM interface the core uses (reading:
@@ -228,14 +256,10 @@ function writeNode(node: LeanNode, text: string): string | undefined {
   if (node.start < 0 && (node.parentNode?.lookupNamespaceURI(node.prefix) ?? null) !== node.namespaceURI) {
     throw new Error(`lean XML: <${node.tagName}> made in ${node.namespaceURI ?? 'no namespace'}, which its prefix does not name there`);
   }
+  // Down only where something changed (so only as deep as the change: hostile XML nests thousands deep).
+  if (node.start >= 0 && node.changed === 0) return undefined;
   let children = '';
-  let childChanged = false;
-  for (let c = node.firstChild; c; c = c.nextSibling) {
-    const written = writeNode(c, text);
-    childChanged ||= written !== undefined;
-    children += written ?? text.slice(c.start, c.end);
-  }
-  if (node.start >= 0 && node.changed === 0 && !childChanged) return undefined;
+  for (let c = node.firstChild; c; c = c.nextSibling) children += writeNode(c, text) ?? text.slice(c.start, c.end);
   // A start tag as read ends at its first `>` (the reader refuses one in a value); an element
   // read with an end tag does not end in `/>`, and its end tag is its last `</`.
   const selfClosing = node.start >= 0 && text.charCodeAt(node.end - 2) === 0x2f;

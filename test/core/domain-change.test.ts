@@ -155,6 +155,20 @@ test('what the DOM methods change: only that is written anew', () => {
   assert.match(lean.serialize(), /^<a xmlns:n='urn:n'>\n {2}<b x="1" y="2">t &amp; u<\/b><f\/>\n {2}<n:c>/);
 });
 
+test('hostile depth: elements nested 50,000 deep beside the ports and inside a name are read, changed and printed', () => {
+  const deep = (n: number, inner: string) => `${'<x:d>'.repeat(n)}${inner}${'</x:d>'.repeat(n)}`;
+  const xml = fixture('domains/pre-wallaby.xml')
+    .replace('<nova:name>', `<nova:extra xmlns:x="urn:x">${deep(50_000, 'bottom')}</nova:extra>\n      <nova:name xmlns:x="urn:x">${deep(50_000, '')}`);
+  const { domain, text } = readDomainToChange(xml, 'deep.xml');
+  assert.ok(parseLeanXml(xml), 'read without a DOM');
+  // The name's text under 50,000 empty elements: read without recursing.
+  assert.is(domain.nova?.displayName, 'web-1');
+  assert.is(injectPorts(domain, parseNetworkInfo(NETWORK_INFOS['two ports'] ?? '', 'two ports')).kind, 'changed');
+  const out = text();
+  assert.ok(out.includes(`${deep(50_000, 'bottom')}</nova:extra>`), 'the deep element copied as it came');
+  assert.match(out, '<nova:ports>');
+});
+
 test('a made element its prefix does not name where it stands is refused, never written in another namespace', () => {
   for (const [ns, name] of [
     ['urn:other', 'n:e'],
