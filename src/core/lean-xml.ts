@@ -87,6 +87,7 @@ const CHILDREN = 1;
 const ATTRIBUTES = 2;
 /** An element somewhere inside it changed: set up to the root, so `serialize` goes down only there. */
 const INSIDE = 4;
+
 class LeanElement extends LeanNodeBase {
   readonly nodeType = 1;
   firstChild: LeanNode | null = null;
