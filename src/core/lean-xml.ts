@@ -101,7 +101,7 @@ class LeanElement extends LeanNodeBase {
     readonly prefix: string | null,
     readonly namespaceURI: string | null,
     readonly attributes: LeanAttr[],
-    /** On each element, as the DOM has it: a WeakMap for the few that need it cost more in the collector. */
+    /** On each element, as the DOM has it: a WeakMap for the few that need it slowed every reading (docs/design.md, "Cost"). */
     readonly ownerDocument: LeanDocument,
     start = -1,
   ) {
@@ -140,10 +140,6 @@ class LeanElement extends LeanNodeBase {
       n = next;
     }
     return out;
-  }
-  /** The namespace `prefix` (null: the default one) names here, as read or declared above. */
-  lookupNamespaceURI(prefix: string | null): string | null {
-    return namespaceAt(this, prefix);
   }
   /** A child as read: nothing changed. */
   adopt(node: LeanNode): void {
@@ -195,7 +191,7 @@ class LeanElement extends LeanNodeBase {
 
 type LeanNode = LeanText | LeanComment | LeanElement;
 
-/** The namespace `prefix` names at `from`: declared there or above it; a loop, as textContent. */
+/** The namespace `prefix` (null: the default one) names at `from`: declared there or above it; a loop, as textContent. */
 function namespaceAt(from: LeanElement, prefix: string | null): string | null {
   if (prefix === 'xml') return XML_NS;
   const declaration = prefix === null ? 'xmlns' : `xmlns:${prefix}`;
@@ -254,7 +250,7 @@ class LeanDocument implements LeanXml {
 function writeNode(node: LeanNode, text: string): string | undefined {
   if (node instanceof LeanText) return node.start >= 0 ? undefined : escapeMarkup(node.nodeValue, TEXT_ESCAPES);
   if (node instanceof LeanComment) return undefined;
-  if (node.start < 0 && (node.parentNode?.lookupNamespaceURI(node.prefix) ?? null) !== node.namespaceURI) {
+  if (node.start < 0 && (node.parentNode ? namespaceAt(node.parentNode, node.prefix) : null) !== node.namespaceURI) {
     throw new Error(`lean XML: <${node.tagName}> made in ${node.namespaceURI ?? 'no namespace'}, which its prefix does not name there`);
   }
   // Down only where something changed (so only as deep as the change: hostile XML nests thousands deep).
@@ -335,17 +331,17 @@ export function parseLeanXml(text: string): LeanXml | undefined {
 
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 
-/**
- * `name attr="value" ...` of a start tag: the element, or undefined. Read by hand rather than by
- * regular expressions, which made a match array and a string per name and value: over a few
- * hundred files that garbage cost more than the reading (docs/design.md, "Cost").
- */
 /** An element open while its content is read, with the namespaces in scope inside it. */
 interface Opened {
   readonly el: LeanElement;
   readonly ns: Namespaces;
 }
 
+/**
+ * `name attr="value" ...` of a start tag: the element, or undefined. Read by hand rather than by
+ * regular expressions, which made a match array and a string per name and value: over a few
+ * hundred files that garbage cost more than the reading (docs/design.md, "Cost").
+ */
 function openTag(tag: string, parentNs: Namespaces | undefined, doc: LeanDocument, start: number): Opened | undefined {
   const name = tag.slice(0, skipTo(tag, 0, isSpace));
   if (!NAME.test(name)) return undefined;

@@ -15,7 +15,7 @@ import { injectPorts } from '../../src/core/inject';
 import { parseLeanXml } from '../../src/core/lean-xml';
 import { parseNetworkInfo } from '../../src/core/network-info';
 import { NOVA_NS } from '../../src/core/nova-namespace';
-import { parseXml, serializeXml } from '../../src/core/xml-document';
+import { childElements, parseXml, serializeXml } from '../../src/core/xml-document';
 import { DOMAIN_UUID, fixture, interfaceXml, vifJson } from '../support/builders';
 
 const A = '567a4527-b0e4-4d0a-bcc2-71fda37897f7';
@@ -125,9 +125,7 @@ test('what the DOM methods change: only that is written anew', () => {
   assert.ok(lean);
   const doc = lean.document;
   const a = doc.documentElement as Element;
-  const [b, c, d] = [...(function* () {
-    for (let n = a.firstChild; n; n = n.nextSibling) if (n.nodeType === 1) yield n as Element;
-  })()];
+  const [b, c, d] = childElements(a);
   assert.ok(b && c && d);
   // A made element in the parent's prefix, inside an element read as `<n:c/>`.
   const made = doc.createElementNS('urn:n', 'n:e');
