@@ -63,6 +63,11 @@ function readUpTo(fd: number, maxBytes: number, size: number): Buffer {
 
 /** UTF-8 text, strictly: invalid bytes are refused (naming where), never turned into U+FFFD. */
 export function decodeUtf8(bytes: Uint8Array, source: string): string {
+  // Buffer's decoder puts U+FFFD for every invalid sequence, so text without one came from valid
+  // bytes. Only text that has one (invalid bytes, or a U+FFFD written as such) takes the strict
+  // decoder, whose first use costs Node 18 most of a millisecond, on every start of the hook.
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  if (!text.includes('\uFFFD')) return text;
   try {
     // ignoreBOM keeps a byte order mark in the text, as Buffer#toString does: the parsers decide about it.
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);

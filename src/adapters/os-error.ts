@@ -3,14 +3,14 @@
  * the path, and the errno by name and meaning, e.g.
  * `cannot write /var/lib/nova-ipmeta/network_info/x.json: ENOSPC (no space left on device)`.
  */
-import { getSystemErrorMap } from 'node:util';
 import { quote, SystemError } from '../errors';
+import { systemErrorMap } from './system-error-map.cjs';
 
 /** `ENOSPC (no space left on device)`, or the plain message for errors that carry no errno. */
 export function errnoText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (typeof e.errno === 'number') {
-    const known = getSystemErrorMap().get(e.errno);
+    const known = systemErrorMap().get(e.errno);
     if (known) return `${known[0]} (${known[1]})`;
   }
   if (typeof e.code === 'string') return e.code;

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import * as fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeUtf8, readRegularFile } from '../../src/adapters/file-read';
@@ -73,6 +74,43 @@ test('decodeUtf8: strict, naming the first bad byte; never U+FFFD', () => {
       (e: unknown) => e instanceof InputError && e.message === `stdin: not valid UTF-8 text (byte ${at})`,
     );
   }
+});
+
+test('decodeUtf8: a U+FFFD written as such is text like any other', () => {
+  assert.is(decodeUtf8(Buffer.from('a\uFFFDb'), 'x'), 'a\uFFFDb');
+  assert.is(decodeUtf8(Buffer.from('\uFEFF<a/>'), 'x'), '\uFEFF<a/>'); // a byte order mark is kept
+  assert.throws(() => decodeUtf8(Buffer.from([0xef, 0xbf, 0xbd, 0xff]), 'x'), /not valid UTF-8 text \(byte 3\)/);
+});
+
+test('decodeUtf8 reads any bytes as the strict decoder does: the same text, or refused', () => {
+  const strict = (bytes: Uint8Array) => {
+    try {
+      return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch {
+      return undefined;
+    }
+  };
+  const ours = (bytes: Uint8Array) => {
+    try {
+      return decodeUtf8(bytes, 'x');
+    } catch (e) {
+      assert.instance(e, InputError);
+      return undefined;
+    }
+  };
+  // Bytes near UTF-8's edges: lead and continuation bytes, the replacement character's own, ASCII.
+  const edgy = fc.constantFrom(0x00, 0x41, 0x7f, 0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xbd, 0xf0, 0xf4, 0xf5, 0xff);
+  const sample = fc.oneof(
+    fc.uint8Array({ maxLength: 24 }),
+    fc.array(edgy, { maxLength: 24 }).map((b) => Uint8Array.from(b)),
+    fc.string({ unit: 'binary', maxLength: 12 }).map((t) => new TextEncoder().encode(t)),
+  );
+  fc.assert(
+    fc.property(sample, (bytes) => {
+      assert.is(ours(bytes), strict(bytes));
+    }),
+    { numRuns: 3000 },
+  );
 });
 
 test('invalid UTF-8 and XML in another encoding are refused by every command that reads input (exit 2, one line)', async () => {

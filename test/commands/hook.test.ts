@@ -20,6 +20,7 @@ import { childElements, parseXml, serializeXml } from '../../src/core/xml-docume
 
 import { commands } from '../../src/cli/commands';
 import { runMain } from '../../src/main';
+import { node18 } from '../../scripts/system-node.mjs';
 import { BUNDLE, NODES, bundleCoverage, bundlePrograms, captureIo, fixturePath, programFor, type CoveredFunction } from '../support/cli';
 import { hookEnv, installHook, runHookScript, shellQuote, writeBundleWrapper, writeScript, type HookPaths } from '../support/hook-install';
 
@@ -343,6 +344,31 @@ test('the built bundle loads no XML library for libvirt\'s plain XML, in sync or
   const cdata = DOMAIN.replace('<devices>', '<description><![CDATA[web & db]]></description>\n  <devices>');
   assert.ok(cdata !== DOMAIN && packageCodeRan(['hook', ...argvFor('migrate')], cdata, env, xmldom), 'xmldom rewrites what the lean reader leaves');
   assert.equal(portsIn(bundleHook(process.execPath, 'migrate', cdata, config).stdout), EXPECTED_PORTS);
+});
+
+test("the built bundle's filter on Node 18 loads only the built-in modules it uses: not node:util's parser and codecs, nor the text decoder (Node's module list)", () => {
+  const { config } = stateWith('two-ports');
+  const dir = freshDir('modules');
+  const preload = join(dir, 'record.cjs');
+  const list = join(dir, 'modules');
+  writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
+  const modulesOf = (input: string): string[] => {
+    const r = spawnSync(node18, ['-r', preload, BUNDLE, 'hook', ...argvFor('migrate')], { input, env: { ...hookEnv(), NOVA_IPMETA_CONFIG: config }, encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    return readFileSync(list, 'utf8').split('\n');
+  };
+  const synced = bundleHook(node18, 'migrate', DOMAIN, config).stdout;
+  assertRewritten(synced, 'the first pass');
+  // On Node 18 a program's first require of node:util loads these; Node's own start does not.
+  const unwanted = ['NativeModule internal/util/parse_args/parse_args', 'NativeModule internal/mime', 'NativeModule internal/encoding'];
+  for (const [label, input] of [['rewritten', DOMAIN], ['in sync', synced]] as const) {
+    const loaded = modulesOf(input);
+    assert.ok(loaded.includes('NativeModule vm'), `${label}: the list is the run's (the head compiles with node:vm)`);
+    assert.equal(unwanted.filter((m) => loaded.includes(m)), [], label);
+  }
+  // What the list shows when they are loaded: the same run, but with node:util required first.
+  writeFileSync(preload, `require('node:util');\n${readFileSync(preload, 'utf8')}`);
+  assert.equal(unwanted.filter((m) => modulesOf(DOMAIN).includes(m)), unwanted);
 });
 
 // ---------------------------------------------------------------------------------------------
