@@ -53,9 +53,8 @@ abstract class LeanNodeBase {
   }
 }
 
-/** Read and copied as it came; a document is never given a new one. */
-class LeanComment extends LeanNodeBase {
-  readonly nodeType = 8;
+/** A text or a comment: its value is all it holds. */
+abstract class LeanCharacterData extends LeanNodeBase {
   constructor(
     readonly nodeValue: string,
     start: number,
@@ -68,17 +67,15 @@ class LeanComment extends LeanNodeBase {
   }
 }
 
-class LeanText extends LeanNodeBase {
+/** Read and copied as it came; a document is never given a new one. */
+class LeanComment extends LeanCharacterData {
+  readonly nodeType = 8;
+}
+
+class LeanText extends LeanCharacterData {
   readonly nodeType = 3;
-  constructor(
-    readonly nodeValue: string,
-    start = -1,
-    end = -1,
-  ) {
-    super(start, end);
-  }
-  get textContent(): string {
-    return this.nodeValue;
+  constructor(nodeValue: string, start = -1, end = -1) {
+    super(nodeValue, start, end);
   }
 }
 
