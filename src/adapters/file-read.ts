@@ -65,7 +65,8 @@ function readUpTo(fd: number, maxBytes: number, size: number): Buffer {
 export function decodeUtf8(bytes: Uint8Array, source: string): string {
   // Buffer's decoder puts U+FFFD for every invalid sequence, so text without one came from valid
   // bytes. Only text that has one (invalid bytes, or a U+FFFD written as such) takes the strict
-  // decoder, whose first use costs Node 18 most of a millisecond, on every start of the hook.
+  // decoder, whose first use is slow on Node 18, where the hook pays it at every start
+  // (docs/design.md, "What Node 18 loads for the engine").
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   if (!text.includes('\uFFFD')) return text;
   try {
