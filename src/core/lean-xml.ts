@@ -133,7 +133,7 @@ class LeanElement extends LeanNodeBase {
         continue;
       }
       let next = n.nextSibling;
-      for (let up = n.parentNode; !next && up && up !== (this as LeanElement); up = up.parentNode) next = up.nextSibling;
+      for (let up = n.parentNode; !next && up && up !== this; up = up.parentNode) next = up.nextSibling;
       n = next;
     }
     return out;

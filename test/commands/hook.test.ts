@@ -167,9 +167,9 @@ test('in-process: other operations print nothing and do not read stdin', async (
 // ---------------------------------------------------------------------------------------------
 // `nova-ipmeta hook` through the built bundle, as hooks/qemu runs it
 
-function bundleHook(node: string, op: string, input: string, config: string) {
+function bundleHook(node: string, op: string, input: string, config: string, nodeOptions: readonly string[] = []) {
   const env = { ...hookEnv(), NOVA_IPMETA_CONFIG: config };
-  return spawnSync(node, [BUNDLE, 'hook', ...argvFor(op)], { input, env, encoding: 'utf8' });
+  return spawnSync(node, [...nodeOptions, BUNDLE, 'hook', ...argvFor(op)], { input, env, encoding: 'utf8' });
 }
 
 for (const [label, node] of NODES) {
@@ -353,7 +353,7 @@ test("the built bundle's filter on Node 18 loads neither node:util's parser, cod
   const list = join(dir, 'modules');
   writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
   const modulesOf = (input: string): string[] => {
-    const r = spawnSync(node18, ['-r', preload, BUNDLE, 'hook', ...argvFor('migrate')], { input, env: { ...hookEnv(), NOVA_IPMETA_CONFIG: config }, encoding: 'utf8' });
+    const r = bundleHook(node18, 'migrate', input, config, ['-r', preload]);
     assert.is(r.status, 0, r.stderr);
     return readFileSync(list, 'utf8').split('\n');
   };
