@@ -2,6 +2,7 @@
 // noise (2 shared cores) hits every contender alike, and report medians and their ratios.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { programsFileOf } from '../scripts/bundle-layout.mjs';
 
 /**
@@ -81,10 +82,15 @@ function pageFaultCost() {
   return { fault: stats(runs.map((r) => r.first - r.again)).median, write: stats(runs.map((r) => r.again)).median };
 }
 
-/** The line a bench prints about this machine's page faults (see `pageFaultCost`). */
+/**
+ * The line a bench prints about this machine: its processor (a Node start is mostly page faults,
+ * a program's own start mostly code run once, so the two machines' ratios differ where these do)
+ * and its page faults (see `pageFaultCost`).
+ */
 export function pageFaultLine() {
   const { fault, write } = pageFaultCost();
-  return `this machine: a page faulted in costs ${fault.toFixed(2)} µs (writing a 4 KiB page already in: ${write.toFixed(2)} µs)`;
+  const processors = cpus();
+  return `this machine: ${processors.length} processors (${processors[0]?.model.trim() ?? 'model unknown'}); a page faulted in costs ${fault.toFixed(2)} µs (writing a 4 KiB page already in: ${write.toFixed(2)} µs)`;
 }
 
 export function stats(values) {
