@@ -628,8 +628,17 @@ cmd_down() {
 			sleep 0.1
 		done
 	fi
-	local d
-	while read -r d; do rmdir "$d" 2>/dev/null || true; done < <(cgroup_dirs "$dir")
+	# Its cgroups, deepest first. One can stay busy a moment after its last process is gone from the
+	# PID namespace: an `exec`'s nsenter, outside that namespace, ends only after its child, and with
+	# cgroup v1 hierarchies a killed process can still hold its cgroup briefly. Try again for up to
+	# 10 s; what is still there after that is left behind.
+	local d busy
+	for ((i = 0; i < 100; i++)); do
+		busy=0
+		while read -r d; do rmdir "$d" 2>/dev/null || busy=1; done < <(cgroup_dirs "$dir")
+		((busy)) || break
+		sleep 0.1
+	done
 	verify_gone "$name" || return 4
 	rm -rf --one-file-system -- "$dir"
 	[[ -e $dir ]] && die 4 "$name: $dir could not be removed (a mount left in it?)"
