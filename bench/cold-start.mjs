@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { copyBundle, measure, pageFaultLine, report } from './lib.mjs';
+import { copyBundle, machineLine, measure, report } from './lib.mjs';
 import { node18, systemNode } from '../scripts/system-node.mjs';
 
 const GOAL = 1.3;
@@ -64,7 +64,7 @@ for (const [i, [label, node]] of nodes.entries()) {
 }
 const runs = Number(process.env.BENCH_RUNS ?? 30);
 console.log(`cold start, ${runs} interleaved runs each (after 2 warm-up rounds), medians`);
-console.log(pageFaultLine());
+console.log(machineLine());
 const results = measure(contenders, { runs, warmup: 2 });
 
 let worst = 0;

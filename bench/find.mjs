@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { childUsage, cleanUpWhenGone, copyBundle, measure, measuredEnv, pageFaultLine, report, standInDaemon } from './lib.mjs';
+import { childUsage, cleanUpWhenGone, copyBundle, machineLine, measure, measuredEnv, report, standInDaemon } from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -244,7 +244,7 @@ try {
     [`find MAC, ${N} running`]: cli(liveDir, 'find', mac),
     [`find domain name, ${N} running`]: cli(liveDir, 'find', `instance-${hex(last, 8)}`),
   };
-  console.log(pageFaultLine());
+  console.log(machineLine());
   const results = measure(contenders, { runs: RUNS });
   report(`find ADDRESS over ${N} domains (${RUNS} interleaved runs, node ${process.version}): wall time`, results, 'node -e 0');
   // On a shared 2-core machine the wall time moves with everyone else's load; the CPU time the

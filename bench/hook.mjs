@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { copyBundle, measure, pageFaultLine, report } from './lib.mjs';
+import { copyBundle, machineLine, measure, report } from './lib.mjs';
 import { node18, systemNode } from '../scripts/system-node.mjs';
 
 const GOAL = 1.3;
@@ -126,7 +126,7 @@ const args = (op) => [name, op, 'begin', '-'];
 const filterEnv = { NOVA_IPMETA_CONFIG: config };
 
 console.log(`hook benchmark: ${RUNS} interleaved runs each, ${Buffer.byteLength(xml)} bytes of domain XML on stdin`);
-console.log(pageFaultLine());
+console.log(machineLine());
 const installed = nodes.map((n, i) => installBundle(`installed-${i}`, n, { cached: true }));
 {
   const { bundle } = installed[0];

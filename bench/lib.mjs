@@ -87,7 +87,7 @@ function pageFaultCost() {
  * a program's own start mostly code run once, so the two machines' ratios differ where these do)
  * and its page faults (see `pageFaultCost`).
  */
-export function pageFaultLine() {
+export function machineLine() {
   const { fault, write } = pageFaultCost();
   const processors = cpus();
   return `this machine: ${processors.length} processors (${processors[0]?.model.trim() ?? 'model unknown'}); a page faulted in costs ${fault.toFixed(2)} µs (writing a 4 KiB page already in: ${write.toFixed(2)} µs)`;
